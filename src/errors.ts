@@ -1,0 +1,64 @@
+/**
+ * The closed set of error codes crumb answers with (DESIGN.md, "HTTP API").
+ * Tests assert the code, never the message text.
+ */
+export const ERROR_CODES = {
+  invalid_token: 401,
+  token_expired: 401,
+  token_revoked: 401,
+  caveat_failed: 403,
+  insufficient_scope: 403,
+  validation_failed: 400,
+  confirmation_required: 428,
+  last_key_protected: 409,
+  rate_limited: 429,
+  not_found: 404,
+  revocation_list_stale: 503,
+  authorization_pending: 400,
+  slow_down: 400,
+  expired_token: 400,
+  access_denied: 400,
+  payload_too_large: 413,
+  conflict: 409,
+  unauthorized: 401,
+  forbidden: 403,
+} as const
+
+export type ErrorCode = keyof typeof ERROR_CODES
+
+/**
+ * The one error type crumb throws for an expected failure. `code` is from the closed set;
+ * `message` never contains a token, key or password.
+ *
+ * @example
+ * try { verifyToken(header, opts) } catch (e) { if (e instanceof CrumbError) res.status(e.status) }
+ */
+export class CrumbError extends Error {
+  override readonly name = 'CrumbError'
+  readonly code: ErrorCode
+  /** Index of the caveat that failed, where one did. */
+  readonly caveatIndex: number | undefined
+  /** Text of the caveat that failed (caveat text is scope, not secret). */
+  readonly caveat: string | undefined
+
+  constructor(
+    code: ErrorCode,
+    message: string,
+    options: { cause?: unknown; caveatIndex?: number; caveat?: string } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause })
+    this.code = code
+    this.caveatIndex = options.caveatIndex
+    this.caveat = options.caveat
+  }
+
+  /** The HTTP status that goes with the code. */
+  get status(): number {
+    return ERROR_CODES[this.code]
+  }
+}
+
+/** True when `e` is a CrumbError (works across module copies). */
+export function isCrumbError(e: unknown): e is CrumbError {
+  return e instanceof CrumbError
+}

@@ -1,0 +1,56 @@
+import { Buffer } from 'node:buffer'
+
+const encoder = new TextEncoder()
+const strictDecoder = new TextDecoder('utf-8', { fatal: true })
+
+/** UTF-8 bytes of a string, or the bytes themselves. */
+export function toBytes(input: Uint8Array | string): Uint8Array {
+  return typeof input === 'string' ? encoder.encode(input) : input
+}
+
+/** Decodes UTF-8, or returns undefined when the bytes are not valid UTF-8. */
+export function utf8OrUndefined(bytes: Uint8Array): string | undefined {
+  try {
+    return strictDecoder.decode(bytes)
+  } catch {
+    return undefined
+  }
+}
+
+/** Lower-case hex of bytes. */
+export function toHex(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex')
+}
+
+/** URL-safe base64 without padding. */
+export function toBase64Url(bytes: Uint8Array): string {
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
+}
+
+const BASE64_ANY = /^[A-Za-z0-9+/_-]*={0,2}$/
+
+/**
+ * Decodes standard or URL-safe base64, padded or not. Mixed alphabets, bad padding and stray
+ * characters are refused (undefined), as go-macaroon's Base64Decode does.
+ */
+export function fromBase64Lenient(text: string): Uint8Array | undefined {
+  if (!BASE64_ANY.test(text)) return undefined
+  const pad = text.indexOf('=')
+  const body = pad === -1 ? text : text.slice(0, pad)
+  if (body.length % 4 === 1) return undefined
+  if (pad !== -1 && text.length % 4 !== 0) return undefined
+  const hasStd = /[+/]/.test(body)
+  const hasUrl = /[-_]/.test(body)
+  if (hasStd && hasUrl) return undefined
+  return new Uint8Array(Buffer.from(body, hasStd ? 'base64' : 'base64url'))
+}
+
+/** Concatenates byte arrays. */
+export function concatBytes(...parts: Uint8Array[]): Uint8Array {
+  return new Uint8Array(Buffer.concat(parts))
+}
+
+/** Byte-wise equality for identifiers (not for secrets: see constantTimeEqual). */
+export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
+  return a.byteLength === b.byteLength && Buffer.compare(a, b) === 0
+}

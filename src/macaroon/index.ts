@@ -1,0 +1,7 @@
+export { Macaroon, type MacaroonFormat } from './macaroon.js'
+export type { MacaroonInput } from './decode.js'
+export type { MacaroonJsonV1, MacaroonJsonV2 } from './json.js'
+export type { Caveat, MacaroonData, MacaroonVersion } from './types.js'
+export type { PredicateChecker, ChainObserver } from './verify.js'
+export { LIMITS } from './limits.js'
+export { constantTimeEqual } from './crypto.js'

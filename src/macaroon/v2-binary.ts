@@ -1,0 +1,162 @@
+import { utf8OrUndefined } from './bytes.js'
+import { LIMITS } from './limits.js'
+import { malformed } from './malformed.js'
+import type { Caveat, MacaroonData } from './types.js'
+
+// Field types of the V2 binary format (libmacaroons / go-macaroon).
+const EOS = 0
+const LOCATION = 1
+const IDENTIFIER = 2
+const VID = 4
+const SIGNATURE = 6
+
+/** A cursor over untrusted bytes; every read is bounds-checked. */
+class Reader {
+  pos = 0
+  constructor(readonly bytes: Uint8Array) {}
+
+  varint(): number {
+    let value = 0
+    let shift = 0
+    for (;;) {
+      if (this.pos >= this.bytes.byteLength) throw malformed('unterminated varint')
+      const b = this.bytes[this.pos++]!
+      // Lengths above 2^28 cannot be real (tokens are capped at 64 KiB); refuse before overflow.
+      if (shift > 21 && b > 0x0f) throw malformed('varint out of range')
+      value += (b & 0x7f) * 2 ** shift
+      if ((b & 0x80) === 0) return value
+      shift += 7
+    }
+  }
+
+  /** One field: [type, data]; EOS has no data. */
+  field(): [number, Uint8Array] {
+    const type = this.varint()
+    if (type === EOS) return [EOS, EMPTY]
+    const length = this.varint()
+    if (length > this.bytes.byteLength - this.pos) throw malformed('field data too long')
+    const data = this.bytes.subarray(this.pos, this.pos + length)
+    this.pos += length
+    return [type, data]
+  }
+
+  /** Fields up to the next EOS, which must be in strictly increasing type order. */
+  section(): Map<number, Uint8Array> {
+    const fields = new Map<number, Uint8Array>()
+    let last = -1
+    for (;;) {
+      const [type, data] = this.field()
+      if (type === EOS) return fields
+      if (type <= last) throw malformed('fields out of order')
+      last = type
+      fields.set(type, data)
+    }
+  }
+}
+
+const EMPTY = new Uint8Array(0)
+
+function text(data: Uint8Array | undefined, what: string): string | undefined {
+  if (data === undefined) return undefined
+  const s = utf8OrUndefined(data)
+  if (s === undefined) throw malformed(`${what} is not UTF-8`)
+  return s
+}
+
+function onlyFields(section: Map<number, Uint8Array>, allowed: readonly number[], where: string): void {
+  for (const type of section.keys()) {
+    if (!allowed.includes(type)) throw malformed(`unexpected field ${type} in ${where}`)
+  }
+}
+
+/** Reads V2 binary (version byte 2) strictly: no unknown fields, no trailing bytes. */
+export function decodeV2(bytes: Uint8Array): MacaroonData {
+  if (bytes.byteLength === 0 || bytes[0] !== 2) throw malformed('not V2 binary')
+  const r = new Reader(bytes)
+  r.pos = 1
+  const header = r.section()
+  onlyFields(header, [LOCATION, IDENTIFIER], 'header')
+  const identifier = header.get(IDENTIFIER)
+  if (identifier === undefined) throw malformed('missing identifier')
+  const location = text(header.get(LOCATION), 'location')
+  const caveats: Caveat[] = []
+  for (;;) {
+    const section = r.section()
+    if (section.size === 0) break
+    if (caveats.length >= LIMITS.maxCaveats) throw malformed(`more than ${LIMITS.maxCaveats} caveats`)
+    onlyFields(section, [LOCATION, IDENTIFIER, VID], 'caveat')
+    const cid = section.get(IDENTIFIER)
+    if (cid === undefined) throw malformed('caveat without identifier')
+    const vid = section.get(VID)
+    const cl = text(section.get(LOCATION), 'caveat location')
+    caveats.push({
+      identifier: cid,
+      ...(vid === undefined ? {} : { verificationId: vid }),
+      ...(cl === undefined ? {} : { location: cl }),
+    })
+  }
+  const [type, signature] = r.field()
+  if (type !== SIGNATURE) throw malformed('missing signature')
+  if (signature.byteLength !== 32) throw malformed('signature must be 32 bytes')
+  if (r.pos !== bytes.byteLength) throw malformed('trailing bytes after signature')
+  return {
+    identifier,
+    caveats,
+    signature,
+    version: 2,
+    ...(location === undefined || location === '' ? {} : { location }),
+  }
+}
+
+function varintLength(n: number): number {
+  let len = 1
+  while (n >= 0x80) {
+    n = Math.floor(n / 128)
+    len++
+  }
+  return len
+}
+
+/** Writes V2 binary, the canonical form of crumb tokens. */
+export function encodeV2(m: MacaroonData): Uint8Array {
+  const enc = new TextEncoder()
+  const fields: Array<[number, Uint8Array] | null> = []
+  const push = (type: number, data: Uint8Array): void => {
+    fields.push([type, data])
+  }
+  if (m.location) push(LOCATION, enc.encode(m.location))
+  push(IDENTIFIER, m.identifier)
+  fields.push(null)
+  for (const c of m.caveats) {
+    if (c.location) push(LOCATION, enc.encode(c.location))
+    push(IDENTIFIER, c.identifier)
+    if (c.verificationId) push(VID, c.verificationId)
+    fields.push(null)
+  }
+  fields.push(null)
+  push(SIGNATURE, m.signature)
+
+  let size = 1
+  for (const f of fields) size += f === null ? 1 : 1 + varintLength(f[1].byteLength) + f[1].byteLength
+  const out = new Uint8Array(size)
+  out[0] = 2
+  let pos = 1
+  const writeVarint = (n: number): void => {
+    while (n >= 0x80) {
+      out[pos++] = (n & 0x7f) | 0x80
+      n = Math.floor(n / 128)
+    }
+    out[pos++] = n
+  }
+  for (const f of fields) {
+    if (f === null) {
+      out[pos++] = EOS
+      continue
+    }
+    out[pos++] = f[0]
+    writeVarint(f[1].byteLength)
+    out.set(f[1], pos)
+    pos += f[1].byteLength
+  }
+  return out
+}

@@ -1,0 +1,91 @@
+import { CrumbError } from '../errors.js'
+import { bytesEqual, utf8OrUndefined } from './bytes.js'
+import { bindSignature, constantTimeEqual, deriveMacaroonKey, hmac, hmac2, openSecret } from './crypto.js'
+import { LIMITS } from './limits.js'
+import type { MacaroonData } from './types.js'
+
+/**
+ * Decides a first-party caveat. `predicate` is the caveat's UTF-8 text ('' when it is not UTF-8,
+ * which no sensible checker accepts); `bytes` is the raw caveat identifier.
+ */
+export type PredicateChecker = (predicate: string, bytes: Uint8Array) => boolean
+
+/** Called with every signature of the primary's chain, before each caveat and after the last. */
+export type ChainObserver = (signature: Uint8Array, caveatsSoFar: number) => void
+
+function denied(reason: string): CrumbError {
+  return new CrumbError('invalid_token', `macaroon verification failed: ${reason}`)
+}
+
+/** Refuses oversized requests before any crypto runs. */
+export function checkResourceLimits(primary: MacaroonData, discharges: readonly MacaroonData[]): void {
+  if (discharges.length + 1 > LIMITS.maxMacaroons) throw denied(`more than ${LIMITS.maxMacaroons} macaroons`)
+  let caveats = primary.caveats.length
+  for (const d of discharges) caveats += d.caveats.length
+  if (caveats > LIMITS.maxCaveats) throw denied(`more than ${LIMITS.maxCaveats} caveats in total`)
+}
+
+interface VerifyState {
+  readonly discharges: readonly MacaroonData[]
+  readonly used: boolean[]
+  readonly check: PredicateChecker
+}
+
+function verifyChain(
+  m: MacaroonData,
+  key: Uint8Array,
+  primarySignature: Uint8Array | undefined,
+  depth: number,
+  state: VerifyState,
+  observe: ChainObserver | undefined,
+): void {
+  if (depth > LIMITS.maxDischargeDepth) throw denied(`discharges nested deeper than ${LIMITS.maxDischargeDepth}`)
+  let sig = hmac(key, m.identifier)
+  for (let i = 0; i < m.caveats.length; i++) {
+    const c = m.caveats[i]!
+    observe?.(sig, i)
+    if (c.verificationId === undefined) {
+      const text = utf8OrUndefined(c.identifier) ?? ''
+      if (!state.check(text, c.identifier)) throw denied(`caveat ${i} not satisfied`)
+      sig = hmac(sig, c.identifier)
+      continue
+    }
+    const caveatKey = openSecret(sig, c.verificationId)
+    if (caveatKey === undefined) throw denied(`caveat ${i}: cannot decrypt verification id`)
+    const index = findUnusedDischarge(state, c.identifier)
+    if (index === -1) throw denied(`caveat ${i}: no discharge`)
+    state.used[index] = true
+    // The discharge's own caveats are checked the same way, bound to the primary's signature.
+    verifyChain(state.discharges[index]!, caveatKey, primarySignature ?? m.signature, depth + 1, state, undefined)
+    sig = hmac2(sig, c.verificationId, c.identifier)
+  }
+  observe?.(sig, m.caveats.length)
+  const expected = primarySignature === undefined ? sig : bindSignature(primarySignature, sig)
+  if (!constantTimeEqual(expected, m.signature)) throw denied('signature mismatch')
+}
+
+function findUnusedDischarge(state: VerifyState, id: Uint8Array): number {
+  for (let i = 0; i < state.discharges.length; i++) {
+    if (!state.used[i] && bytesEqual(state.discharges[i]!.identifier, id)) return i
+  }
+  return -1
+}
+
+/**
+ * Verifies a macaroon and its discharges against a root key: every first-party caveat must
+ * satisfy `check`, every third-party caveat needs exactly one bound discharge, and every
+ * discharge must be used. Throws a CrumbError (`invalid_token`) on any failure.
+ */
+export function verifyMacaroon(
+  primary: MacaroonData,
+  rootKey: Uint8Array,
+  check: PredicateChecker,
+  discharges: readonly MacaroonData[] = [],
+  observe?: ChainObserver,
+): void {
+  checkResourceLimits(primary, discharges)
+  const state: VerifyState = { discharges, used: discharges.map(() => false), check }
+  verifyChain(primary, deriveMacaroonKey(rootKey), undefined, 0, state, observe)
+  const unused = state.used.indexOf(false)
+  if (unused !== -1) throw denied(`discharge ${unused} was not used`)
+}
