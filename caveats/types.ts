@@ -40,3 +40,10 @@ export interface CaveatKind<T> {
   /** The value admitting exactly what both admit (several caveats of one kind intersect). */
   intersect(a: T, b: T): T
 }
+
+/** A caveat text parsed by a registry: its kind, typed value and the text as given. */
+export interface ParsedCaveat<T = unknown> {
+  readonly kind: CaveatKind<T>
+  readonly value: T
+  readonly text: string
+}

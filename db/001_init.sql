@@ -43,7 +43,7 @@ CREATE TABLE keys (
 -- listing a user's keys newest first, rate limit (created in the last hour), last-key count
 CREATE INDEX keys_user_created ON keys (user_id, created_at);
 -- one key per device: find the active key with a given name
-CREATE INDEX keys_user_name ON keys (user_id, name) WHERE revoked_at IS NULL;
+CREATE INDEX keys_user_name ON keys (user_id, name, created_at) WHERE revoked_at IS NULL;
 -- 30-day hard delete of revoked rows
 CREATE INDEX keys_revoked_at ON keys (revoked_at) WHERE revoked_at IS NOT NULL;
 -- 90-day unused job

@@ -136,20 +136,24 @@ export function encodeJsonV2(m: MacaroonData): MacaroonJsonV2 {
   return out
 }
 
-/** V1 JSON (needs UTF-8 identifiers, as every V1 JSON reader expects text). */
+/**
+ * V1 JSON (needs UTF-8 identifiers, as every V1 JSON reader expects text). No `caveats` key when
+ * there are none, as js-macaroon and pymacaroons write it (js-macaroon's test asserts exactly that).
+ */
 export function encodeJsonV1(m: MacaroonData): MacaroonJsonV1 {
   const text = (bytes: Uint8Array, what: string): string => {
     const s = utf8OrUndefined(bytes)
     if (s === undefined) throw malformed(`${what} is not UTF-8; use V2 JSON`)
     return s
   }
+  const caveats = m.caveats.map((c) => {
+    const entry: { cid: string; vid?: string; cl?: string } = { cid: text(c.identifier, 'caveat id') }
+    if (c.verificationId) entry.vid = toBase64Url(c.verificationId)
+    if (c.location) entry.cl = c.location
+    return entry
+  })
   const out: MacaroonJsonV1 = {
-    caveats: m.caveats.map((c) => {
-      const entry: { cid: string; vid?: string; cl?: string } = { cid: text(c.identifier, 'caveat id') }
-      if (c.verificationId) entry.vid = toBase64Url(c.verificationId)
-      if (c.location) entry.cl = c.location
-      return entry
-    }),
+    ...(caveats.length > 0 ? { caveats } : {}),
     location: m.location ?? '',
     identifier: text(m.identifier, 'identifier'),
     signature: toHex(m.signature),

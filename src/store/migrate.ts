@@ -42,7 +42,11 @@ const FILE_PATTERN = /^(\d+)_[A-Za-z0-9_.-]+\.sql$/
 export function migrationsDir(): string {
   const candidates = ['../../db/', '../../../db/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
   for (const dir of candidates) {
-    if (existsSync(dir) && statSync(dir).isDirectory() && readdirSync(dir).some((f) => FILE_PATTERN.test(f))) {
+    if (
+      existsSync(dir) &&
+      statSync(dir).isDirectory() &&
+      readdirSync(dir).some((f) => FILE_PATTERN.test(f))
+    ) {
       return dir
     }
   }
@@ -102,7 +106,9 @@ interface MigrationRow {
 export function appliedMigrations(db: BetterSqlite3.Database): AppliedMigration[] {
   db.exec(CREATE_TABLE)
   return db
-    .prepare<[], MigrationRow>('SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version')
+    .prepare<[], MigrationRow>(
+      'SELECT version, name, checksum, applied_at FROM schema_migrations ORDER BY version',
+    )
     .all()
     .map((r) => ({ version: r.version, name: r.name, checksum: r.checksum, appliedAt: r.applied_at }))
 }
@@ -110,7 +116,7 @@ export function appliedMigrations(db: BetterSqlite3.Database): AppliedMigration[
 /**
  * Apply, in version order, every migration not yet recorded in `schema_migrations`, each in its
  * own `BEGIN IMMEDIATE` transaction (so two processes starting at once do not both apply it).
- * Idempotent: a second run applies nothing. Throws if an applied migration's file has changed, or
+ * Migration files must not contain their own BEGIN/COMMIT. Idempotent: a second run applies nothing. Throws if an applied migration's file has changed, or
  * if the database records a version this build does not have (a newer schema).
  * Returns the migrations applied by this call.
  *

@@ -18,8 +18,3 @@ export function toIso(t: Instant): string {
   if (Number.isNaN(ms)) throw new RangeError('invalid time')
   return d.toISOString()
 }
-
-/** Like {@link toIso}, passing `null` and `undefined` through as `null`. */
-export function toIsoOrNull(t: Instant | null | undefined): string | null {
-  return t === null || t === undefined ? null : toIso(t)
-}

@@ -1,0 +1,55 @@
+import { Buffer } from 'node:buffer'
+import { CrumbError } from '../errors.js'
+import { LIMITS } from '../macaroon/limits.js'
+import { Macaroon } from '../macaroon/macaroon.js'
+
+/** Every crumb token starts with this, so leaked tokens are greppable by secret scanners. */
+export const TOKEN_PREFIX = 'crumb_'
+
+/**
+ * `crumb_` + base64url (no padding) of the V2 binary macaroon.
+ *
+ * @example
+ * const text = encodeToken(macaroon) // "crumb_AgEL…"
+ */
+export function encodeToken(m: Macaroon): string {
+  return TOKEN_PREFIX + Buffer.from(m.encode('v2')).toString('base64url')
+}
+
+/**
+ * Decodes one token: a crumb token, or any macaroon text another library emitted.
+ *
+ * @example
+ * const m = decodeToken('crumb_AgEL…')
+ */
+export function decodeToken(text: string): Macaroon {
+  const body = text.startsWith(TOKEN_PREFIX) ? text.slice(TOKEN_PREFIX.length) : text
+  if (body.length === 0) throw new CrumbError('invalid_token', 'empty token')
+  return Macaroon.decode(body)
+}
+
+/**
+ * Splits `primary,discharge,…` (as sent in `Authorization: Bearer`) into macaroons.
+ *
+ * @example
+ * const [primary, ...discharges] = decodeTokenList('crumb_AAA,crumb_BBB')
+ */
+export function decodeTokenList(input: string | readonly string[]): [Macaroon, ...Macaroon[]] {
+  const joined = typeof input === 'string' ? input : input.join(',')
+  if (joined.length > LIMITS.maxTokenBytes) throw new CrumbError('invalid_token', 'token list too large')
+  const parts = joined.split(',').map((s) => s.trim())
+  if (parts.length > LIMITS.maxMacaroons) throw new CrumbError('invalid_token', 'too many macaroons')
+  const [first, ...rest] = parts.map(decodeToken)
+  if (first === undefined) throw new CrumbError('invalid_token', 'no token')
+  return [first, ...rest]
+}
+
+/**
+ * The identifying hint shown next to a key: `crumb_…` + the last 4 hex digits of its signature.
+ *
+ * @example
+ * tokenHint(macaroon) // "crumb_…b33f"
+ */
+export function tokenHint(m: Macaroon): string {
+  return `${TOKEN_PREFIX}…${Buffer.from(m.signature.subarray(-2)).toString('hex')}`
+}

@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest'
+import * as z from 'zod'
+import { type CaveatKind, checkCaveats, createDefaultRegistry, effectiveScope } from '../../caveats/index.js'
+import { context } from './context.js'
+
+const tier: CaveatKind<string> = {
+  name: 'tier',
+  dimension: 'app',
+  schema: z.string(),
+  parse: (value) => value,
+  format: (value) => value,
+  check: () => ({ ok: true }),
+  intersect: (a) => a,
+}
+const registry = createDefaultRegistry([tier])
+const parse = (...texts: string[]) => texts.map((text) => registry.parseCaveat(text))
+
+describe('effectiveScope', () => {
+  it('is unrestricted with no caveats', () => {
+    expect(effectiveScope([])).toEqual({
+      orgs: null,
+      apps: null,
+      ops: null,
+      devices: null,
+      ips: null,
+      expiresAt: null,
+      notBefore: null,
+      other: [],
+    })
+  })
+
+  it('intersects the caveats of each kind', () => {
+    const scope = effectiveScope(
+      parse(
+        'org = acme,beta',
+        'org = beta',
+        'app = web',
+        'ops = read,write',
+        'ops = read',
+        'device = laptop-7',
+        'ip = 10.0.0.0/8,2001:db8::/32',
+        'ip = 10.1.0.0/16',
+        'expires = 2026-12-01T00:00:00Z',
+        'expires = 2027-01-01T00:00:00Z',
+        'not-before = 2026-11-01T00:00:00Z',
+        'not-before = 2026-10-01T00:00:00Z',
+        'tier = gold',
+      ),
+    )
+    expect(scope).toEqual({
+      orgs: ['beta'],
+      apps: ['web'],
+      ops: ['read'],
+      devices: ['laptop-7'],
+      ips: ['10.1.0.0/16'],
+      expiresAt: new Date('2026-12-01T00:00:00Z'),
+      notBefore: new Date('2026-11-01T00:00:00Z'),
+      other: ['tier = gold'],
+    })
+  })
+
+  it('shows an empty intersection as admitting nothing', () => {
+    const scope = effectiveScope(
+      parse('device = laptop-7', 'device = ci-runner', 'ops = read', 'ops = write'),
+    )
+    expect(scope.devices).toEqual([])
+    expect(scope.ops).toEqual([])
+  })
+})
+
+describe('checkCaveats', () => {
+  const caveats = parse('expires = 2026-12-01T00:00:00Z', 'ops = read,write', 'org = acme', 'ip = 10.0.0.0/8')
+  const ok = context({ op: 'read', org: 'acme', ip: '10.0.0.1' })
+
+  it('returns null when every caveat holds', () => {
+    expect(checkCaveats(caveats, ok)).toBeNull()
+  })
+
+  it('returns the first failure with its index, text and code', () => {
+    expect(checkCaveats(caveats, { ...ok, op: 'deploy', ip: '192.168.0.1' })).toMatchObject({
+      index: 1,
+      text: 'ops = read,write',
+      code: 'insufficient_scope',
+    })
+    expect(checkCaveats(caveats, { ...ok, now: new Date('2027-01-01T00:00:00Z') })).toMatchObject({
+      index: 0,
+      code: 'token_expired',
+    })
+    expect(checkCaveats(caveats, { now: ok.now, leewayMs: 0, ip: '10.0.0.1' })).toMatchObject({
+      index: 1,
+      code: 'caveat_failed',
+    })
+  })
+
+  it('skips deferred dimensions', () => {
+    const routeless = context({ ip: '10.0.0.1' })
+    const deferred = new Set(['org', 'app', 'op'] as const)
+    expect(checkCaveats(caveats, routeless, { deferred })).toBeNull()
+    expect(checkCaveats(caveats, { ...routeless, ip: '11.0.0.1' }, { deferred })).toMatchObject({
+      index: 3,
+      code: 'caveat_failed',
+    })
+  })
+})

@@ -1,0 +1,47 @@
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { isCrumbError } from '../../src/errors.js'
+import { T0, type TempStore, tempStore } from './helpers.js'
+
+let t: TempStore
+beforeEach(() => {
+  t = tempStore()
+})
+afterEach(() => t.cleanup())
+
+describe('users', () => {
+  it('inserts and finds by id and by email, case-insensitively', () => {
+    const u = t.store.users.insert({
+      id: 'usr_1',
+      email: 'Ada@Example.com',
+      passwordHash: 'scrypt$abc',
+      createdAt: '2026-01-01T00:00:00Z',
+    })
+    expect(u).toEqual({
+      id: 'usr_1',
+      email: 'Ada@Example.com',
+      passwordHash: 'scrypt$abc',
+      createdAt: '2026-01-01T00:00:00.000Z',
+    })
+    expect(t.store.users.get('usr_1')).toEqual(u)
+    expect(t.store.users.getByEmail('ada@example.COM')).toEqual(u)
+    expect(t.store.users.get('usr_2')).toBeUndefined()
+  })
+
+  it('refuses a second account for the same email with a conflict error', () => {
+    t.store.users.insert({ id: 'usr_1', email: 'a@example.com', passwordHash: 'h', createdAt: T0 })
+    let err: unknown
+    try {
+      t.store.users.insert({ id: 'usr_2', email: 'A@EXAMPLE.COM', passwordHash: 'h', createdAt: T0 })
+    } catch (e) {
+      err = e
+    }
+    expect(isCrumbError(err) && err.code).toBe('conflict')
+  })
+
+  it('replaces a password hash', () => {
+    t.store.users.insert({ id: 'usr_1', email: 'a@example.com', passwordHash: 'old', createdAt: T0 })
+    expect(t.store.users.setPasswordHash('usr_1', 'new')).toBe(true)
+    expect(t.store.users.get('usr_1')?.passwordHash).toBe('new')
+    expect(t.store.users.setPasswordHash('usr_9', 'new')).toBe(false)
+  })
+})
