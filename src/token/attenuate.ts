@@ -15,7 +15,7 @@ export function attenuate(
   caveats: readonly string[],
   options: { registry?: CaveatRegistry } = {},
 ): string {
-  const registry = options.registry ?? defaultRegistry
+  const registry = options.registry ?? defaultRegistry()
   const [primary, ...discharges] = token.split(',')
   let m = decodeToken(primary ?? '')
   for (const [i, text] of caveats.entries()) {

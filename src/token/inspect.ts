@@ -44,7 +44,7 @@ export function inspectToken(
   token: string | readonly string[],
   options: { registry?: CaveatRegistry; now?: Date } = {},
 ): TokenInspection {
-  const registry = options.registry ?? defaultRegistry
+  const registry = options.registry ?? defaultRegistry()
   const [primary, ...discharges] = decodeTokenList(token)
   let identifier: TokenIdentifier | undefined
   try {

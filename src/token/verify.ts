@@ -82,7 +82,7 @@ export function verifyToken(tokens: string | readonly string[], options: VerifyT
     throw new CrumbError('token_revoked', 'token has been revoked')
   }
 
-  const registry = options.registry ?? defaultRegistry
+  const registry = options.registry ?? defaultRegistry()
   const ctx: RequestContext = {
     ...(options.request ?? {}),
     now: options.now ?? new Date(),

@@ -41,9 +41,15 @@ const v6 = fc
   .tuple(fc.constantFrom('2001:db8', '2001:db9', 'fe80:0'), fc.nat(3), fc.nat(0xffff))
   .map(([head, x, y]) => `${head}:${x}::${y.toString(16)}`)
 const range = fc.oneof(
-  fc.tuple(v4, fc.nat(32)).map(([address, prefix]) => ({ address, prefix, family: 4 })),
-  fc.tuple(v6, fc.nat(128)).map(([address, prefix]) => ({ address, prefix, family: 6 })),
-  fc.constant({ address: '::', prefix: 0, family: 6 }),
+  {
+    arbitrary: fc.tuple(v4, fc.nat(32)).map(([address, prefix]) => ({ address, prefix, family: 4 })),
+    weight: 5,
+  },
+  {
+    arbitrary: fc.tuple(v6, fc.nat(128)).map(([address, prefix]) => ({ address, prefix, family: 6 })),
+    weight: 4,
+  },
+  { arbitrary: fc.constant({ address: '::', prefix: 0, family: 6 }), weight: 1 },
 )
 /** A valid range text: the address with its host bits cleared. */
 const rangeText = range.map(({ address, prefix, family }) => {

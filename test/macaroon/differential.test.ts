@@ -218,7 +218,10 @@ describe('differential: npm macaroon 3.0.4', () => {
           theirs.primary.caveats.map((c) => c.vid && hex(c.vid)),
         )
         expect(ours.discharges.map((d) => hex(d.signature))).toEqual(theirs.discharges.map((d) => hex(d.signature)))
-        expect(JSON.parse(ours.primary.encode('json'))).toEqual(theirs.primary.exportJSON())
+        // npm writes "l": "" for a third-party caveat without location; we leave it out.
+        const theirJson = theirs.primary.exportJSON() as { c?: Array<{ l?: string }> }
+        for (const c of theirJson.c ?? []) if (c.l === '') delete c.l
+        expect(JSON.parse(ours.primary.encode('json'))).toEqual(theirJson)
       }),
       { numRuns: RUNS },
     )
