@@ -36,7 +36,12 @@ function toEpochMs(text: string): number | undefined {
   return utcYear >= 0 && utcYear <= 9999 ? ms : undefined
 }
 
-/** Schema of an RFC 3339 instant (`2026-12-01T00:00:00Z`, `…+02:00`) → epoch milliseconds. */
+/**
+ * Schema of an RFC 3339 instant (`2026-12-01T00:00:00Z`, `…+02:00`) → epoch milliseconds.
+ *
+ * @example
+ * instantSchema.parse('2026-12-01T02:00:00+02:00') // 1796083200000
+ */
 export const instantSchema: z.ZodType<number, string> = z
   .string()
   .trim()
@@ -48,7 +53,12 @@ export const instantSchema: z.ZodType<number, string> = z
     return z.NEVER
   })
 
-/** `2026-12-01T00:00:00Z`, with milliseconds only when they are not zero. */
+/**
+ * `2026-12-01T00:00:00Z`, with milliseconds only when they are not zero.
+ *
+ * @example
+ * formatInstant(1796083200000) // '2026-12-01T00:00:00Z'
+ */
 export function formatInstant(ms: number): string {
   return new Date(ms).toISOString().replace('.000Z', 'Z')
 }

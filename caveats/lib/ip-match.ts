@@ -16,6 +16,10 @@ function groupMasks(prefix: number): number[] {
  * Compiles ranges into a matcher using plain numbers: IPv4 (and IPv4-mapped IPv6 clients such as
  * `::ffff:10.1.2.3`) as 32-bit values, IPv6 as eight 16-bit groups. It gives the answers of
  * `net.BlockList` without building a native address object per call (~2 µs each).
+ *
+ * @example
+ * const inRanges = compileIpMatcher([parseRange('10.0.0.0/8')])
+ * inRanges('::ffff:10.1.2.3') // true
  */
 export function compileIpMatcher(ranges: readonly IpRange[]): IpMatcher {
   const v4: [network: number, mask: number][] = []

@@ -14,7 +14,12 @@ export interface IpRange {
 /** `::ffff:0:0/96`: all of IPv4. */
 export const ALL_IPV4: IpRange = Object.freeze({ network: 0xffffn << 32n, prefix: 96 })
 
-/** The 32-bit value of a valid dotted-quad text (per `isIP`). */
+/**
+ * The 32-bit value of a valid dotted-quad text (per `isIP`).
+ *
+ * @example
+ * v4Number('10.0.0.1') // 167772161
+ */
 export function v4Number(text: string): number {
   let value = 0
   let octet = 0
@@ -28,7 +33,12 @@ export function v4Number(text: string): number {
   return ((value << 8) | octet) >>> 0
 }
 
-/** The eight 16-bit groups of a valid IPv6 text (per `isIP`, without a zone); one pass, no regex. */
+/**
+ * The eight 16-bit groups of a valid IPv6 text (per `isIP`, without a zone); one pass, no regex.
+ *
+ * @example
+ * v6Groups('2001:db8::1') // [0x2001, 0xdb8, 0, 0, 0, 0, 0, 1]
+ */
 export function v6Groups(text: string): number[] {
   const groups: number[] = []
   let gap = -1 // where `::` stands in `groups`
@@ -56,12 +66,22 @@ export function v6Groups(text: string): number[] {
   return groups
 }
 
-/** The eight 16-bit groups of a 128-bit value. */
+/**
+ * The eight 16-bit groups of a 128-bit value.
+ *
+ * @example
+ * groupsOf(1n) // [0, 0, 0, 0, 0, 0, 0, 1]
+ */
 export function groupsOf(n: bigint): number[] {
   return Array.from({ length: 8 }, (_, i) => Number((n >> BigInt(112 - 16 * i)) & 0xffffn))
 }
 
-/** Is the range all IPv4 (inside `::ffff:0:0/96`)? */
+/**
+ * Is the range all IPv4 (inside `::ffff:0:0/96`)?
+ *
+ * @example
+ * isV4(parseRange('10.0.0.0/8')) // true
+ */
 export function isV4(range: IpRange): boolean {
   return range.prefix >= 96 && range.network >> 32n === 0xffffn
 }
@@ -86,7 +106,13 @@ function v6Text(n: bigint): string {
   return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLength).join(':')}`
 }
 
-/** Parses `203.0.113.7`, `10.0.0.0/8`, `2001:db8::/32`; throws on anything else. */
+/**
+ * Parses `203.0.113.7`, `10.0.0.0/8`, `2001:db8::/32`; throws on anything else (zones,
+ * prefixes too long, host bits set).
+ *
+ * @example
+ * parseRange('10.0.0.0/8') // { network: 0xffff0a000000n, prefix: 104 }
+ */
 export function parseRange(text: string): IpRange {
   const [address = '', prefixText, extra] = text.split('/')
   const family = isIP(address)
@@ -105,30 +131,55 @@ export function parseRange(text: string): IpRange {
   return Object.freeze(range)
 }
 
-/** `10.0.0.0/8`, or just the address for a single one; IPv4-mapped ranges print as IPv4. */
+/**
+ * `10.0.0.0/8`, or just the address for a single one; IPv4-mapped ranges print as IPv4.
+ *
+ * @example
+ * formatRange(parseRange('::ffff:10.0.0.0/104')) // '10.0.0.0/8'
+ */
 export function formatRange(range: IpRange): string {
   const [address, prefix, family] = subnetOf(range)
   return prefix === (family === 'ipv4' ? 32 : 128) ? address : `${address}/${prefix}`
 }
 
-/** The arguments for `BlockList.addSubnet`: address text, prefix length in its family, family. */
+/**
+ * The arguments for `BlockList.addSubnet`: address text, prefix length in its family, family.
+ *
+ * @example
+ * new BlockList().addSubnet(...subnetOf(parseRange('2001:db8::/32')))
+ */
 export function subnetOf(range: IpRange): [address: string, prefix: number, family: 'ipv4' | 'ipv6'] {
   return isV4(range)
     ? [v4Text(range.network & 0xffffffffn), range.prefix - 96, 'ipv4']
     : [v6Text(range.network), range.prefix, 'ipv6']
 }
 
-/** The low `128 - prefix` bits set. */
+/**
+ * The low `128 - prefix` bits set.
+ *
+ * @example
+ * hostMask(120) // 255n
+ */
 export function hostMask(prefix: number): bigint {
   return (1n << BigInt(128 - prefix)) - 1n
 }
 
-/** Does `outer` contain every address of `inner`? */
+/**
+ * Does `outer` contain every address of `inner`?
+ *
+ * @example
+ * contains(parseRange('10.0.0.0/8'), parseRange('10.1.0.0/16')) // true
+ */
 export function contains(outer: IpRange, inner: IpRange): boolean {
   return outer.prefix <= inner.prefix && ((outer.network ^ inner.network) & ~hostMask(outer.prefix)) === 0n
 }
 
-/** Drops ranges another range already covers (and duplicates), keeping first-seen order. */
+/**
+ * Drops ranges another range already covers (and duplicates), keeping first-seen order.
+ *
+ * @example
+ * normalizeRanges(['10.1.0.0/16', '10.0.0.0/8'].map(parseRange)).map(formatRange) // ['10.0.0.0/8']
+ */
 export function normalizeRanges(ranges: Iterable<IpRange>): readonly IpRange[] {
   let kept: IpRange[] = []
   for (const range of ranges) {
@@ -142,6 +193,9 @@ export function normalizeRanges(ranges: Iterable<IpRange>): readonly IpRange[] {
 /**
  * The ranges admitting exactly the addresses both lists admit. Two CIDR ranges are nested or
  * disjoint, so each pair meets in the smaller one or not at all.
+ *
+ * @example
+ * intersectRanges([parseRange('10.0.0.0/8')], [parseRange('10.1.0.0/16')]).map(formatRange) // ['10.1.0.0/16']
  */
 export function intersectRanges(a: readonly IpRange[], b: readonly IpRange[]): readonly IpRange[] {
   return normalizeRanges(

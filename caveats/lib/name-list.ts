@@ -15,7 +15,12 @@ interface NameListSpec {
   readonly mismatch: Extract<CheckResult, { ok: false }>['code']
 }
 
-/** Schema of `a,b , c`: names matching `pattern`, spaces around commas tolerated, deduplicated. */
+/**
+ * Schema of `a,b , c`: names matching `pattern`, spaces around commas tolerated, deduplicated.
+ *
+ * @example
+ * nameListSchema(/^[a-z]+$/, 'op').parse('read, write,read') // ['read', 'write']
+ */
 export function nameListSchema(pattern: RegExp, noun: string): z.ZodType<NameList, string> {
   return z
     .string()
@@ -24,7 +29,12 @@ export function nameListSchema(pattern: RegExp, noun: string): z.ZodType<NameLis
     .transform((names): NameList => Object.freeze([...new Set(names)]))
 }
 
-/** A caveat kind whose value is a list of names, one of which the request must declare. */
+/**
+ * A caveat kind whose value is a list of names, one of which the request must declare.
+ *
+ * @example
+ * const team = nameListKind({ name: 'team', dimension: 'org', pattern: /^[a-z]+$/, mismatch: 'insufficient_scope' })
+ */
 export function nameListKind(spec: NameListSpec): CaveatKind<NameList> {
   const { name, dimension, mismatch } = spec
   const schema = nameListSchema(spec.pattern, dimension)

@@ -21,7 +21,7 @@ const region: CaveatKind<'eu' | 'us'> = {
   parse: (value) => regionSchema.parse(value.trim()),
   format: (value) => value,
   check: (value) => (value === 'eu' ? { ok: true } : { ok: false, code: 'caveat_failed', reason: 'not eu' }),
-  intersect: (a, b) => (a === b ? a : a),
+  intersect: (a) => a,
 }
 
 function parseError(fn: () => unknown): CaveatParseError {
