@@ -3,13 +3,22 @@ import { Buffer } from 'node:buffer'
 const encoder = new TextEncoder()
 const strictDecoder = new TextDecoder('utf-8', { fatal: true })
 
-/** UTF-8 bytes of a string, or the bytes themselves. */
+/** UTF-8 bytes of a string, or a copy of the bytes (a Macaroon never aliases a caller's buffer). */
 export function toBytes(input: Uint8Array | string): Uint8Array {
-  return typeof input === 'string' ? encoder.encode(input) : input
+  return typeof input === 'string' ? encoder.encode(input) : new Uint8Array(input)
 }
 
 /** Decodes UTF-8, or returns undefined when the bytes are not valid UTF-8. */
 export function utf8OrUndefined(bytes: Uint8Array): string | undefined {
+  // Caveats and identifiers are nearly always ASCII: skip the decoder for them (hot path).
+  let ascii = true
+  for (let i = 0; i < bytes.byteLength; i++) {
+    if (bytes[i]! > 0x7f) {
+      ascii = false
+      break
+    }
+  }
+  if (ascii) return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('latin1')
   try {
     return strictDecoder.decode(bytes)
   } catch {

@@ -39,7 +39,13 @@ function decodeBytes(bytes: Uint8Array, depth: number): MacaroonData {
   if (depth > MAX_NESTING) throw malformed('encoding nested too deeply')
   const first = bytes[0]
   if (first === 2) return decodeV2(bytes)
-  if (isHexDigit(first) && isHexDigit(bytes[1]) && isHexDigit(bytes[2]) && isHexDigit(bytes[3]) && bytes[4] !== 0x3d) {
+  if (
+    isHexDigit(first) &&
+    isHexDigit(bytes[1]) &&
+    isHexDigit(bytes[2]) &&
+    isHexDigit(bytes[3]) &&
+    bytes[4] !== 0x3d
+  ) {
     // Four hex digits then a field name: V1 packets. (Base64 text may also start with hex
     // digits; V1's fifth byte is a letter of the field name, so try V1, then fall back.)
     try {
@@ -70,7 +76,8 @@ export function decodeMacaroonData(input: MacaroonInput): MacaroonData {
   if (input instanceof Uint8Array) {
     if (input.byteLength > LIMITS.maxTokenBytes) throw malformed(`larger than ${LIMITS.maxTokenBytes} bytes`)
     if (input.byteLength === 0) throw malformed('empty input')
-    return decodeBytes(input, 0)
+    // Decoded fields are views of the bytes: copy, so reusing the caller's buffer cannot change them.
+    return decodeBytes(new Uint8Array(input), 0)
   }
   return decodeJsonObject(input)
 }

@@ -72,12 +72,16 @@ function decodeJsonV2(o: JsonObject): MacaroonData {
   const list = o.c ?? []
   if (!Array.isArray(list)) throw malformed('caveats must be an array')
   if (list.length > LIMITS.maxCaveats) throw malformed(`more than ${LIMITS.maxCaveats} caveats`)
-  const caveats: Caveat[] = list.map((c: unknown) => {
+  // Array.from, not map: a sparse array (from a JS caller) has holes that map would keep.
+  const caveats: Caveat[] = Array.from(list, (c: unknown) => {
     if (!isObject(c)) throw malformed('caveat must be an object')
     const cid = eitherField(c, 'i', 'caveat id', true)!
     const vid = eitherField(c, 'v', 'vid in caveat', false)
     const cl = optString(c, 'l', 'caveat location')
-    return withLocation(vid === undefined ? { identifier: cid } : { identifier: cid, verificationId: vid }, cl)
+    return withLocation(
+      vid === undefined ? { identifier: cid } : { identifier: cid, verificationId: vid },
+      cl,
+    )
   })
   return withLocation({ identifier, caveats, signature, version: 2 as const }, location)
 }
@@ -86,12 +90,13 @@ function decodeJsonV1(o: JsonObject): MacaroonData {
   const id = optString(o, 'identifier', 'identifier')
   if (id === undefined) throw malformed('missing identifier')
   const sigHex = optString(o, 'signature', 'signature')
-  if (sigHex === undefined || !/^[0-9a-fA-F]{64}$/.test(sigHex)) throw malformed('signature must be 64 hex digits')
+  if (sigHex === undefined || !/^[0-9a-fA-F]{64}$/.test(sigHex))
+    throw malformed('signature must be 64 hex digits')
   const location = optString(o, 'location', 'location')
   const list = o.caveats ?? []
   if (!Array.isArray(list)) throw malformed('caveats must be an array')
   if (list.length > LIMITS.maxCaveats) throw malformed(`more than ${LIMITS.maxCaveats} caveats`)
-  const caveats: Caveat[] = list.map((c: unknown) => {
+  const caveats: Caveat[] = Array.from(list, (c: unknown) => {
     if (!isObject(c)) throw malformed('caveat must be an object')
     const cid = optString(c, 'cid', 'caveat id')
     if (cid === undefined) throw malformed('caveat without cid')
@@ -99,11 +104,17 @@ function decodeJsonV1(o: JsonObject): MacaroonData {
     const vid = vidText === undefined ? undefined : fromBase64Lenient(vidText)
     if (vidText !== undefined && vid === undefined) throw malformed('invalid vid in caveat: bad base64')
     const cl = optString(c, 'cl', 'caveat location')
-    const base = vid === undefined ? { identifier: toBytes(cid) } : { identifier: toBytes(cid), verificationId: vid }
+    const base =
+      vid === undefined ? { identifier: toBytes(cid) } : { identifier: toBytes(cid), verificationId: vid }
     return withLocation(base, cl)
   })
   return withLocation(
-    { identifier: toBytes(id), caveats, signature: new Uint8Array(Buffer.from(sigHex, 'hex')), version: 1 as const },
+    {
+      identifier: toBytes(id),
+      caveats,
+      signature: new Uint8Array(Buffer.from(sigHex, 'hex')),
+      version: 1 as const,
+    },
     location,
   )
 }

@@ -39,7 +39,8 @@ function verifyChain(
   state: VerifyState,
   observe: ChainObserver | undefined,
 ): void {
-  if (depth > LIMITS.maxDischargeDepth) throw denied(`discharges nested deeper than ${LIMITS.maxDischargeDepth}`)
+  if (depth > LIMITS.maxDischargeDepth)
+    throw denied(`discharges nested deeper than ${LIMITS.maxDischargeDepth}`)
   let sig = hmac(key, m.identifier)
   for (let i = 0; i < m.caveats.length; i++) {
     const c = m.caveats[i]!
@@ -56,7 +57,14 @@ function verifyChain(
     if (index === -1) throw denied(`caveat ${i}: no discharge`)
     state.used[index] = true
     // The discharge's own caveats are checked the same way, bound to the primary's signature.
-    verifyChain(state.discharges[index]!, caveatKey, primarySignature ?? m.signature, depth + 1, state, undefined)
+    verifyChain(
+      state.discharges[index]!,
+      caveatKey,
+      primarySignature ?? m.signature,
+      depth + 1,
+      state,
+      undefined,
+    )
     sig = hmac2(sig, c.verificationId, c.identifier)
   }
   observe?.(sig, m.caveats.length)

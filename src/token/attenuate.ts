@@ -17,23 +17,26 @@ export function attenuate(
 ): string {
   const registry = options.registry ?? defaultRegistry()
   const [primary, ...discharges] = token.split(',')
-  let m = decodeToken(primary ?? '')
+  const m = decodeToken(primary ?? '')
   for (const [i, text] of caveats.entries()) {
     try {
       registry.parseCaveat(text)
     } catch (e) {
-      throw new CrumbError('validation_failed', `caveat ${i} (${text}) is not valid: ${(e as Error).message}`, {
-        cause: e,
-        caveatIndex: i,
-        caveat: text,
-      })
+      throw new CrumbError(
+        'validation_failed',
+        `caveat ${i} (${text}) is not valid: ${(e as Error).message}`,
+        {
+          cause: e,
+          caveatIndex: i,
+          caveat: text,
+        },
+      )
     }
-    m = m.addFirstPartyCaveat(text)
   }
   // Discharges are bound to the primary's signature, which just changed: rebinding needs the
   // unbound discharges, so attenuating a token that travels with discharges is refused.
   if (discharges.length > 0) {
     throw new CrumbError('validation_failed', 'attenuate the primary token before binding its discharges')
   }
-  return encodeToken(m)
+  return encodeToken(m.addFirstPartyCaveats(caveats))
 }

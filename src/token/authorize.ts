@@ -12,7 +12,10 @@ function admit(allowed: readonly string[] | null, wanted: string | undefined, wh
   if (allowed === null) return
   if (wanted === undefined) {
     // Fail closed: the token is limited on a dimension this route does not name.
-    throw new CrumbError('caveat_failed', `token is limited to ${what} ${allowed.join(',')}; this route names no ${what}`)
+    throw new CrumbError(
+      'caveat_failed',
+      `token is limited to ${what} ${allowed.join(',')}; this route names no ${what}`,
+    )
   }
   if (!allowed.includes(wanted)) {
     throw new CrumbError('insufficient_scope', `token does not admit ${what} ${wanted}`)

@@ -2,9 +2,12 @@ import { Buffer } from 'node:buffer'
 import { CrumbError } from '../errors.js'
 import { LIMITS } from '../macaroon/limits.js'
 import { Macaroon } from '../macaroon/macaroon.js'
+import { decodeV2 } from '../macaroon/v2-binary.js'
 
 /** Every crumb token starts with this, so leaked tokens are greppable by secret scanners. */
 export const TOKEN_PREFIX = 'crumb_'
+
+const BASE64URL = /^[A-Za-z0-9_-]+$/
 
 /**
  * `crumb_` + base64url (no padding) of the V2 binary macaroon.
@@ -25,6 +28,11 @@ export function encodeToken(m: Macaroon): string {
 export function decodeToken(text: string): Macaroon {
   const body = text.startsWith(TOKEN_PREFIX) ? text.slice(TOKEN_PREFIX.length) : text
   if (body.length === 0) throw new CrumbError('invalid_token', 'empty token')
+  if (body.length > LIMITS.maxTokenBytes) throw new CrumbError('invalid_token', 'token too large')
+  // Fast path for the canonical form (base64url of V2 binary); anything else takes the general decoder.
+  if (body.startsWith('A') && body.length % 4 !== 1 && BASE64URL.test(body)) {
+    return Macaroon.fromData(decodeV2(new Uint8Array(Buffer.from(body, 'base64url'))))
+  }
   return Macaroon.decode(body)
 }
 

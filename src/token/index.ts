@@ -1,15 +1,15 @@
 export { attenuate } from './attenuate.js'
 export { authorizeScope, type RouteScope } from './authorize.js'
 export type { TokenClaims } from './claims.js'
-export { TOKEN_PREFIX, decodeToken, decodeTokenList, encodeToken, tokenHint } from './format.js'
-export { type TokenIdentifier, decodeIdentifier, encodeIdentifier } from './identifier.js'
+export { decodeToken, decodeTokenList, encodeToken, TOKEN_PREFIX, tokenHint } from './format.js'
+export { decodeIdentifier, encodeIdentifier, type TokenIdentifier } from './identifier.js'
 export { newTokenId, newUserId } from './ids.js'
-export { type InspectedCaveat, type TokenInspection, inspectToken } from './inspect.js'
+export { type InspectedCaveat, inspectToken, type TokenInspection } from './inspect.js'
 export {
-  type KeyRing,
-  type RingKey,
   generateKeyRing,
+  type KeyRing,
   parseKeyRing,
+  type RingKey,
   retireKey,
   rootKeyFor,
   rotateKeyRing,

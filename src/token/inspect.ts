@@ -1,8 +1,13 @@
-import { type CaveatRegistry, type ParsedCaveat, defaultRegistry, effectiveScope } from '../../caveats/index.js'
+import {
+  type CaveatRegistry,
+  defaultRegistry,
+  effectiveScope,
+  type ParsedCaveat,
+} from '../../caveats/index.js'
 import { toBase64Url, utf8OrUndefined } from '../macaroon/bytes.js'
 import type { Macaroon } from '../macaroon/macaroon.js'
 import { decodeTokenList, tokenHint } from './format.js'
-import { type TokenIdentifier, decodeIdentifier } from './identifier.js'
+import { decodeIdentifier, type TokenIdentifier } from './identifier.js'
 import { revocationIdOf } from './revocation.js'
 
 /** One caveat as `inspect` shows it. */

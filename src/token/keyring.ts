@@ -56,7 +56,8 @@ export function parseKeyRing(json: unknown): KeyRing {
   }
   const keys = new Map<string, RingKey>()
   for (const k of parsed.data.keys) {
-    if (keys.has(k.kid)) throw new CrumbError('validation_failed', `invalid key ring (duplicate kid ${k.kid})`)
+    if (keys.has(k.kid))
+      throw new CrumbError('validation_failed', `invalid key ring (duplicate kid ${k.kid})`)
     keys.set(k.kid, {
       kid: k.kid,
       secret: k.secret,
@@ -132,6 +133,7 @@ export function retireKey(ring: KeyRing, kid: string, now: Date = new Date()): K
  */
 export function rootKeyFor(ring: KeyRing, kid: string, identifier: Uint8Array): Uint8Array {
   const key = ring.keys.get(kid)
-  if (key === undefined || key.retiredAt !== undefined) throw new CrumbError('invalid_token', 'unknown key id')
+  if (key === undefined || key.retiredAt !== undefined)
+    throw new CrumbError('invalid_token', 'unknown key id')
   return createHmac('sha256', key.secret).update(identifier).digest()
 }

@@ -28,7 +28,9 @@ export function mintRootToken(options: {
 }): MintedToken {
   const kid = options.ring.primary
   const tokenId = options.tokenId ?? newTokenId()
-  const identifier = new TextEncoder().encode(encodeIdentifier({ version: 1, kid, tokenId, userId: options.userId }))
+  const identifier = new TextEncoder().encode(
+    encodeIdentifier({ version: 1, kid, tokenId, userId: options.userId }),
+  )
   let m = Macaroon.mint({
     rootKey: rootKeyFor(options.ring, kid, identifier),
     identifier,

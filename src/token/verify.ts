@@ -2,14 +2,15 @@ import {
   type CaveatRegistry,
   type CheckResult,
   type Dimension,
-  type ParsedCaveat,
-  type RequestContext,
   defaultRegistry,
   effectiveScope,
+  type ParsedCaveat,
+  type RequestContext,
 } from '../../caveats/index.js'
 import { CrumbError } from '../errors.js'
 import { utf8OrUndefined } from '../macaroon/bytes.js'
 import type { Macaroon } from '../macaroon/macaroon.js'
+import { chainCacheFor, rememberChain, type VerifiedChain } from './chain-cache.js'
 import type { TokenClaims } from './claims.js'
 import { decodeTokenList } from './format.js'
 import { decodeIdentifier } from './identifier.js'
@@ -33,6 +34,8 @@ export interface VerifyTokenOptions {
    * then each route names its org / app / op). Their caveats still parse and still narrow scope.
    */
   readonly deferred?: ReadonlySet<Dimension>
+  /** Remember verified token strings so repeats skip the HMAC chain (default true). */
+  readonly cache?: boolean
 }
 
 export const DEFAULT_LEEWAY_MS = 30_000
@@ -53,6 +56,33 @@ function caveatTexts(m: Macaroon): string[] {
   return out
 }
 
+/** Decodes and checks the signature chain (the expensive, cacheable part). */
+function verifyChain(tokens: string | readonly string[], keys: KeyRing): VerifiedChain {
+  const [primary, ...discharges] = decodeTokenList(tokens)
+  const id = decodeIdentifier(primary.identifierText)
+  const rootKey = rootKeyFor(keys, id.kid, primary.identifier)
+  const prefixSignatures: Uint8Array[] = []
+  primary.verify(rootKey, ALWAYS, discharges, (sig) => {
+    prefixSignatures.push(sig)
+  })
+  return {
+    id,
+    prefixSignatures,
+    signature: primary.signature,
+    primaryCaveats: caveatTexts(primary),
+    dischargeCaveats: discharges.map(caveatTexts),
+  }
+}
+
+function isRevoked(chain: VerifiedChain, revocations: RevocationList | undefined): boolean {
+  if (revocations === undefined) return false
+  if (revocations.isTokenRevoked(chain.id.tokenId)) return true
+  // Hashing happens only for token ids that have per-token entries.
+  const pairs = revocations.pairsFor(chain.id.tokenId)
+  if (pairs === undefined) return false
+  return chain.prefixSignatures.some((sig) => pairs.has(revocationIdOf(sig)))
+}
+
 /**
  * Verifies a crumb token (plus any discharges) locally: signature chain under the key ring,
  * revocation list (token id, then each prefix of the chain), then every caveat against the
@@ -62,25 +92,17 @@ function caveatTexts(m: Macaroon): string[] {
  * const claims = verifyToken(header, { keys: ring, revocations, request: { org: 'acme', app: 'web', op: 'deploy' } })
  */
 export function verifyToken(tokens: string | readonly string[], options: VerifyTokenOptions): TokenClaims {
-  const [primary, ...discharges] = decodeTokenList(tokens)
-  const id = decodeIdentifier(primary.identifierText)
-  const rootKey = rootKeyFor(options.keys, id.kid, primary.identifier)
-
-  const pairs = options.revocations?.pairsFor(id.tokenId)
-  let revokedPrefix = false
-  const observe =
-    pairs === undefined
-      ? undefined
-      : (sig: Uint8Array): void => {
-          if (!revokedPrefix && pairs.has(revocationIdOf(sig))) revokedPrefix = true
-        }
-  // The chain is verified first and caveats judged after, so a forged token learns nothing
-  // about revocation or scope.
-  primary.verify(rootKey, ALWAYS, discharges, observe)
-
-  if (options.revocations?.isTokenRevoked(id.tokenId) || revokedPrefix) {
-    throw new CrumbError('token_revoked', 'token has been revoked')
+  const cache = options.cache === false ? undefined : chainCacheFor(options.keys)
+  const key = typeof tokens === 'string' ? tokens : tokens.join(',')
+  let chain = cache?.get(key)
+  if (chain === undefined) {
+    // The chain is verified before anything else is judged, so a forged token learns nothing
+    // about revocation or scope.
+    chain = verifyChain(tokens, options.keys)
+    if (cache !== undefined) rememberChain(cache, key, chain)
   }
+
+  if (isRevoked(chain, options.revocations)) throw new CrumbError('token_revoked', 'token has been revoked')
 
   const registry = options.registry ?? defaultRegistry()
   const ctx: RequestContext = {
@@ -88,7 +110,6 @@ export function verifyToken(tokens: string | readonly string[], options: VerifyT
     now: options.now ?? new Date(),
     leewayMs: options.leewayMs ?? DEFAULT_LEEWAY_MS,
   }
-  const texts = caveatTexts(primary)
   const parsed: ParsedCaveat[] = []
   let failure: Failure | undefined
   const judge = (text: string, index: string): void => {
@@ -96,19 +117,28 @@ export function verifyToken(tokens: string | readonly string[], options: VerifyT
     try {
       p = registry.parseCaveat(text)
     } catch {
-      failure ??= { index, text, result: { ok: false, code: 'caveat_failed', reason: 'unknown or malformed caveat' } }
+      failure ??= {
+        index,
+        text,
+        result: { ok: false, code: 'caveat_failed', reason: 'unknown or malformed caveat' },
+      }
       return
     }
     parsed.push(p)
     if (options.deferred?.has(p.kind.dimension)) return
     const result = p.kind.check(p.value, ctx)
     // An expired token is reported as expired even when another caveat also fails.
-    if (!result.ok && (failure === undefined || (result.code === 'token_expired' && failure.result.code !== 'token_expired'))) {
+    if (
+      !result.ok &&
+      (failure === undefined || (result.code === 'token_expired' && failure.result.code !== 'token_expired'))
+    ) {
       failure = { index, text, result }
     }
   }
-  texts.forEach((t, i) => judge(t, String(i)))
-  discharges.forEach((d, di) => caveatTexts(d).forEach((t, i) => judge(t, `${di + 1}.${i}`)))
+  for (const [i, t] of chain.primaryCaveats.entries()) judge(t, String(i))
+  for (const [di, texts] of chain.dischargeCaveats.entries()) {
+    for (const [i, t] of texts.entries()) judge(t, `${di + 1}.${i}`)
+  }
   if (failure !== undefined) {
     const { index, text, result } = failure
     throw new CrumbError(result.code, `caveat ${index} (${text}) failed: ${result.reason}`, {
@@ -118,18 +148,60 @@ export function verifyToken(tokens: string | readonly string[], options: VerifyT
   }
 
   const scope = effectiveScope(parsed)
-  return {
-    userId: id.userId,
-    tokenId: id.tokenId,
-    kid: id.kid,
-    device: ctx.device,
-    ops: scope.ops,
-    orgs: scope.orgs,
-    apps: scope.apps,
-    devices: scope.devices,
-    expiresAt: scope.expiresAt,
-    notBefore: scope.notBefore,
-    caveats: texts,
-    revocationId: revocationIdOf(primary.signature),
+  return new VerifiedClaims(chain, scope, ctx.device)
+}
+
+/** Claims of a verified token; `revocationId` is computed on first read (it costs a hash). */
+class VerifiedClaims implements TokenClaims {
+  readonly userId: string
+  readonly tokenId: string
+  readonly kid: string
+  readonly device: string | undefined
+  readonly ops: readonly string[] | null
+  readonly orgs: readonly string[] | null
+  readonly apps: readonly string[] | null
+  readonly devices: readonly string[] | null
+  readonly expiresAt: Date | null
+  readonly notBefore: Date | null
+  readonly caveats: readonly string[]
+  readonly #signature: Uint8Array
+  #revocationId: string | undefined
+
+  constructor(chain: VerifiedChain, scope: ReturnType<typeof effectiveScope>, device: string | undefined) {
+    this.userId = chain.id.userId
+    this.tokenId = chain.id.tokenId
+    this.kid = chain.id.kid
+    this.device = device
+    this.ops = scope.ops
+    this.orgs = scope.orgs
+    this.apps = scope.apps
+    this.devices = scope.devices
+    this.expiresAt = scope.expiresAt
+    this.notBefore = scope.notBefore
+    this.caveats = chain.primaryCaveats
+    this.#signature = chain.signature
+  }
+
+  get revocationId(): string {
+    this.#revocationId ??= revocationIdOf(this.#signature)
+    return this.#revocationId
+  }
+
+  toJSON(): TokenClaims {
+    const { userId, tokenId, kid, device, ops, orgs, apps, devices, expiresAt, notBefore, caveats } = this
+    return {
+      userId,
+      tokenId,
+      kid,
+      device,
+      ops,
+      orgs,
+      apps,
+      devices,
+      expiresAt,
+      notBefore,
+      caveats,
+      revocationId: this.revocationId,
+    }
   }
 }

@@ -17,7 +17,9 @@ const RUNS = 200
 // ---------------------------------------------------------------------------------------------
 // A macaroon and its discharges as plain data, built the same way by both libraries.
 
-type CaveatSpec = { kind: 'first'; predicate: string } | { kind: 'third'; location: string; discharge: MacaroonSpec }
+type CaveatSpec =
+  | { kind: 'first'; predicate: string }
+  | { kind: 'third'; location: string; discharge: MacaroonSpec }
 
 interface MacaroonSpec {
   rootKey: Uint8Array
@@ -176,7 +178,12 @@ function ourVerdict(m: Macaroon, key: Uint8Array, ok: (p: string) => boolean, ds
   }
 }
 
-function theirVerdict(m: NpmMacaroon, key: Uint8Array, ok: (p: string) => boolean, ds: NpmMacaroon[]): boolean {
+function theirVerdict(
+  m: NpmMacaroon,
+  key: Uint8Array,
+  ok: (p: string) => boolean,
+  ds: NpmMacaroon[],
+): boolean {
   try {
     m.verify(key, (p) => (ok(p) ? null : 'not satisfied'), ds)
     return true
@@ -222,7 +229,9 @@ describe('differential: npm macaroon 3.0.4', () => {
         expect(ours.primary.caveats.map((c) => c.verificationId && hex(c.verificationId))).toEqual(
           theirs.primary.caveats.map((c) => c.vid && hex(c.vid)),
         )
-        expect(ours.discharges.map((d) => hex(d.signature))).toEqual(theirs.discharges.map((d) => hex(d.signature)))
+        expect(ours.discharges.map((d) => hex(d.signature))).toEqual(
+          theirs.discharges.map((d) => hex(d.signature)),
+        )
         // npm writes "l": "" for a third-party caveat without location; we leave it out.
         const theirJson = theirs.primary.exportJSON() as { c?: Array<{ l?: string }> }
         for (const c of theirJson.c ?? []) if (c.l === '') delete c.l
@@ -244,7 +253,14 @@ describe('differential: npm macaroon 3.0.4', () => {
         const ok = (p: string): boolean => predicates(spec).includes(p)
         expect(ourVerdict(primary, key, ok, discharges)).toBe(true)
         const theirs = toTheirs(primary, via)
-        expect(theirVerdict(theirs, key, ok, discharges.map((d) => toTheirs(d, via)))).toBe(true)
+        expect(
+          theirVerdict(
+            theirs,
+            key,
+            ok,
+            discharges.map((d) => toTheirs(d, via)),
+          ),
+        ).toBe(true)
       }),
       { numRuns: RUNS },
     )
@@ -289,7 +305,12 @@ describe('differential: npm macaroon 3.0.4', () => {
   const mask = fc.integer({ min: 1, max: 255 })
   const tamperArb: fc.Arbitrary<Tamper> = fc.oneof(
     fc.record({ kind: fc.constant('flip-caveat' as const), target: index, caveat: index, byte: index, mask }),
-    fc.record({ kind: fc.constant('flip-signature' as const), target: index, byte: fc.nat({ max: 31 }), mask }),
+    fc.record({
+      kind: fc.constant('flip-signature' as const),
+      target: index,
+      byte: fc.nat({ max: 31 }),
+      mask,
+    }),
     fc.record({ kind: fc.constant('drop-caveat' as const), target: index, caveat: index }),
     fc.record({ kind: fc.constant('wrong-key' as const), extra: fc.nat({ max: 255 }) }),
     fc.record({ kind: fc.constant('unbound-discharge' as const), target: index }),

@@ -200,7 +200,14 @@ interface ParseErrorVector extends BaseVector {
   input_decoded_format?: string
 }
 
-type Vector = DecodeVector | VerifyVector | SignatureVector | BindVector | VidVector | BakeryVector | ParseErrorVector
+type Vector =
+  | DecodeVector
+  | VerifyVector
+  | SignatureVector
+  | BindVector
+  | VidVector
+  | BakeryVector
+  | ParseErrorVector
 
 interface VectorFile {
   about: { counts_by_kind: Record<string, number> }
@@ -378,7 +385,8 @@ function runDecode(v: DecodeVector): void {
       return
     }
     case 'go-literal':
-      return runGoLiteralDecode(v)
+      runGoLiteralDecode(v)
+      return
     default:
       throw new Error(`unhandled decode format ${v.format}`)
   }
@@ -452,7 +460,8 @@ function runGoLiteralDecode(v: DecodeVector): void {
       expect(m.caveats).toHaveLength(1)
       const c = m.caveats[0]!
       for (const p of want) {
-        const got = p.field_type === 1 ? utf8(c.location ?? '') : p.field_type === 2 ? c.identifier : c.verificationId
+        const got =
+          p.field_type === 1 ? utf8(c.location ?? '') : p.field_type === 2 ? c.identifier : c.verificationId
         expect(Buffer.from(got ?? new Uint8Array()).toString('utf8')).toBe(p.data_utf8)
       }
       return
@@ -463,7 +472,9 @@ function runGoLiteralDecode(v: DecodeVector): void {
       const want = e.packet as PacketV1Expected
       const got = parsePacketV1(bytes, 0)
       expect(got.key).toBe(want.field)
-      const data = want.data_generator ? want.data_generator.repeat.repeat(want.data_generator.count) : want.data_utf8
+      const data = want.data_generator
+        ? want.data_generator.repeat.repeat(want.data_generator.count)
+        : want.data_utf8
       expect(Buffer.from(got.value).toString('utf8')).toBe(data)
       expect(got.end).toBe(want.total_len)
       expect(got.end).toBe(bytes.byteLength)
@@ -513,7 +524,12 @@ function runSignature(v: SignatureVector): void {
   let m: Macaroon | undefined
   for (const step of v.steps) {
     if (step.op === 'create') {
-      m = Macaroon.mint({ rootKey, identifier, location: v.location, ...(v.version ? { version: v.version } : {}) })
+      m = Macaroon.mint({
+        rootKey,
+        identifier,
+        location: v.location,
+        ...(v.version ? { version: v.version } : {}),
+      })
     } else if (step.op === 'first_party') {
       if (m === undefined) throw new Error('first_party before create')
       const cid = step.cid_generator ? step.cid_generator.repeat.repeat(step.cid_generator.count) : step.cid!
@@ -690,7 +706,9 @@ function runBakery(v: BakeryVector): void {
     identifier: caveatId,
     location: 'https://bakery.example',
   })
-  const discharge = Macaroon.mint({ rootKey, identifier: caveatId }).addFirstPartyCaveat(condition).bindTo(primary)
+  const discharge = Macaroon.mint({ rootKey, identifier: caveatId })
+    .addFirstPartyCaveat(condition)
+    .bindTo(primary)
   primary.verify('primary key', (p) => p === condition, [discharge])
   expectInvalid(() => primary.verify('primary key', () => false, [discharge]))
 }

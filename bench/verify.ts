@@ -1,0 +1,219 @@
+/**
+ * `npm run bench`: crumb's verify and attenuate against peers measured in the same run.
+ * Workload: a crumb token with 5 caveats (org, app, ops, expires, device) verified against a
+ * request context with a revocation list of 100,000 entries.
+ */
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto'
+import { jwtVerify, SignJWT } from 'jose'
+import * as npmMacaroon from 'macaroon'
+import {
+  attenuate,
+  decodeToken,
+  generateKeyRing,
+  mintRootToken,
+  newTokenId,
+  RevocationList,
+  rootKeyFor,
+  verifyToken,
+} from '../src/index.js'
+import { measure, us } from './harness.js'
+
+const ring = generateKeyRing()
+const expiresAt = new Date(Date.now() + 30 * 86400_000)
+const expiresText = `${expiresAt.toISOString().slice(0, 19)}Z`
+const CAVEATS = ['org = acme', 'app = web', 'ops = deploy', `expires = ${expiresText}`, 'device = ci-7']
+const request = { org: 'acme', app: 'web', op: 'deploy', device: 'ci-7' }
+
+const root = mintRootToken({ ring, userId: 'usr_bench', caveats: [] })
+const token = attenuate(root.token, CAVEATS)
+const macaroon = decodeToken(token)
+const b64 = token.slice('crumb_'.length)
+const kid = ring.primary
+const secret = ring.keys.get(kid)!.secret
+
+function revocationsOf(n: number): RevocationList {
+  const list = new RevocationList()
+  const exp = new Date(Date.now() + 86400_000)
+  for (let i = 0; i < n; i++) {
+    // One in ten entries revokes a single attenuated token; the rest revoke whole tokens.
+    if (i % 10 === 0)
+      list.add({ tokenId: newTokenId(), revocationId: randomBytes(16).toString('base64url'), expiresAt: exp })
+    else list.add({ tokenId: newTokenId(), expiresAt: exp })
+  }
+  return list
+}
+
+const list100k = revocationsOf(100_000)
+const empty = new RevocationList()
+
+// The same checks every peer performs on the five caveats.
+function checkPredicate(p: string): boolean {
+  const eq = p.indexOf(' = ')
+  const name = p.slice(0, eq)
+  const value = p.slice(eq + 3)
+  switch (name) {
+    case 'org':
+      return value.split(',').includes(request.org)
+    case 'app':
+      return value.split(',').includes(request.app)
+    case 'ops':
+      return value.split(',').includes(request.op)
+    case 'device':
+      return value === request.device
+    case 'expires':
+      return Date.now() < Date.parse(value)
+    default:
+      return false
+  }
+}
+
+// The floor: the same HMACs with node:crypto and nothing else (no decoding, no parsing).
+const KEYGEN = new TextEncoder().encode('macaroons-key-generator')
+const identifier = macaroon.identifier
+const caveatIds = macaroon.caveats.map((c) => c.identifier)
+function bareChain(): boolean {
+  const rootKey = createHmac('sha256', secret).update(identifier).digest()
+  let sig = createHmac('sha256', createHmac('sha256', KEYGEN).update(rootKey).digest())
+    .update(identifier)
+    .digest()
+  for (const c of caveatIds) sig = createHmac('sha256', sig).update(c).digest()
+  return timingSafeEqual(sig, macaroon.signature)
+}
+
+const jwtKey = new Uint8Array(randomBytes(32))
+const jwt = await new SignJWT({ org: 'acme', app: 'web', ops: ['deploy'], device: 'ci-7', sub: 'usr_bench' })
+  .setProtectedHeader({ alg: 'HS256' })
+  .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+  .sign(jwtKey)
+
+function crumbVerify(revocations: RevocationList, cache = true) {
+  return () => verifyToken(token, { keys: ring, revocations, request, cache })
+}
+
+function npmVerify(): void {
+  const m = npmMacaroon.importMacaroon(b64)
+  const rootKey = rootKeyFor(ring, kid, m.identifier)
+  m.verify(rootKey, (c: string) => (checkPredicate(c) ? null : 'caveat failed'))
+}
+
+async function joseVerify(): Promise<void> {
+  const { payload } = await jwtVerify(jwt, jwtKey, { algorithms: ['HS256'] })
+  const ok =
+    payload.org === request.org &&
+    payload.app === request.app &&
+    (payload.ops as string[]).includes(request.op) &&
+    payload.device === request.device
+  if (!ok) throw new Error('claims')
+}
+
+// Sanity: every peer accepts the workload before we time it.
+crumbVerify(list100k)()
+npmVerify()
+await joseVerify()
+if (!bareChain()) throw new Error('bare chain mismatch')
+
+const verifyTimes = await measure([
+  { name: 'crumb verifyToken (100k revocations)', run: crumbVerify(list100k) },
+  { name: 'crumb verifyToken, cold (no chain cache)', run: crumbVerify(list100k, false) },
+  { name: 'npm macaroon import+verify', run: npmVerify },
+  { name: 'jose HS256 jwtVerify', run: joseVerify, async: true },
+  { name: 'bare node:crypto HMAC chain', run: bareChain },
+])
+
+const ATTENUATE = ['org = acme', 'app = web', 'ops = deploy', `expires = ${expiresText}`, 'device = ci-7']
+const attenuateTimes = await measure([
+  { name: 'crumb attenuate (5 caveats)', run: () => attenuate(root.token, ATTENUATE) },
+  {
+    name: 'npm macaroon attenuate (5 caveats)',
+    run: () => {
+      const m = npmMacaroon.importMacaroon(root.token.slice('crumb_'.length))
+      for (const c of ATTENUATE) m.addFirstPartyCaveat(c)
+      // exportBinary() throws for 4+ caveats in macaroon 3.0.4; JSON is its working export.
+      return JSON.stringify(m.exportJSON())
+    },
+  },
+])
+
+const gc = (globalThis as { gc?: () => void }).gc
+gc?.()
+const heapBefore = process.memoryUsage().heapUsed
+const list1m = revocationsOf(1_000_000)
+gc?.()
+const heapAfter = process.memoryUsage().heapUsed
+const scaleTimes = await measure(
+  [
+    { name: 'verify, no revocations', run: crumbVerify(empty, false) },
+    { name: 'verify, 1,000,000 revocations', run: crumbVerify(list1m, false) },
+  ],
+  { batches: 31 },
+)
+
+const t = (m: Map<string, number>, k: string): number => m.get(k)!
+const crumbT = t(verifyTimes, 'crumb verifyToken (100k revocations)')
+const rows: Array<[string, string, string]> = []
+for (const [name, ns] of verifyTimes)
+  rows.push([name, us(ns), name.startsWith('crumb') ? '1.00×' : `${(ns / crumbT).toFixed(2)}×`])
+const pad = (s: string, n: number): string => s.padEnd(n)
+console.log(
+  `\nverify: token with 5 caveats, request context, revocation list of 100,000 (median of 25 batches)`,
+)
+console.log(`${pad('case', 40)}${pad('median/op', 12)}time vs crumb`)
+for (const r of rows) console.log(`${pad(r[0], 40)}${pad(r[1], 12)}${r[2]}`)
+
+const attOurs = t(attenuateTimes, 'crumb attenuate (5 caveats)')
+const attNpm = t(attenuateTimes, 'npm macaroon attenuate (5 caveats)')
+console.log(`\nattenuate by 5 caveats`)
+console.log(`${pad('crumb attenuate', 40)}${pad(us(attOurs), 12)}1.00×`)
+console.log(
+  `${pad('npm macaroon import+5 caveats+export', 40)}${pad(us(attNpm), 12)}${(attNpm / attOurs).toFixed(2)}×`,
+)
+
+const none = t(scaleTimes, 'verify, no revocations')
+const million = t(scaleTimes, 'verify, 1,000,000 revocations')
+console.log(`\nrevocation list scale (cold verify, chain cache off)`)
+console.log(`${pad('verify, no revocations', 40)}${us(none)}`)
+console.log(
+  `${pad('verify, 1,000,000 revocations', 40)}${us(million)}  (${(((million - none) / none) * 100).toFixed(1)}%)`,
+)
+console.log(
+  `${pad('memory of 1,000,000 entries', 40)}${gc ? `${((heapAfter - heapBefore) / 1048576).toFixed(0)} MiB` : 'run with --expose-gc'}  (${list1m.size.toLocaleString('en')} entries)`,
+)
+
+const cold = t(verifyTimes, 'crumb verifyToken, cold (no chain cache)')
+const bare = t(verifyTimes, 'bare node:crypto HMAC chain')
+const targets: Array<[string, boolean, string]> = [
+  [
+    '≥ 5× faster than npm macaroon',
+    t(verifyTimes, 'npm macaroon import+verify') / crumbT >= 5,
+    `${(t(verifyTimes, 'npm macaroon import+verify') / crumbT).toFixed(2)}×`,
+  ],
+  [
+    '≥ 8× faster than jose',
+    t(verifyTimes, 'jose HS256 jwtVerify') / crumbT >= 8,
+    `${(t(verifyTimes, 'jose HS256 jwtVerify') / crumbT).toFixed(2)}×`,
+  ],
+  [
+    '≤ 1.25× the bare chain',
+    crumbT / t(verifyTimes, 'bare node:crypto HMAC chain') <= 1.25,
+    `${(crumbT / t(verifyTimes, 'bare node:crypto HMAC chain')).toFixed(2)}×`,
+  ],
+  [
+    'cold: ≥ 5× faster than npm macaroon',
+    t(verifyTimes, 'npm macaroon import+verify') / cold >= 5,
+    `${(t(verifyTimes, 'npm macaroon import+verify') / cold).toFixed(2)}×`,
+  ],
+  [
+    'cold: ≥ 8× faster than jose',
+    t(verifyTimes, 'jose HS256 jwtVerify') / cold >= 8,
+    `${(t(verifyTimes, 'jose HS256 jwtVerify') / cold).toFixed(2)}×`,
+  ],
+  ['cold: ≤ 1.25× the bare chain', cold / bare <= 1.25, `${(cold / bare).toFixed(2)}×`],
+  ['attenuate ≥ 4× faster than npm macaroon', attNpm / attOurs >= 4, `${(attNpm / attOurs).toFixed(2)}×`],
+  [
+    '1M revocations within 5% of none',
+    million <= none * 1.05,
+    `${(((million - none) / none) * 100).toFixed(1)}%`,
+  ],
+]
+console.log(`\ntargets`)
+for (const [name, ok, value] of targets) console.log(`${ok ? 'met ' : 'MISS'}  ${pad(name, 42)}${value}`)

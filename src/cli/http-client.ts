@@ -1,0 +1,171 @@
+import * as z from 'zod'
+import { CliError, type FieldProblem } from './errors.js'
+
+/**
+ * The CLI's HTTP transport: JSON in and out, `Authorization: Bearer` and `Crumb-Device` headers,
+ * and `application/problem+json` answers turned into {@link CliError}s that keep the server's code.
+ * Loaded only by commands that talk to the server.
+ */
+
+/** How to reach the token service. */
+export interface HttpClientOptions {
+  /** Base URL without a trailing slash, e.g. `http://127.0.0.1:8080`. */
+  readonly server: string
+  /** Sent as `Authorization: Bearer …` on authenticated calls. */
+  readonly token?: string | undefined
+  /** Sent as `Crumb-Device` (a `device = x` caveat needs it). */
+  readonly device?: string | undefined
+  readonly userAgent: string
+  /** Per-request timeout (default 30 s). */
+  readonly timeoutMs?: number | undefined
+}
+
+/** One request. `auth: false` sends no token (public routes). */
+export interface RequestOptions {
+  readonly body?: unknown
+  readonly query?: Readonly<Record<string, string | undefined>>
+  readonly headers?: Readonly<Record<string, string>>
+  readonly auth?: boolean
+}
+
+/** A successful answer: status and parsed JSON body (undefined for 204). */
+export interface HttpResponse {
+  readonly status: number
+  readonly body: unknown
+}
+
+const issueSchema = z.union([
+  z.string().transform((message): FieldProblem => ({ message })),
+  z
+    .looseObject({
+      path: z.union([z.string(), z.array(z.union([z.string(), z.number()]))]).optional(),
+      pointer: z.string().optional(),
+      message: z.string().optional(),
+      detail: z.string().optional(),
+    })
+    .transform(
+      (issue): FieldProblem => ({
+        path: Array.isArray(issue.path) ? issue.path.join('.') : (issue.path ?? issue.pointer),
+        message: issue.message ?? issue.detail ?? 'invalid',
+      }),
+    ),
+])
+
+/** RFC 9457 problem details as the crumb service writes them. */
+const problemSchema = z.looseObject({
+  type: z.string().optional(),
+  title: z.string().optional(),
+  status: z.number().optional(),
+  code: z.string().optional(),
+  detail: z.string().optional(),
+  errors: z.array(issueSchema).optional().catch(undefined),
+})
+
+/**
+ * A thin JSON client over `fetch` for the crumb HTTP API.
+ *
+ * @example
+ * const http = new HttpClient({ server: 'http://127.0.0.1:8080', token, device: 'laptop', userAgent: 'crumb-cli' })
+ * const { body } = await http.request('GET', '/v1/tokens')
+ */
+export class HttpClient {
+  readonly server: string
+  readonly #options: HttpClientOptions
+
+  constructor(options: HttpClientOptions) {
+    this.server = options.server
+    this.#options = options
+  }
+
+  /** True when a token is configured. */
+  get hasToken(): boolean {
+    return this.#options.token !== undefined
+  }
+
+  /**
+   * Sends a request; resolves with a 2xx answer, throws a {@link CliError} otherwise.
+   *
+   * @example
+   * await http.request('POST', '/v1/revocations', { body: { token }, auth: false })
+   */
+  async request(method: string, path: string, options: RequestOptions = {}): Promise<HttpResponse> {
+    const url = new URL(this.server + path)
+    for (const [key, value] of Object.entries(options.query ?? {})) {
+      if (value !== undefined) url.searchParams.set(key, value)
+    }
+    const headers: Record<string, string> = {
+      accept: 'application/json, application/problem+json',
+      'user-agent': this.#options.userAgent,
+      ...options.headers,
+    }
+    if (this.#options.device !== undefined) headers['crumb-device'] = this.#options.device
+    if (options.auth !== false) {
+      if (this.#options.token === undefined) {
+        throw new CliError('not_logged_in', 'this command needs a token and none is configured')
+      }
+      headers.authorization = `Bearer ${this.#options.token}`
+    }
+    let body: string | undefined
+    if (options.body !== undefined) {
+      headers['content-type'] = 'application/json'
+      body = JSON.stringify(options.body)
+    }
+    const timeoutMs = this.#options.timeoutMs ?? 30_000
+    let response: Response
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        ...(body === undefined ? {} : { body }),
+        signal: AbortSignal.timeout(timeoutMs),
+        redirect: 'error',
+      })
+    } catch (error) {
+      throw unreachable(this.server, error, timeoutMs)
+    }
+    const text = await response.text().catch(() => '')
+    if (response.ok) {
+      if (text === '') return { status: response.status, body: undefined }
+      try {
+        return { status: response.status, body: JSON.parse(text) as unknown }
+      } catch (error) {
+        throw new CliError('bad_response', `${method} ${path} answered ${response.status} with a body that is not JSON`, {
+          cause: error,
+        })
+      }
+    }
+    throw problemError(method, path, response, text)
+  }
+}
+
+function unreachable(server: string, error: unknown, timeoutMs: number): CliError {
+  const e = error as Error & { cause?: { code?: string; message?: string } }
+  if (e.name === 'TimeoutError' || e.name === 'AbortError') {
+    return new CliError('server_unreachable', `${server} did not answer within ${timeoutMs / 1000}s`, {
+      cause: error,
+    })
+  }
+  const reason = e.cause?.code ?? e.cause?.message ?? e.message
+  return new CliError('server_unreachable', `cannot reach ${server} (${reason})`, { cause: error })
+}
+
+function problemError(method: string, path: string, response: Response, text: string): CliError {
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    json = undefined
+  }
+  const parsed = problemSchema.safeParse(json)
+  const problem = parsed.success ? parsed.data : {}
+  const code = problem.code ?? `http_${response.status}`
+  const detail =
+    problem.detail ?? problem.title ?? `${method} ${path} answered ${response.status} ${response.statusText}`
+  const retryAfter = response.headers.get('retry-after')
+  const hint = code === 'rate_limited' && retryAfter !== null ? `retry in ${retryAfter}s` : undefined
+  return new CliError(code, detail, {
+    status: response.status,
+    errors: problem.errors ?? undefined,
+    hint,
+  })
+}

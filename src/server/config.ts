@@ -1,0 +1,179 @@
+import * as z from 'zod'
+import { durationSchema, formatDuration } from './duration.js'
+
+const HOUR = 3_600_000
+const DAY = 24 * HOUR
+
+const int = (min: number, max: number, fallback: number): z.ZodType<number, string | undefined> =>
+  z
+    .string()
+    .regex(/^\d+$/, 'expected a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(min).max(max))
+    .optional()
+    .transform((n) => n ?? fallback)
+
+const duration = (
+  fallback: number,
+  bounds: { min?: number; max?: number } = {},
+): z.ZodType<number, string | undefined> =>
+  durationSchema(bounds)
+    .optional()
+    .transform((ms) => ms ?? fallback)
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+
+/**
+ * Every environment variable the token service reads, with its default. One schema: a bad value
+ * stops start-up with a message naming the variable.
+ */
+export const envSchema = z.object({
+  /** Port to listen on (0 = any free port; the chosen URL is printed). */
+  PORT: int(0, 65_535, 8080),
+  /** Interface to listen on. */
+  HOST: z.string().min(1).default('127.0.0.1'),
+  /** Where the SQLite database and the key ring live. */
+  CRUMB_DATA_DIR: z.string().min(1).default('./data'),
+  /** Path of the key ring file; default `$CRUMB_DATA_DIR/keyring.json` (generated, mode 0600). */
+  CRUMB_KEYRING: z.string().min(1).optional(),
+  /** The URL users reach the service at (device flow verification URI); default: from the request. */
+  CRUMB_PUBLIC_URL: z
+    .url({ protocol: /^https?$/ })
+    .transform((u) => u.replace(/\/+$/, ''))
+    .optional(),
+  CRUMB_LOG_LEVEL: z.enum(LOG_LEVELS).default('info'),
+  /** Express `trust proxy`: `false` (default), `true`, a hop count, or a list of addresses. */
+  CRUMB_TRUST_PROXY: z
+    .string()
+    .default('false')
+    .transform((v): boolean | number | string => {
+      if (v === 'false' || v === '') return false
+      if (v === 'true') return true
+      return /^\d+$/.test(v) ? Number(v) : v
+    }),
+  /** Lifetime of a new key when the request names none. */
+  CRUMB_TOKEN_TTL: duration(90 * DAY, { min: 60_000 }),
+  /** Longest lifetime a key may be created with (`expires_in` above it is refused). */
+  CRUMB_TOKEN_MAX_TTL: duration(365 * DAY, { min: 60_000 }),
+  /** Lifetime of a dashboard session. */
+  CRUMB_SESSION_TTL: duration(7 * DAY, { min: 60_000 }),
+  /** Longest rotation grace period. */
+  CRUMB_ROTATION_MAX_GRACE: duration(24 * HOUR, { max: 30 * DAY }),
+  /** Keys a user may create through the API per window. */
+  CRUMB_KEY_CREATE_LIMIT: int(1, 1_000_000, 10),
+  CRUMB_KEY_CREATE_WINDOW: duration(HOUR, { min: 1000 }),
+  /** Failed login attempts allowed per email and per IP per window before 429. */
+  CRUMB_LOGIN_LIMIT: int(1, 1_000_000, 10),
+  CRUMB_LOGIN_WINDOW: duration(15 * 60_000, { min: 1000 }),
+  /** Registrations allowed per IP per hour. */
+  CRUMB_REGISTER_LIMIT: int(1, 1_000_000, 30),
+  /** Keys unused for this long are revoked (`auto_revoked`). */
+  CRUMB_UNUSED_KEY_TTL: duration(90 * DAY, { min: 60_000 }),
+  /** Revoked (and expired) key rows are hard-deleted after this long (`hard_deleted`). */
+  CRUMB_REVOKED_RETENTION: duration(30 * DAY),
+  /** How often the background jobs run (they also run at start). */
+  CRUMB_JOB_INTERVAL: duration(60_000, { min: 100 }),
+  /** Lifetime of a device authorization request (RFC 8628 `expires_in`). */
+  CRUMB_DEVICE_CODE_TTL: duration(10 * 60_000, { min: 1000 }),
+  /** Minimum polling interval of the device flow, in seconds (RFC 8628 `interval`). */
+  CRUMB_DEVICE_POLL_INTERVAL: int(1, 3600, 5),
+  /** How often last-use times seen by the service are written to the database. */
+  CRUMB_USAGE_FLUSH_INTERVAL: duration(5000, { min: 10 }),
+  /** Clock-skew allowance for `expires` / `not-before` caveats. */
+  CRUMB_LEEWAY: duration(30_000, { max: HOUR }),
+  /** How long SIGTERM waits for in-flight requests before closing connections. */
+  CRUMB_SHUTDOWN_TIMEOUT: duration(10_000),
+})
+
+/** The parsed configuration of the token service. */
+export interface ServiceConfig {
+  readonly port: number
+  readonly host: string
+  readonly dataDir: string
+  readonly keyringPath: string | undefined
+  readonly publicUrl: string | undefined
+  readonly logLevel: (typeof LOG_LEVELS)[number]
+  readonly trustProxy: boolean | number | string
+  readonly tokenTtlMs: number
+  readonly tokenMaxTtlMs: number
+  readonly sessionTtlMs: number
+  readonly rotationMaxGraceMs: number
+  readonly keyCreateLimit: number
+  readonly keyCreateWindowMs: number
+  readonly loginLimit: number
+  readonly loginWindowMs: number
+  readonly registerLimit: number
+  readonly unusedKeyTtlMs: number
+  readonly revokedRetentionMs: number
+  readonly jobIntervalMs: number
+  readonly deviceCodeTtlMs: number
+  readonly devicePollIntervalS: number
+  readonly usageFlushIntervalMs: number
+  readonly leewayMs: number
+  readonly shutdownTimeoutMs: number
+}
+
+/** A configuration error: names the variable(s) at fault, never echoes a value. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError'
+  /** The variables at fault. */
+  readonly variables: readonly string[]
+  constructor(message: string, variables: readonly string[]) {
+    super(message)
+    this.variables = variables
+  }
+}
+
+/**
+ * Reads the configuration from the environment (one zod schema). Throws a {@link ConfigError}
+ * naming each bad variable.
+ *
+ * @example
+ * const config = loadConfig(process.env) // PORT=0 → listen on any free port
+ */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig {
+  const picked: Record<string, string | undefined> = {}
+  for (const key of Object.keys(envSchema.shape)) {
+    const value = env[key]
+    if (value !== undefined && value !== '') picked[key] = value
+  }
+  const parsed = envSchema.safeParse(picked)
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${String(i.path[0] ?? '?')}: ${i.message}`)
+    const vars = [...new Set(parsed.error.issues.map((i) => String(i.path[0] ?? '?')))]
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`, vars)
+  }
+  const e = parsed.data
+  if (e.CRUMB_TOKEN_TTL > e.CRUMB_TOKEN_MAX_TTL) {
+    throw new ConfigError(
+      `invalid configuration: CRUMB_TOKEN_TTL (${formatDuration(e.CRUMB_TOKEN_TTL)}) exceeds CRUMB_TOKEN_MAX_TTL`,
+      ['CRUMB_TOKEN_TTL'],
+    )
+  }
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir: e.CRUMB_DATA_DIR,
+    keyringPath: e.CRUMB_KEYRING,
+    publicUrl: e.CRUMB_PUBLIC_URL,
+    logLevel: e.CRUMB_LOG_LEVEL,
+    trustProxy: e.CRUMB_TRUST_PROXY,
+    tokenTtlMs: e.CRUMB_TOKEN_TTL,
+    tokenMaxTtlMs: e.CRUMB_TOKEN_MAX_TTL,
+    sessionTtlMs: e.CRUMB_SESSION_TTL,
+    rotationMaxGraceMs: e.CRUMB_ROTATION_MAX_GRACE,
+    keyCreateLimit: e.CRUMB_KEY_CREATE_LIMIT,
+    keyCreateWindowMs: e.CRUMB_KEY_CREATE_WINDOW,
+    loginLimit: e.CRUMB_LOGIN_LIMIT,
+    loginWindowMs: e.CRUMB_LOGIN_WINDOW,
+    registerLimit: e.CRUMB_REGISTER_LIMIT,
+    unusedKeyTtlMs: e.CRUMB_UNUSED_KEY_TTL,
+    revokedRetentionMs: e.CRUMB_REVOKED_RETENTION,
+    jobIntervalMs: e.CRUMB_JOB_INTERVAL,
+    deviceCodeTtlMs: e.CRUMB_DEVICE_CODE_TTL,
+    devicePollIntervalS: e.CRUMB_DEVICE_POLL_INTERVAL,
+    usageFlushIntervalMs: e.CRUMB_USAGE_FLUSH_INTERVAL,
+    leewayMs: e.CRUMB_LEEWAY,
+    shutdownTimeoutMs: e.CRUMB_SHUTDOWN_TIMEOUT,
+  }
+}

@@ -1,0 +1,44 @@
+import type { Request, RequestHandler } from 'express'
+import type { Logger } from 'pino'
+import type { CaveatRegistry } from '../../caveats/index.js'
+import type { Store } from '../store/index.js'
+import type { KeyRing } from '../token/index.js'
+import type { Clock } from './clock.js'
+import type { ServiceConfig } from './config.js'
+import type { RevocationFeed } from './feed.js'
+import type { SlidingWindowLimiter } from './rate-limit.js'
+import type { UsageBuffer } from './usage-buffer.js'
+
+/** Where a request came from, as recorded in the audit log and last-used columns. */
+export interface RequestMeta {
+  readonly ip: string | null
+  readonly userAgent: string | null
+}
+
+/** Everything a route needs, built once by `createApp`. */
+export interface ServiceContext {
+  readonly store: Store
+  readonly ring: KeyRing
+  readonly config: ServiceConfig
+  readonly logger: Logger
+  readonly clock: Clock
+  readonly registry: CaveatRegistry
+  readonly feed: RevocationFeed
+  readonly usage: UsageBuffer
+  readonly limits: {
+    /** Failed logins per email. */
+    readonly loginEmail: SlidingWindowLimiter
+    /** Failed logins per client IP. */
+    readonly loginIp: SlidingWindowLimiter
+    /** Registrations per client IP. */
+    readonly register: SlidingWindowLimiter
+  }
+  /** Middleware: verifies the request's token and puts an {@link AuthContext} in `res.locals`. */
+  readonly authenticate: RequestHandler
+}
+
+/** The client address and user agent of a request (user agent capped at 512 characters). */
+export function requestMeta(req: Request): RequestMeta {
+  const ua = req.get('user-agent')
+  return { ip: req.ip ?? null, userAgent: ua === undefined ? null : ua.slice(0, 512) }
+}

@@ -1,0 +1,200 @@
+import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
+import type { Logger } from 'pino'
+import * as z from 'zod'
+import { CrumbError, type ErrorCode } from '../errors.js'
+
+/** One validation issue of a `validation_failed` problem. */
+export interface ProblemIssue {
+  /** Which part of the request: body, query, params or header. */
+  readonly in: 'body' | 'query' | 'params' | 'header'
+  /** Dotted path inside that part (`caveats.1`); '' for the part itself. */
+  readonly path: string
+  readonly message: string
+}
+
+/** The problem+json body (RFC 9457) every error response carries. */
+export interface ProblemBody {
+  type: string
+  title: string
+  status: number
+  code: ErrorCode
+  detail: string
+  errors?: ProblemIssue[]
+}
+
+const TITLES: Readonly<Record<ErrorCode, string>> = {
+  invalid_token: 'Invalid token',
+  token_expired: 'Token expired',
+  token_revoked: 'Token revoked',
+  caveat_failed: 'Caveat failed',
+  insufficient_scope: 'Insufficient scope',
+  validation_failed: 'Validation failed',
+  confirmation_required: 'Confirmation required',
+  last_key_protected: 'Last key protected',
+  rate_limited: 'Too many requests',
+  not_found: 'Not found',
+  revocation_list_stale: 'Revocation list stale',
+  authorization_pending: 'Authorization pending',
+  slow_down: 'Slow down',
+  expired_token: 'Device code expired',
+  access_denied: 'Access denied',
+  payload_too_large: 'Payload too large',
+  conflict: 'Conflict',
+  unauthorized: 'Unauthorized',
+  forbidden: 'Forbidden',
+}
+
+/** The `type` URI of a problem code. */
+export function problemType(code: ErrorCode): string {
+  return `urn:crumb:problem:${code}`
+}
+
+/** The `WWW-Authenticate` value of every 401 (DESIGN.md); the precise reason is in `code`. */
+export const WWW_AUTHENTICATE = 'Bearer error="invalid_token"'
+
+/**
+ * A `validation_failed` error listing the issues (zod or hand-made).
+ *
+ * @example
+ * throw new ValidationProblem('caveat 1 is not valid', [{ in: 'body', path: 'caveats.1', message: 'unknown caveat' }])
+ */
+export class ValidationProblem extends CrumbError {
+  readonly issues: readonly ProblemIssue[]
+  constructor(detail: string, issues: readonly ProblemIssue[]) {
+    super('validation_failed', detail)
+    this.issues = issues
+  }
+}
+
+/**
+ * A `rate_limited` error with the seconds after which to retry (sent as `Retry-After`).
+ *
+ * @example
+ * throw new RateLimited('too many login attempts', 120)
+ */
+export class RateLimited extends CrumbError {
+  readonly retryAfterS: number
+  constructor(detail: string, retryAfterS: number) {
+    super('rate_limited', detail)
+    this.retryAfterS = Math.max(1, Math.ceil(retryAfterS))
+  }
+}
+
+/** Zod issues as problem issues (messages come from schemas: they never echo a value). */
+export function zodIssues(where: ProblemIssue['in'], error: z.ZodError): ProblemIssue[] {
+  return error.issues.map((i) => ({ in: where, path: i.path.map(String).join('.'), message: i.message }))
+}
+
+/**
+ * Parses one part of a request with its zod schema; a failure is a 400 `validation_failed`
+ * listing every issue.
+ *
+ * @example
+ * const body = parseRequest(createKeyBody, req.body, 'body')
+ */
+export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, where: ProblemIssue['in']): z.output<S> {
+  const parsed = schema.safeParse(value === undefined && where === 'body' ? {} : value)
+  if (parsed.success) return parsed.data
+  const issues = zodIssues(where, parsed.error)
+  const first = issues[0]
+  const at = first === undefined ? where : `${where}${first.path === '' ? '' : `.${first.path}`}`
+  throw new ValidationProblem(`invalid request ${where} (${at}: ${first?.message ?? 'invalid'})`, issues)
+}
+
+/**
+ * Sends a problem+json response for a CrumbError.
+ *
+ * @example
+ * sendProblem(res, new CrumbError('not_found', 'no such key'))
+ */
+export function sendProblem(res: Response, error: CrumbError): void {
+  const body: ProblemBody = {
+    type: problemType(error.code),
+    title: TITLES[error.code],
+    status: error.status,
+    code: error.code,
+    detail: error.message,
+  }
+  if (error instanceof ValidationProblem) body.errors = [...error.issues]
+  if (error.status === 401) res.set('WWW-Authenticate', WWW_AUTHENTICATE)
+  if (error instanceof RateLimited) res.set('Retry-After', String(error.retryAfterS))
+  res.status(error.status).type('application/problem+json').send(JSON.stringify(body))
+}
+
+interface BodyParserError {
+  type?: unknown
+  status?: unknown
+  statusCode?: unknown
+}
+
+function fromBodyParser(err: unknown): CrumbError | undefined {
+  if (typeof err !== 'object' || err === null || !('type' in err)) return undefined
+  const e = err as BodyParserError
+  const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 0
+  if (typeof e.type !== 'string' || status < 400 || status >= 500) return undefined
+  if (e.type === 'entity.too.large') {
+    return new CrumbError('payload_too_large', 'request body is larger than 16 KiB')
+  }
+  if (e.type === 'entity.parse.failed') {
+    return new ValidationProblem('request body is not valid JSON', [
+      { in: 'body', path: '', message: 'malformed JSON' },
+    ])
+  }
+  return new ValidationProblem('request body could not be read', [{ in: 'body', path: '', message: e.type }])
+}
+
+/**
+ * Refuses bodies declared larger than `limit` bytes before reading them (any content type).
+ *
+ * @example
+ * app.use(bodyLimit(16 * 1024))
+ */
+export function bodyLimit(limit: number): RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    const length = Number(req.headers['content-length'] ?? 0)
+    if (Number.isFinite(length) && length > limit) {
+      next(new CrumbError('payload_too_large', `request body is larger than ${limit / 1024} KiB`))
+      return
+    }
+    next()
+  }
+}
+
+/**
+ * The final error handler: CrumbErrors become their problem; body-parser failures become 400 /
+ * 413; anything else is logged (with its stack) and answered with a bare 500 problem.
+ *
+ * @example
+ * app.use(errorHandler(logger))
+ */
+export function errorHandler(logger: Logger): ErrorRequestHandler {
+  return (err: unknown, req: Request, res: Response, _next: NextFunction): void => {
+    const known = err instanceof CrumbError ? err : fromBodyParser(err)
+    if (res.headersSent) {
+      req.socket.destroy()
+      return
+    }
+    if (known !== undefined) {
+      sendProblem(res, known)
+      return
+    }
+    logger.error({ err, req_id: req.id }, 'unhandled error')
+    res
+      .status(500)
+      .type('application/problem+json')
+      .send(
+        JSON.stringify({
+          type: 'about:blank',
+          title: 'Internal server error',
+          status: 500,
+          code: 'internal_error',
+          detail: 'the server failed to handle this request',
+        }),
+      )
+  }
+}
+
+/** 404 problem for unknown routes. */
+export const notFoundHandler: RequestHandler = (req, _res, next): void => {
+  next(new CrumbError('not_found', `no route for ${req.method} on this path`))
+}

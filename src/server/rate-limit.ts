@@ -1,0 +1,60 @@
+import type { Clock } from './clock.js'
+
+/**
+ * A sliding-window counter per key (an email, an IP): at most `limit` hits per `windowMs`.
+ * In memory, so it resets with the process; keys are swept as their windows pass.
+ *
+ * @example
+ * const failures = new SlidingWindowLimiter({ limit: 10, windowMs: 15 * 60_000, clock })
+ * const wait = failures.retryAfterMs(`email:${email}`) // 0 when allowed
+ */
+export class SlidingWindowLimiter {
+  readonly #limit: number
+  readonly #windowMs: number
+  readonly #clock: Clock
+  readonly #hits = new Map<string, number[]>()
+  #lastSweep = 0
+
+  constructor(options: { limit: number; windowMs: number; clock: Clock }) {
+    this.#limit = options.limit
+    this.#windowMs = options.windowMs
+    this.#clock = options.clock
+  }
+
+  #live(key: string, now: number): number[] {
+    const hits = this.#hits.get(key)
+    if (hits === undefined) return []
+    const live = hits.filter((t) => t > now - this.#windowMs)
+    if (live.length === 0) this.#hits.delete(key)
+    else this.#hits.set(key, live)
+    return live
+  }
+
+  /** Milliseconds until `key` may be hit again (0: now). */
+  retryAfterMs(key: string): number {
+    const now = this.#clock.now().getTime()
+    const live = this.#live(key, now)
+    if (live.length < this.#limit) return 0
+    const oldest = live[live.length - this.#limit] ?? now
+    return Math.max(1, oldest + this.#windowMs - now)
+  }
+
+  /** Counts a hit against `key`. */
+  hit(key: string): void {
+    const now = this.#clock.now().getTime()
+    const live = this.#live(key, now)
+    live.push(now)
+    this.#hits.set(key, live)
+    if (now - this.#lastSweep > this.#windowMs) this.#sweep(now)
+  }
+
+  /** Forgets `key` (after a successful login, for the per-email counter). */
+  reset(key: string): void {
+    this.#hits.delete(key)
+  }
+
+  #sweep(now: number): void {
+    this.#lastSweep = now
+    for (const key of [...this.#hits.keys()]) this.#live(key, now)
+  }
+}

@@ -1,0 +1,66 @@
+import type { Request } from 'express'
+import { CrumbError } from '../errors.js'
+import type { TokenClaims } from '../token/claims.js'
+
+/** What a route handler learns about the token behind a request (`req.crumb`). */
+export interface CrumbAuth {
+  /** `usr_…`: the token's owner. */
+  readonly userId: string
+  /** `tok_…`: the root token this one derives from (the key as the token service lists it). */
+  readonly tokenId: string
+  /** The device the request declared (`Crumb-Device`), when it declared one. */
+  readonly device: string | undefined
+  /** Operations, orgs and apps the token admits; null means unrestricted. */
+  readonly ops: readonly string[] | null
+  readonly orgs: readonly string[] | null
+  readonly apps: readonly string[] | null
+  /** The earliest `expires` among the caveats, or null. */
+  readonly expiresAt: Date | null
+  /** First-party caveat texts of the token, in order. */
+  readonly caveats: readonly string[]
+}
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** Set by `crumb.verifier()` once the request's token verified. */
+      crumb?: CrumbAuth
+    }
+  }
+}
+
+const verified = new WeakMap<Request, TokenClaims>()
+
+/** Records the claims of a verified request and exposes them as `req.crumb`. */
+export function attachClaims(req: Request, claims: TokenClaims): CrumbAuth {
+  verified.set(req, claims)
+  const auth: CrumbAuth = {
+    userId: claims.userId,
+    tokenId: claims.tokenId,
+    device: claims.device,
+    ops: claims.ops,
+    orgs: claims.orgs,
+    apps: claims.apps,
+    expiresAt: claims.expiresAt,
+    caveats: claims.caveats,
+  }
+  req.crumb = auth
+  return auth
+}
+
+/** The full claims the verifier recorded for a request, if it verified one. */
+export function verifiedClaims(req: Request): TokenClaims | undefined {
+  return verified.get(req)
+}
+
+/**
+ * `req.crumb`, or a 401 CrumbError when the request carries no verified token (the route is not
+ * behind `verifier()`, or `credentialsRequired: false` let it through without one).
+ *
+ * @example
+ * app.get('/me', (req, res) => res.json({ user: crumbOf(req).userId }))
+ */
+export function crumbOf(req: Request): CrumbAuth {
+  if (req.crumb === undefined || !verified.has(req)) throw new CrumbError('invalid_token', 'request carries no verified token')
+  return req.crumb
+}

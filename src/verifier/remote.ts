@@ -1,0 +1,271 @@
+import { createHash } from 'node:crypto'
+import * as z from 'zod'
+import {
+  type CaveatRegistry,
+  type Dimension,
+  type ParsedCaveat,
+  type RequestContext,
+  effectiveScope,
+} from '../../caveats/index.js'
+import { CrumbError, ERROR_CODES, type ErrorCode } from '../errors.js'
+import { utf8OrUndefined } from '../macaroon/bytes.js'
+import type { Macaroon } from '../macaroon/macaroon.js'
+import type { TokenClaims } from '../token/claims.js'
+import { decodeTokenList } from '../token/format.js'
+import { decodeIdentifier } from '../token/identifier.js'
+import { revocationIdOf } from '../token/revocation.js'
+import type { RequestFacts } from '../token/verify.js'
+import type { FetchLike } from './options.js'
+import type { FeedUpdate, RevocationSync } from './revocation-sync.js'
+
+/** Options of a remote verifier. */
+export interface RemoteVerifierOptions {
+  /** `…/v1/verify` on the token service. */
+  readonly url: string
+  readonly serviceToken: string
+  /** The feed whose revocations drop cached results (and whose list is consulted on every hit). */
+  readonly sync: RevocationSync
+  readonly registry: CaveatRegistry
+  /** Dimensions checked per route (`require`), not here. */
+  readonly deferred: ReadonlySet<Dimension>
+  readonly leewayMs: number
+  /** How long a positive answer is reused, and how many are kept. */
+  readonly cache: { readonly ttlMs: number; readonly max: number }
+  readonly timeoutMs: number
+  readonly fetch: FetchLike
+}
+
+interface Check {
+  readonly index: string
+  readonly caveat: ParsedCaveat
+}
+
+/** A positive answer, kept under the hash of the token string. */
+interface CacheEntry {
+  readonly tokenId: string
+  readonly until: number
+  /** Claims without the request's device (filled per request). */
+  readonly claims: TokenClaims
+  /** Caveats re-checked on every hit against that request (time, device, ip…), with their index. */
+  readonly checks: readonly Check[]
+}
+
+const problemSchema = z.object({
+  code: z.string(),
+  detail: z.string().optional(),
+  caveat: z.object({ index: z.number(), text: z.string() }).optional(),
+})
+const okSchema = z.object({ valid: z.literal(true) })
+
+function caveatTexts(m: Pick<Macaroon, 'caveats'>): string[] {
+  const out: string[] = []
+  for (const c of m.caveats) if (c.verificationId === undefined) out.push(utf8OrUndefined(c.identifier) ?? '\uFFFD')
+  return out
+}
+
+function unavailable(cause: unknown): CrumbError {
+  return new CrumbError('revocation_list_stale', 'token service unavailable for remote verification', { cause })
+}
+
+/**
+ * Remote verification: `POST /v1/verify` on the token service (no key in this process), with a
+ * bounded cache of positive answers keyed by the SHA-256 of the token string. A hit is reused for
+ * at most the TTL (and never past the token's expiry), after re-checking the token's time, device
+ * and ip caveats against the current request, and is dropped the moment the feed reports a
+ * revocation for its token id. Answers racing a revocation are not cached.
+ *
+ * @example
+ * const remote = new RemoteVerifier({ url: `${server}/v1/verify`, serviceToken, sync, registry,
+ *   deferred: new Set(['org', 'app', 'op']), leewayMs: 30_000, cache: { ttlMs: 60_000, max: 10_000 },
+ *   timeoutMs: 5_000, fetch })
+ * const claims = await remote.verify(token, { ip: '10.1.2.3' })
+ */
+export class RemoteVerifier {
+  readonly #o: RemoteVerifierOptions
+  readonly #cache = new Map<string, CacheEntry>()
+  readonly #byToken = new Map<string, Set<string>>()
+  /** Revocation sequence numbers per token id, kept while answers are in flight. */
+  readonly #revokedAt = new Map<string, number>()
+  #seq = 0
+  #inFlight = 0
+  readonly #unsubscribe: () => void
+
+  constructor(options: RemoteVerifierOptions) {
+    this.#o = options
+    this.#unsubscribe = options.sync.subscribe((update) => this.#onFeed(update))
+  }
+
+  /** Cached answers held. */
+  get size(): number {
+    return this.#cache.size
+  }
+
+  /** Stops listening to the feed and forgets every answer. */
+  close(): void {
+    this.#unsubscribe()
+    this.#cache.clear()
+    this.#byToken.clear()
+  }
+
+  /**
+   * Verifies a token for a request (its device and ip; org / app / op are left to `require`).
+   * Throws a CrumbError: the token service's own code, or `revocation_list_stale` (503) when it
+   * cannot be reached.
+   */
+  async verify(token: string, facts: RequestFacts, now: Date = new Date()): Promise<TokenClaims> {
+    const key = createHash('sha256').update(token).digest('base64url')
+    const hit = this.#cache.get(key)
+    if (hit !== undefined) {
+      if (hit.until > now.getTime() && !this.#o.sync.list.isTokenRevoked(hit.tokenId)) {
+        this.#check(hit.checks, facts, now)
+        return { ...hit.claims, device: facts.device }
+      }
+      this.#forget(key, hit.tokenId)
+    }
+
+    // Decode here first: garbage never reaches the token service, and the claims come from the
+    // token itself (the service only vouches for signature, revocation and caveats).
+    const [primary, ...discharges] = decodeTokenList(token)
+    const id = decodeIdentifier(primary.identifierText)
+    if (this.#o.sync.list.isTokenRevoked(id.tokenId)) throw new CrumbError('token_revoked', 'token has been revoked')
+    const texts = caveatTexts(primary)
+    const indexed: [index: string, text: string][] = [
+      ...texts.map((t, i): [string, string] => [String(i), t]),
+      ...discharges.flatMap((d, di) => caveatTexts(d).map((t, i): [string, string] => [`${di + 1}.${i}`, t])),
+    ]
+
+    const started = this.#seq
+    this.#inFlight++
+    try {
+      await this.#ask(token, facts)
+    } finally {
+      this.#inFlight--
+    }
+
+    const parsed: ParsedCaveat[] = []
+    const checks: Check[] = []
+    let cacheable = this.#o.cache.max > 0 && this.#o.cache.ttlMs > 0
+    for (const [index, text] of indexed) {
+      try {
+        const caveat = this.#o.registry.parseCaveat(text)
+        parsed.push(caveat)
+        if (!this.#o.deferred.has(caveat.kind.dimension)) checks.push({ index, caveat })
+      } catch {
+        // The service knows a kind this process does not: fine for this answer, but a hit could not re-check it.
+        cacheable = false
+      }
+    }
+    const scope = effectiveScope(parsed)
+    const claims: TokenClaims = {
+      userId: id.userId,
+      tokenId: id.tokenId,
+      kid: id.kid,
+      device: facts.device,
+      ops: scope.ops,
+      orgs: scope.orgs,
+      apps: scope.apps,
+      devices: scope.devices,
+      expiresAt: scope.expiresAt,
+      notBefore: scope.notBefore,
+      caveats: texts,
+      revocationId: revocationIdOf(primary.signature),
+    }
+    const revokedMeanwhile = Math.max(this.#revokedAt.get(id.tokenId) ?? -1, this.#revokedAt.get('*') ?? -1) > started
+    if (this.#inFlight === 0) this.#revokedAt.clear()
+    if (cacheable && !revokedMeanwhile) {
+      const expiry = scope.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY
+      this.#store(key, { tokenId: id.tokenId, until: Math.min(now.getTime() + this.#o.cache.ttlMs, expiry), claims, checks })
+    }
+    return claims
+  }
+
+  async #ask(token: string, facts: RequestFacts): Promise<void> {
+    const request: Record<string, string> = {}
+    if (facts.device !== undefined) request.device = facts.device
+    if (facts.ip !== undefined) request.ip = facts.ip
+    let res: Response
+    try {
+      res = await this.#o.fetch(this.#o.url, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${this.#o.serviceToken}`,
+          'content-type': 'application/json',
+          accept: 'application/json, application/problem+json',
+        },
+        body: JSON.stringify({ token, request }),
+        signal: AbortSignal.timeout(this.#o.timeoutMs),
+      })
+    } catch (error) {
+      throw unavailable(error)
+    }
+    let body: unknown
+    try {
+      body = await res.json()
+    } catch (error) {
+      throw unavailable(error)
+    }
+    if (res.status === 200 && okSchema.safeParse(body).success) return
+    if (res.status === 401 || res.status === 403) {
+      const problem = problemSchema.safeParse(body)
+      const fallback: ErrorCode = res.status === 401 ? 'invalid_token' : 'caveat_failed'
+      const given = problem.success ? problem.data.code : fallback
+      const code = given in ERROR_CODES && ERROR_CODES[given as ErrorCode] === res.status ? (given as ErrorCode) : fallback
+      const caveat = problem.success ? problem.data.caveat : undefined
+      throw new CrumbError(code, problem.success ? (problem.data.detail ?? code) : code, {
+        ...(caveat === undefined ? {} : { caveatIndex: caveat.index, caveat: caveat.text }),
+      })
+    }
+    throw unavailable(new Error(`verify answered ${res.status}`))
+  }
+
+  #check(checks: readonly Check[], facts: RequestFacts, now: Date): void {
+    const ctx: RequestContext = { ...facts, now, leewayMs: this.#o.leewayMs }
+    for (const { index, caveat } of checks) {
+      const result = caveat.kind.check(caveat.value, ctx)
+      if (!result.ok) {
+        throw new CrumbError(result.code, `caveat ${index} (${caveat.text}) failed: ${result.reason}`, {
+          caveatIndex: Number.parseInt(index, 10),
+          caveat: caveat.text,
+        })
+      }
+    }
+  }
+
+  #store(key: string, entry: CacheEntry): void {
+    if (this.#cache.size >= this.#o.cache.max) {
+      const oldest = this.#cache.entries().next()
+      if (oldest.done !== true) this.#forget(oldest.value[0], oldest.value[1].tokenId)
+    }
+    this.#cache.set(key, entry)
+    let keys = this.#byToken.get(entry.tokenId)
+    if (keys === undefined) {
+      keys = new Set()
+      this.#byToken.set(entry.tokenId, keys)
+    }
+    keys.add(key)
+  }
+
+  #forget(key: string, tokenId: string): void {
+    this.#cache.delete(key)
+    const keys = this.#byToken.get(tokenId)
+    keys?.delete(key)
+    if (keys?.size === 0) this.#byToken.delete(tokenId)
+  }
+
+  #onFeed(update: FeedUpdate): void {
+    this.#seq++
+    if (update.replaced) {
+      this.#cache.clear()
+      this.#byToken.clear()
+    }
+    for (const tokenId of update.tokenIds) {
+      if (this.#inFlight > 0) this.#revokedAt.set(tokenId, this.#seq)
+      for (const key of this.#byToken.get(tokenId) ?? []) this.#cache.delete(key)
+      this.#byToken.delete(tokenId)
+    }
+    if (update.replaced && this.#inFlight > 0) {
+      // Everything in flight predates the new snapshot: none of it may be cached.
+      this.#revokedAt.set('*', this.#seq)
+    }
+  }
+}

@@ -1,0 +1,273 @@
+import { createHash } from 'node:crypto'
+import * as z from 'zod'
+import { type RevocationEntry, RevocationList } from '../token/revocation.js'
+import type { FetchLike, VerifierLogger } from './options.js'
+
+/** What the feed delivered in one response, for listeners (the remote cache drops by token id). */
+export interface FeedUpdate {
+  /** True when the list was replaced (first snapshot or `reset`): every earlier result is suspect. */
+  readonly replaced: boolean
+  /** Token ids that gained an entry (whole-token or pair). */
+  readonly tokenIds: readonly string[]
+}
+
+/** Options of one revocation sync loop. */
+export interface RevocationSyncOptions {
+  /** Feed URL (`…/v1/revocations`). */
+  readonly url: string
+  /** Service token presented as `Authorization: Bearer`. */
+  readonly token: string
+  /** Long-poll wait asked of the feed, in seconds. Default 25. */
+  readonly waitSeconds?: number
+  /** Backoff after a failed poll: first delay and cap, in ms. Defaults 250 and 10000. */
+  readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number }
+  /** How often the list drops entries whose root token has expired anyway. Default 60000 ms. */
+  readonly pruneEveryMs?: number
+  readonly fetch?: FetchLike
+  readonly logger?: VerifierLogger
+  /** Clock (tests). */
+  readonly now?: () => number
+}
+
+const entrySchema = z.object({
+  token_id: z.string().min(1),
+  revocation_id: z.string().min(1).nullish(),
+  expires_at: z.string().nullish(),
+})
+
+const feedSchema = z.object({
+  cursor: z.union([z.string(), z.number()]).transform(String),
+  entries: z.array(entrySchema),
+  reset: z.boolean().optional(),
+})
+
+type FeedBody = z.infer<typeof feedSchema>
+
+const FOREVER = 8.64e15
+
+function toEntry(e: FeedBody['entries'][number]): RevocationEntry {
+  const at = e.expires_at == null ? Number.NaN : Date.parse(e.expires_at)
+  const expiresAt = new Date(Number.isNaN(at) ? FOREVER : at)
+  return e.revocation_id == null
+    ? { tokenId: e.token_id, expiresAt }
+    : { tokenId: e.token_id, revocationId: e.revocation_id, expiresAt }
+}
+
+class FeedError extends Error {
+  override readonly name = 'FeedError'
+}
+
+/**
+ * One long-poll loop on `GET /v1/revocations`: a full snapshot first, then `since=<cursor>&wait=…`
+ * from the cursor each answer gives, so a revocation reaches the list within about a second.
+ * Failures back off exponentially (with jitter) and resume from the last cursor; `reset: true`
+ * replaces the list. The time of the last successful poll tells how stale the list may be.
+ *
+ * @example
+ * const sync = new RevocationSync({ url: 'http://127.0.0.1:7000/v1/revocations', token: serviceToken })
+ * sync.start()
+ * await sync.ready()
+ * verifyToken(token, { keys, revocations: sync.list })
+ */
+export class RevocationSync {
+  /** The list the loop keeps current; pass it to `verifyToken`. */
+  readonly list = new RevocationList()
+  readonly #options: RevocationSyncOptions
+  readonly #fetch: FetchLike
+  readonly #now: () => number
+  readonly #listeners = new Set<(update: FeedUpdate) => void>()
+  readonly #stop = new AbortController()
+  #waitSeconds: number
+  #cursor: string | undefined
+  #lastSyncAt: number | undefined
+  #lastPruneAt = 0
+  #failures = 0
+  #running: Promise<void> | undefined
+  #resolveReady!: () => void
+  readonly #ready: Promise<void>
+
+  constructor(options: RevocationSyncOptions) {
+    this.#options = options
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init))
+    this.#now = options.now ?? Date.now
+    this.#waitSeconds = options.waitSeconds ?? 25
+    this.#ready = new Promise((resolve) => {
+      this.#resolveReady = resolve
+    })
+  }
+
+  /** Starts the loop (idempotent). */
+  start(): void {
+    this.#running ??= this.#loop()
+  }
+
+  /** Resolves once the first snapshot has been loaded. */
+  ready(): Promise<void> {
+    return this.#ready
+  }
+
+  /** Stops the loop and aborts the poll in flight. */
+  async stop(): Promise<void> {
+    this.#stop.abort()
+    await this.#running
+  }
+
+  /** Milliseconds since epoch of the last successful poll, or undefined before the first. */
+  get lastSyncAt(): number | undefined {
+    return this.#lastSyncAt
+  }
+
+  /** The cursor the next poll resumes from (undefined until the first snapshot). */
+  get cursor(): string | undefined {
+    return this.#cursor
+  }
+
+  /** Polls that failed in a row (0 when healthy). */
+  get failures(): number {
+    return this.#failures
+  }
+
+  /** Lowers the long-poll wait (a verifier with a small maxStaleness needs short polls). */
+  limitWait(seconds: number): void {
+    this.#waitSeconds = Math.max(1, Math.min(this.#waitSeconds, Math.floor(seconds)))
+  }
+
+  /**
+   * Calls `listener` after each answer that added entries or replaced the list.
+   * Returns the function that unsubscribes.
+   */
+  subscribe(listener: (update: FeedUpdate) => void): () => void {
+    this.#listeners.add(listener)
+    return () => this.#listeners.delete(listener)
+  }
+
+  async #loop(): Promise<void> {
+    const signal = this.#stop.signal
+    while (!signal.aborted) {
+      try {
+        this.#apply(await this.#poll(signal))
+        if (this.#failures > 0) this.#options.logger?.warn('revocation feed recovered', { url: this.#options.url })
+        this.#failures = 0
+      } catch (error) {
+        if (signal.aborted) break
+        this.#failures++
+        if (this.#failures === 1 || this.#failures % 20 === 0) {
+          this.#options.logger?.warn('revocation feed poll failed; retrying', {
+            url: this.#options.url,
+            failures: this.#failures,
+            error: error instanceof FeedError ? error.message : (error as Error).name,
+          })
+        }
+        await sleep(this.#backoffMs(), signal)
+      }
+    }
+  }
+
+  #backoffMs(): number {
+    const initial = this.#options.backoff?.initialMs ?? 250
+    const max = this.#options.backoff?.maxMs ?? 10_000
+    const exp = Math.min(max, initial * 2 ** Math.min(this.#failures - 1, 20))
+    return exp / 2 + Math.random() * (exp / 2)
+  }
+
+  async #poll(stop: AbortSignal): Promise<FeedBody> {
+    const url = new URL(this.#options.url)
+    const wait = this.#cursor === undefined ? 0 : this.#waitSeconds
+    if (this.#cursor !== undefined) url.searchParams.set('since', this.#cursor)
+    url.searchParams.set('wait', String(wait))
+    const signal = AbortSignal.any([stop, AbortSignal.timeout((wait + 15) * 1000)])
+    const res = await this.#fetch(url, {
+      headers: { authorization: `Bearer ${this.#options.token}`, accept: 'application/json' },
+      signal,
+    })
+    if (!res.ok) {
+      await res.body?.cancel()
+      throw new FeedError(`feed answered ${res.status}`)
+    }
+    const parsed = feedSchema.safeParse(await res.json())
+    if (!parsed.success) throw new FeedError('feed answer does not match the contract')
+    return parsed.data
+  }
+
+  #apply(body: FeedBody): void {
+    const replaced = this.#cursor === undefined || body.reset === true
+    // Synchronous from clear to the last add: no request sees a half-loaded list.
+    if (replaced) this.list.clear()
+    const tokenIds = new Set<string>()
+    for (const e of body.entries) {
+      this.list.add(toEntry(e))
+      tokenIds.add(e.token_id)
+    }
+    this.#cursor = body.cursor
+    const now = this.#now()
+    this.#lastSyncAt = now
+    if (now - this.#lastPruneAt >= (this.#options.pruneEveryMs ?? 60_000)) {
+      this.list.prune(new Date(now))
+      this.#lastPruneAt = now
+    }
+    if (replaced || tokenIds.size > 0) {
+      const update: FeedUpdate = { replaced, tokenIds: [...tokenIds] }
+      for (const listener of this.#listeners) listener(update)
+    }
+    this.#resolveReady()
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve()
+    const timer = setTimeout(done, ms)
+    function done(): void {
+      clearTimeout(timer)
+      signal.removeEventListener('abort', done)
+      resolve()
+    }
+    signal.addEventListener('abort', done, { once: true })
+  })
+}
+
+interface Shared {
+  readonly sync: RevocationSync
+  refs: number
+}
+
+const shared = new Map<string, Shared>()
+
+/**
+ * The process's one loop for a feed (URL + token): started on first use, stopped when the last
+ * holder releases it. Verifiers mounted on several routers share it.
+ *
+ * @example
+ * const { sync, release } = acquireRevocationSync({ url, token })
+ * await sync.ready()
+ * await release()
+ */
+export function acquireRevocationSync(options: RevocationSyncOptions): {
+  sync: RevocationSync
+  release: () => Promise<void>
+} {
+  const key = `${options.url}\n${createHash('sha256').update(options.token).digest('base64url')}`
+  let entry = shared.get(key)
+  if (entry === undefined) {
+    entry = { sync: new RevocationSync(options), refs: 0 }
+    shared.set(key, entry)
+    entry.sync.start()
+  } else if (options.waitSeconds !== undefined) {
+    entry.sync.limitWait(options.waitSeconds)
+  }
+  entry.refs++
+  const held = entry
+  let released = false
+  return {
+    sync: held.sync,
+    release: async () => {
+      if (released) return
+      released = true
+      held.refs--
+      if (held.refs === 0) {
+        if (shared.get(key) === held) shared.delete(key)
+        await held.sync.stop()
+      }
+    },
+  }
+}
