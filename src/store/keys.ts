@@ -166,6 +166,18 @@ export interface KeysRepo {
     since: Instant,
     options?: { excludeSessions?: boolean | undefined },
   ): number
+  /**
+   * Creation times (oldest first) of a user's keys created at or after `since`, optionally only of
+   * some sources (for a rate limit's Retry-After).
+   *
+   * @example
+   * store.keys.creationTimesSince(uid, new Date(Date.now() - 3_600_000), { sources: ['api'] })
+   */
+  creationTimesSince(
+    userId: string,
+    since: Instant,
+    options?: { sources?: readonly KeySource[] | undefined },
+  ): string[]
 }
 
 interface KeyRow {
@@ -314,6 +326,14 @@ export function createKeysRepo(db: BetterSqlite3.Database): KeysRepo {
        AND NOT (@excludeSessions AND source = 'dashboard-session')`,
   )
 
+  const creationTimesStmt = db
+    .prepare<{ userId: string; since: string; sources: string | null }, string>(
+      `SELECT created_at FROM keys WHERE user_id = @userId AND created_at >= @since
+         AND (@sources IS NULL OR source IN (SELECT value FROM json_each(@sources)))
+       ORDER BY created_at`,
+    )
+    .pluck()
+
   const recordUsageTx = db.transaction((reports: readonly UsageReport[]): number => {
     let changed = 0
     for (const r of reports) {
@@ -428,6 +448,13 @@ export function createKeysRepo(db: BetterSqlite3.Database): KeysRepo {
         excludeSessions: flag(options.excludeSessions),
       })
       return row?.n ?? 0
+    },
+    creationTimesSince(userId, since, options = {}) {
+      return creationTimesStmt.all({
+        userId,
+        since: toIso(since),
+        sources: options.sources === undefined ? null : JSON.stringify(options.sources),
+      })
     },
   }
 }

@@ -53,7 +53,7 @@ interface CacheEntry {
 const problemSchema = z.object({
   code: z.string(),
   detail: z.string().optional(),
-  caveat: z.object({ index: z.number(), text: z.string() }).optional(),
+  caveat: z.object({ index: z.number(), text: z.string() }).optional().catch(undefined),
 })
 const okSchema = z.object({ valid: z.literal(true) })
 

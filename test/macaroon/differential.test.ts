@@ -203,6 +203,13 @@ describe('differential: npm macaroon 3.0.4', () => {
         const ours = buildOurs(spec).primary
         const theirs = buildTheirs(spec).primary
         expect(hex(ours.signature)).toBe(hex(theirs.signature))
+        // The batch form gives the same chain.
+        const batch = Macaroon.mint({
+          rootKey: spec.rootKey,
+          identifier: spec.id,
+          location: spec.location,
+        }).addFirstPartyCaveats(predicates(spec))
+        expect(hex(batch.signature)).toBe(hex(theirs.signature))
         const binary = theirBinary(theirs)
         if (binary) expect(hex(ours.encode('v2'))).toBe(hex(binary))
         expect(JSON.parse(ours.encode('json'))).toEqual(theirs.exportJSON())

@@ -278,6 +278,22 @@ describe('immutability', () => {
     expect(hex(m3.signature)).toBe(hex(m3.signature))
   })
 
+  it('addFirstPartyCaveats equals adding one by one, leaves the original alone, and keeps the limit', () => {
+    const base = Macaroon.mint({ rootKey: ROOT_KEY, identifier: 'id' }).addFirstPartyCaveat('first')
+    const predicates = ['org = acme', Uint8Array.of(0xff, 0x00), '']
+    const batch = base.addFirstPartyCaveats(predicates)
+    const oneByOne = predicates.reduce((m: Macaroon, p) => m.addFirstPartyCaveat(p), base)
+    expect(hex(batch.signature)).toBe(hex(oneByOne.signature))
+    expect(hex(batch.encode('v2'))).toBe(hex(oneByOne.encode('v2')))
+    expect(base.caveats).toHaveLength(1)
+    expect(hex(base.addFirstPartyCaveats([]).signature)).toBe(hex(base.signature))
+    batch.verify(ROOT_KEY, always)
+
+    const full = base.addFirstPartyCaveats(Array.from({ length: LIMITS.maxCaveats - 1 }, () => 'x'))
+    expect(full.caveats).toHaveLength(LIMITS.maxCaveats)
+    crumbError(() => base.addFirstPartyCaveats(Array.from({ length: LIMITS.maxCaveats }, () => 'x')))
+  })
+
   it('branches from one macaroon are independent', () => {
     const base = Macaroon.mint({ rootKey: ROOT_KEY, identifier: 'id' })
     const a = base.addFirstPartyCaveat('a')

@@ -1,0 +1,226 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import type { Dimension } from '../../caveats/index.js'
+import { CrumbError } from '../errors.js'
+import type { TokenClaims } from '../token/claims.js'
+import type { RequestFacts } from '../token/verify.js'
+import { verifyToken } from '../token/verify.js'
+import { attachClaims } from './claims.js'
+import { deviceOf, extractToken, normalizeIp } from './extract.js'
+import { type KeyRingSource, readKeyRing, staticKeyRing, watchedKeyRing } from './keys.js'
+import { type ResolvedVerifierOptions, type VerifierOptions, parseVerifierOptions } from './options.js'
+import { sendProblem } from './problem.js'
+import { RemoteVerifier } from './remote.js'
+import { acquireRevocationSync, type RevocationSync } from './revocation-sync.js'
+import { UsageReporter } from './usage.js'
+
+/** What a verifier reports about itself (for a health route; nothing secret). */
+export interface VerifierStatus {
+  readonly mode: 'local' | 'remote'
+  /** Whether the revocation feed is on at all (`revocations: false` turns it off). */
+  readonly feed: boolean
+  /** Time of the last successful feed poll, or null before the first. */
+  readonly lastSyncAt: Date | null
+  /** True when requests are refused (or, with `failOpen`, let through) for lack of a recent sync. */
+  readonly stale: boolean
+  /** Entries on the revocation list. */
+  readonly revocations: number
+}
+
+/** The middleware `verifier()` returns, with its lifecycle. */
+export interface Verifier extends RequestHandler {
+  /** Resolves once the first revocation snapshot is loaded (at once without a feed). */
+  ready(): Promise<void>
+  /** Stops the feed loop (when no other verifier shares it) and flushes usage reports. */
+  close(): Promise<void>
+  status(): VerifierStatus
+}
+
+/** org / app / op are checked per route by `require`, once the route names them. */
+const DEFERRED: ReadonlySet<Dimension> = new Set<Dimension>(['org', 'app', 'op'])
+
+/** Longest a request waits for the first snapshot before it is refused as stale. */
+const STARTUP_WAIT_MS = 10_000
+
+function stale(): CrumbError {
+  return new CrumbError('revocation_list_stale', 'the revocation list is not recent enough to verify tokens')
+}
+
+function keySource(o: ResolvedVerifierOptions): KeyRingSource | undefined {
+  if (o.keys === undefined) return undefined
+  if (typeof o.keys !== 'string') return staticKeyRing(o.keys)
+  if (o.keys.trimStart().startsWith('{')) return staticKeyRing(readKeyRing(o.keys))
+  return watchedKeyRing(o.keys, { onError: (e) => o.logger.warn('key ring file change ignored', { error: e.message }) })
+}
+
+/**
+ * The Express middleware that verifies crumb tokens: reads `Authorization: Bearer <token>[,<discharges>]`
+ * or `X-API-Key`, verifies it (locally with the key ring, or remotely with `POST /v1/verify`),
+ * checks the revocation list kept current by one long-poll loop per process, and sets `req.crumb`.
+ * org / app / op are left to `require()` on each route; device (`Crumb-Device`), ip (`req.ip`) and
+ * time caveats are checked here. Failures answer problem+json (401 with `WWW-Authenticate`, 403
+ * naming the caveat, 503 `revocation_list_stale` when the feed has been unreachable for longer than
+ * `maxStaleness`). Options are checked now: a missing key ring fails here, not at the first request.
+ *
+ * @example
+ * import * as crumb from 'crumb/express'
+ * const auth = crumb.verifier({ keys: process.env.CRUMB_KEYRING, server: process.env.CRUMB_SERVER,
+ *   serviceToken: process.env.CRUMB_SERVICE_TOKEN, maxStaleness: '5m' })
+ * app.use(auth)
+ * app.post('/orgs/:org/apps/:app/deploys',
+ *   crumb.require({ op: 'deploy', org: (req) => req.params.org, app: (req) => req.params.app }),
+ *   (req, res) => res.json({ by: req.crumb?.userId }))
+ * await auth.ready()
+ */
+export function verifier(options: VerifierOptions): Verifier {
+  const o = parseVerifierOptions(options)
+  const keys = keySource(o)
+
+  let sync: RevocationSync | undefined
+  let release: () => Promise<void> = async () => {}
+  if (o.feed !== undefined) {
+    const held = acquireRevocationSync({
+      url: o.feed.url,
+      token: o.feed.token,
+      // Polls must come back well within maxStaleness, or a quiet feed would look stale.
+      waitSeconds: Math.max(1, Math.min(25, Math.floor(o.maxStalenessMs / 3000))),
+      backoff: { initialMs: 200, maxMs: Math.max(500, Math.min(10_000, o.maxStalenessMs / 4)) },
+      fetch: o.fetch,
+      logger: o.logger,
+    })
+    sync = held.sync
+    release = held.release
+  }
+
+  const remote =
+    o.mode === 'remote' && sync !== undefined && o.server !== undefined && o.serviceToken !== undefined
+      ? new RemoteVerifier({
+          url: `${o.server}/v1/verify`,
+          serviceToken: o.serviceToken,
+          sync,
+          registry: o.registry,
+          deferred: DEFERRED,
+          leewayMs: o.leewayMs,
+          cache: o.cache,
+          timeoutMs: o.timeoutMs,
+          fetch: o.fetch,
+        })
+      : undefined
+
+  const usage =
+    o.usage !== undefined && o.server !== undefined && o.serviceToken !== undefined
+      ? new UsageReporter({
+          url: `${o.server}/v1/usage`,
+          serviceToken: o.serviceToken,
+          ...o.usage,
+          timeoutMs: o.timeoutMs,
+          fetch: o.fetch,
+          logger: o.logger,
+        })
+      : undefined
+
+  let warnedFailOpen = 0
+  /** Is the revocation list too old to trust? (false without a feed) */
+  const isStale = (now: number): boolean => {
+    if (sync === undefined) return false
+    const last = sync.lastSyncAt
+    return last === undefined || now - last > o.maxStalenessMs
+  }
+
+  const verifyLocal = (token: string, facts: RequestFacts, now: Date): TokenClaims => {
+    if (keys === undefined) throw new CrumbError('invalid_token', 'no key ring')
+    return verifyToken(token, {
+      keys: keys.current,
+      ...(sync === undefined ? {} : { revocations: sync.list }),
+      request: facts,
+      now,
+      leewayMs: o.leewayMs,
+      registry: o.registry,
+      deferred: DEFERRED,
+    })
+  }
+
+  const accept = (req: Request, claims: TokenClaims, ip: string | undefined, next: NextFunction): void => {
+    attachClaims(req, claims)
+    usage?.record(claims.tokenId, ip, req.headers['user-agent'])
+    next()
+  }
+
+  /** Waits (bounded) for the first snapshot; true when the list is usable. */
+  const awaitFirstSync = async (): Promise<boolean> => {
+    if (sync === undefined || sync.lastSyncAt !== undefined) return true
+    let timer: NodeJS.Timeout | undefined
+    await Promise.race([
+      sync.ready(),
+      new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, Math.min(o.maxStalenessMs, STARTUP_WAIT_MS))
+      }),
+    ])
+    clearTimeout(timer)
+    return sync.lastSyncAt !== undefined
+  }
+
+  const verifyAndAccept = (req: Request, res: Response, next: NextFunction, token: string, now: Date): void => {
+    const ip = normalizeIp(req.ip)
+    const device = deviceOf(req.headers)
+    const facts: RequestFacts = {
+      ...(ip === undefined ? {} : { ip }),
+      ...(device === undefined ? {} : { device }),
+    }
+    if (remote === undefined) {
+      let claims: TokenClaims
+      try {
+        claims = verifyLocal(token, facts, now)
+      } catch (error) {
+        return sendProblem(res, error)
+      }
+      return accept(req, claims, ip, next)
+    }
+    remote.verify(token, facts, now).then(
+      (claims) => accept(req, claims, ip, next),
+      (error: unknown) => sendProblem(res, error),
+    )
+  }
+
+  const handle = (req: Request, res: Response, next: NextFunction): void => {
+    const token = extractToken(req.headers)
+    if (token === undefined) {
+      if (!o.credentialsRequired) return next()
+      return sendProblem(res, new CrumbError('invalid_token', 'no token: send Authorization: Bearer <token>'))
+    }
+    const nowMs = Date.now()
+    if (isStale(nowMs)) {
+      if (sync?.lastSyncAt === undefined) {
+        // Starting up: hold the request briefly for the first snapshot rather than trust an empty list.
+        void awaitFirstSync().then((ok) => {
+          if (ok || o.failOpen) verifyAndAccept(req, res, next, token, new Date())
+          else sendProblem(res, stale())
+        }, next)
+        return
+      }
+      if (!o.failOpen) return sendProblem(res, stale())
+      if (nowMs - warnedFailOpen > 60_000) {
+        warnedFailOpen = nowMs
+        o.logger.warn('revocation list is stale; verifying anyway (failOpen)')
+      }
+    }
+    verifyAndAccept(req, res, next, token, new Date(nowMs))
+  }
+
+  const middleware = handle as Verifier
+  middleware.ready = async () => {
+    await sync?.ready()
+  }
+  middleware.close = async () => {
+    remote?.close()
+    keys?.close()
+    await Promise.all([release(), usage?.close()])
+  }
+  middleware.status = () => ({
+    mode: o.mode,
+    feed: sync !== undefined,
+    lastSyncAt: sync?.lastSyncAt === undefined ? null : new Date(sync.lastSyncAt),
+    stale: isStale(Date.now()),
+    revocations: sync?.list.size ?? 0,
+  })
+  return middleware
+}

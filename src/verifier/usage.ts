@@ -1,0 +1,161 @@
+import type { FetchLike, VerifierLogger } from './options.js'
+
+/** One last-use report, as `POST /v1/usage` takes it. */
+export interface UsageReport {
+  readonly token_id: string
+  readonly at: string
+  readonly ip: string | null
+  readonly user_agent: string | null
+}
+
+/** Options of a usage reporter. */
+export interface UsageReporterOptions {
+  /** `…/v1/usage` on the token service. */
+  readonly url: string
+  readonly serviceToken: string
+  /** How often pending reports are sent. Default 2000 ms. */
+  readonly intervalMs?: number
+  /** Most token ids held while the service is unreachable; the oldest are dropped first. Default 10000. */
+  readonly maxPending?: number
+  /** Most reports in one POST. Default 500. */
+  readonly batchSize?: number
+  readonly timeoutMs?: number
+  readonly fetch?: FetchLike
+  readonly logger?: VerifierLogger
+}
+
+interface Use {
+  at: number
+  ip: string | undefined
+  userAgent: string | undefined
+}
+
+const MAX_USER_AGENT = 512
+
+/**
+ * Last use per token id (time, IP, user agent), coalesced in memory and sent in batches to
+ * `POST /v1/usage` every few seconds, so "last used" stays true although verification happens in
+ * the services. `record` is O(1) and never waits on the network; memory is bounded by `maxPending`
+ * token ids; a failed batch is merged back (newer uses win) and retried at the next tick.
+ *
+ * @example
+ * const usage = new UsageReporter({ url: `${server}/v1/usage`, serviceToken })
+ * usage.record(claims.tokenId, req.ip, req.get('user-agent'))
+ * await usage.close() // flushes what is pending
+ */
+export class UsageReporter {
+  readonly #o: UsageReporterOptions
+  readonly #fetch: FetchLike
+  readonly #pending = new Map<string, Use>()
+  readonly #timer: NodeJS.Timeout
+  #flushing: Promise<void> | undefined
+  #closed = false
+  #failures = 0
+  #dropped = 0
+
+  constructor(options: UsageReporterOptions) {
+    this.#o = options
+    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init))
+    this.#timer = setInterval(() => void this.flush(), options.intervalMs ?? 2_000)
+    this.#timer.unref()
+  }
+
+  /** Token ids waiting to be reported. */
+  get pending(): number {
+    return this.#pending.size
+  }
+
+  /** Uses dropped because `maxPending` was reached. */
+  get dropped(): number {
+    return this.#dropped
+  }
+
+  /** Notes a use (coalesced: only the latest per token id is kept). */
+  record(tokenId: string, ip: string | undefined, userAgent: string | undefined, at: number = Date.now()): void {
+    if (this.#closed) return
+    const existing = this.#pending.get(tokenId)
+    if (existing !== undefined) {
+      if (at >= existing.at) {
+        existing.at = at
+        existing.ip = ip
+        existing.userAgent = userAgent
+      }
+      return
+    }
+    this.#merge(tokenId, { at, ip, userAgent })
+  }
+
+  #merge(tokenId: string, use: Use): void {
+    const existing = this.#pending.get(tokenId)
+    if (existing !== undefined) {
+      if (existing.at < use.at) Object.assign(existing, use)
+      return
+    }
+    if (this.#pending.size >= (this.#o.maxPending ?? 10_000)) {
+      const oldest = this.#pending.keys().next()
+      if (oldest.done !== true) this.#pending.delete(oldest.value)
+      this.#dropped++
+    }
+    this.#pending.set(tokenId, use)
+  }
+
+  /** Sends one batch now (at most one flush runs at a time). */
+  flush(): Promise<void> {
+    this.#flushing ??= this.#send().finally(() => {
+      this.#flushing = undefined
+    })
+    return this.#flushing
+  }
+
+  async #send(): Promise<void> {
+    if (this.#pending.size === 0) return
+    const batch: [string, Use][] = []
+    for (const entry of this.#pending) {
+      batch.push(entry)
+      if (batch.length >= (this.#o.batchSize ?? 500)) break
+    }
+    for (const [tokenId] of batch) this.#pending.delete(tokenId)
+    const reports: UsageReport[] = batch.map(([tokenId, use]) => ({
+      token_id: tokenId,
+      at: new Date(use.at).toISOString(),
+      ip: use.ip ?? null,
+      user_agent: use.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
+    }))
+    try {
+      const res = await this.#fetch(this.#o.url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${this.#o.serviceToken}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ reports }),
+        signal: AbortSignal.timeout(this.#o.timeoutMs ?? 5_000),
+      })
+      await res.body?.cancel()
+      if (res.status >= 500 || res.status === 429) throw new Error(`usage answered ${res.status}`)
+      if (!res.ok) {
+        // The service refused the batch itself (4xx): retrying it would fail the same way.
+        this.#o.logger?.warn('usage report refused', { status: res.status, reports: reports.length })
+      }
+      this.#failures = 0
+    } catch (error) {
+      for (const [tokenId, use] of batch) this.#merge(tokenId, use)
+      this.#failures++
+      if (this.#failures === 1 || this.#failures % 30 === 0) {
+        this.#o.logger?.warn('usage report failed; will retry', {
+          failures: this.#failures,
+          error: (error as Error).message,
+        })
+      }
+    }
+  }
+
+  /** Stops the timer and sends everything pending (stops early if the service is unreachable). */
+  async close(): Promise<void> {
+    clearInterval(this.#timer)
+    this.#closed = true
+    await this.#flushing
+    while (this.#pending.size > 0) {
+      const before = this.#failures
+      await this.flush()
+      if (this.#failures > before) break
+    }
+  }
+}
