@@ -20,7 +20,7 @@ export interface Context {
    * A client for the token service. Loads the HTTP modules on first use, so offline commands
    * never do. `token: null` sends none; `requireToken` fails early with `not_logged_in`.
    */
-  api(options?: { token?: string | null; requireToken?: boolean; server?: string }): Promise<CrumbApi>
+  api(options?: { token?: string | null; requireToken?: boolean; device?: string }): Promise<CrumbApi>
 }
 
 /**
@@ -51,9 +51,9 @@ export async function loadContext(command: Command, env: NodeJS.ProcessEnv = pro
         import('./version.js'),
       ])
       const http = new HttpClient({
-        server: options.server ?? settings.server,
+        server: settings.server,
         token,
-        device: settings.device,
+        device: options.device ?? settings.device,
         userAgent: userAgent(),
       })
       return new CrumbApi(http)

@@ -23,6 +23,29 @@ export function checkResourceLimits(primary: MacaroonData, discharges: readonly 
   let caveats = primary.caveats.length
   for (const d of discharges) caveats += d.caveats.length
   if (caveats > LIMITS.maxCaveats) throw denied(`more than ${LIMITS.maxCaveats} caveats in total`)
+  if (dischargeDepth(primary, discharges) > LIMITS.maxDischargeDepth) {
+    throw denied(`discharges nested deeper than ${LIMITS.maxDischargeDepth}`)
+  }
+}
+
+/**
+ * How deep discharges nest below `m`, matched by caveat id alone (no crypto), level by level so
+ * hostile inputs cost O(depth × macaroons × caveats). A cycle counts as too deep.
+ */
+function dischargeDepth(primary: MacaroonData, discharges: readonly MacaroonData[]): number {
+  let level: readonly MacaroonData[] = [primary]
+  let depth = 0
+  while (depth <= LIMITS.maxDischargeDepth) {
+    const ids = level.flatMap((m) =>
+      m.caveats.filter((c) => c.verificationId !== undefined).map((c) => c.identifier),
+    )
+    const next =
+      ids.length === 0 ? [] : discharges.filter((d) => ids.some((id) => bytesEqual(d.identifier, id)))
+    if (next.length === 0) return depth
+    level = next
+    depth++
+  }
+  return depth
 }
 
 interface VerifyState {

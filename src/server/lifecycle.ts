@@ -1,8 +1,9 @@
+import type { Request } from 'express'
 import { formatInstant } from '../../caveats/lib/instant.js'
 import { CrumbError } from '../errors.js'
 import type { AuditEventType, KeyRecord, KeySource, UserRecord } from '../store/index.js'
 import { mintRootToken } from '../token/index.js'
-import type { RequestMeta, ServiceContext } from './context.js'
+import { type RequestMeta, requestMeta, type ServiceContext } from './context.js'
 import { RateLimited, ValidationProblem } from './problem.js'
 
 /** A key as the API shows it (DESIGN.md "Key"). */
@@ -321,4 +322,14 @@ export function audit(
   detail?: Record<string, unknown>,
 ): void {
   appendAudit(ctx, who, event, userId, keyId, detail)
+}
+
+/**
+ * The actor of a request: the user (by email), the key presented (if any), IP and user agent.
+ *
+ * @example
+ * const who = actorOf(req, auth.user, auth.key.id)
+ */
+export function actorOf(req: Request, user: Pick<UserRecord, 'email'>, viaKey?: string): Actor {
+  return { actor: user.email, meta: requestMeta(req), ...(viaKey === undefined ? {} : { viaKey }) }
 }

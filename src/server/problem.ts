@@ -178,7 +178,7 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       sendProblem(res, known)
       return
     }
-    logger.error({ err, req_id: req.id }, 'unhandled error')
+    logger.error({ err, req_id: (req as Request & { id?: unknown }).id }, 'unhandled error')
     res
       .status(500)
       .type('application/problem+json')

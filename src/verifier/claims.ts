@@ -61,6 +61,7 @@ export function verifiedClaims(req: Request): TokenClaims | undefined {
  * app.get('/me', (req, res) => res.json({ user: crumbOf(req).userId }))
  */
 export function crumbOf(req: Request): CrumbAuth {
-  if (req.crumb === undefined || !verified.has(req)) throw new CrumbError('invalid_token', 'request carries no verified token')
+  if (req.crumb === undefined || !verified.has(req))
+    throw new CrumbError('invalid_token', 'request carries no verified token')
   return req.crumb
 }

@@ -13,7 +13,8 @@ const DURATION = /^(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)$/
  */
 export function parseDuration(input: string | number): number {
   if (typeof input === 'number') {
-    if (!Number.isFinite(input) || input < 0) throw new RangeError('duration must be a finite number of ms ≥ 0')
+    if (!Number.isFinite(input) || input < 0)
+      throw new RangeError('duration must be a finite number of ms ≥ 0')
     return input
   }
   const match = DURATION.exec(input.trim())

@@ -23,7 +23,9 @@ export function readKeyRing(pathOrJson: string): KeyRing {
     content = readFileSync(pathOrJson, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'unreadable'
-    throw new CrumbError('validation_failed', `cannot read key ring file ${pathOrJson} (${code})`, { cause: error })
+    throw new CrumbError('validation_failed', `cannot read key ring file ${pathOrJson} (${code})`, {
+      cause: error,
+    })
   }
   return parseKeyRingText(content, `key ring file ${pathOrJson}`)
 }

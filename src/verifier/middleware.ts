@@ -7,7 +7,7 @@ import { verifyToken } from '../token/verify.js'
 import { attachClaims } from './claims.js'
 import { deviceOf, extractToken, normalizeIp } from './extract.js'
 import { type KeyRingSource, readKeyRing, staticKeyRing, watchedKeyRing } from './keys.js'
-import { type ResolvedVerifierOptions, type VerifierOptions, parseVerifierOptions } from './options.js'
+import { parseVerifierOptions, type ResolvedVerifierOptions, type VerifierOptions } from './options.js'
 import { sendProblem } from './problem.js'
 import { RemoteVerifier } from './remote.js'
 import { acquireRevocationSync, type RevocationSync } from './revocation-sync.js'
@@ -49,7 +49,9 @@ function keySource(o: ResolvedVerifierOptions): KeyRingSource | undefined {
   if (o.keys === undefined) return undefined
   if (typeof o.keys !== 'string') return staticKeyRing(o.keys)
   if (o.keys.trimStart().startsWith('{')) return staticKeyRing(readKeyRing(o.keys))
-  return watchedKeyRing(o.keys, { onError: (e) => o.logger.warn('key ring file change ignored', { error: e.message }) })
+  return watchedKeyRing(o.keys, {
+    onError: (e) => o.logger.warn('key ring file change ignored', { error: e.message }),
+  })
 }
 
 /**
@@ -159,7 +161,13 @@ export function verifier(options: VerifierOptions): Verifier {
     return sync.lastSyncAt !== undefined
   }
 
-  const verifyAndAccept = (req: Request, res: Response, next: NextFunction, token: string, now: Date): void => {
+  const verifyAndAccept = (
+    req: Request,
+    res: Response,
+    next: NextFunction,
+    token: string,
+    now: Date,
+  ): void => {
     const ip = normalizeIp(req.ip)
     const device = deviceOf(req.headers)
     const facts: RequestFacts = {
@@ -171,9 +179,11 @@ export function verifier(options: VerifierOptions): Verifier {
       try {
         claims = verifyLocal(token, facts, now)
       } catch (error) {
-        return sendProblem(res, error)
+        sendProblem(res, error)
+        return
       }
-      return accept(req, claims, ip, next)
+      accept(req, claims, ip, next)
+      return
     }
     remote.verify(token, facts, now).then(
       (claims) => accept(req, claims, ip, next),
@@ -184,8 +194,12 @@ export function verifier(options: VerifierOptions): Verifier {
   const handle = (req: Request, res: Response, next: NextFunction): void => {
     const token = extractToken(req.headers)
     if (token === undefined) {
-      if (!o.credentialsRequired) return next()
-      return sendProblem(res, new CrumbError('invalid_token', 'no token: send Authorization: Bearer <token>'))
+      if (!o.credentialsRequired) {
+        next()
+        return
+      }
+      sendProblem(res, new CrumbError('invalid_token', 'no token: send Authorization: Bearer <token>'))
+      return
     }
     const nowMs = Date.now()
     if (isStale(nowMs)) {
@@ -197,7 +211,10 @@ export function verifier(options: VerifierOptions): Verifier {
         }, next)
         return
       }
-      if (!o.failOpen) return sendProblem(res, stale())
+      if (!o.failOpen) {
+        sendProblem(res, stale())
+        return
+      }
       if (nowMs - warnedFailOpen > 60_000) {
         warnedFailOpen = nowMs
         o.logger.warn('revocation list is stale; verifying anyway (failOpen)')

@@ -71,7 +71,9 @@ export interface ResolvedVerifierOptions {
   readonly maxStalenessMs: number
   readonly failOpen: boolean
   readonly leewayMs: number
-  readonly usage: { readonly intervalMs: number; readonly maxPending: number; readonly batchSize: number } | undefined
+  readonly usage:
+    | { readonly intervalMs: number; readonly maxPending: number; readonly batchSize: number }
+    | undefined
   readonly cache: { readonly ttlMs: number; readonly max: number }
   readonly credentialsRequired: boolean
   readonly registry: CaveatRegistry
@@ -98,7 +100,9 @@ const schema = z
     keys: z.union([z.custom<KeyRing>(isKeyRing, 'must be a KeyRing'), z.string().min(1)]).optional(),
     server: httpUrl.optional(),
     serviceToken: token.optional(),
-    revocations: z.union([z.literal(false), z.object({ url: httpUrl.optional(), token: token.optional() })]).optional(),
+    revocations: z
+      .union([z.literal(false), z.object({ url: httpUrl.optional(), token: token.optional() })])
+      .optional(),
     maxStaleness: durationSchema.default(5 * 60_000),
     failOpen: z.boolean().default(false),
     leeway: durationSchema.default(30_000),
@@ -172,7 +176,9 @@ export function parseVerifierOptions(options: VerifierOptions): ResolvedVerifier
   }
 
   if (o.mode === 'local' && o.keys === undefined) {
-    throw invalid('local mode needs `keys` (a key ring, or the path of the key ring file); or set mode: "remote"')
+    throw invalid(
+      'local mode needs `keys` (a key ring, or the path of the key ring file); or set mode: "remote"',
+    )
   }
   if (o.mode === 'remote' && o.keys !== undefined) throw invalid('remote mode takes no `keys`')
   const anyToken = o.serviceToken ?? feedOption?.token

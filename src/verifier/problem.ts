@@ -7,9 +7,8 @@ export interface ProblemDetails {
   readonly title: string
   readonly status: number
   readonly code: ErrorCode
+  /** Why; a 401 / 403 about one caveat names its index and text (`caveat 2 (app = web) failed: …`). */
   readonly detail: string
-  /** Index and text of the caveat that failed, for 401/403 answers about one caveat. */
-  readonly caveat?: { readonly index: number; readonly text: string }
 }
 
 const TITLES: Partial<Record<ErrorCode, string>> = {
@@ -22,8 +21,8 @@ const TITLES: Partial<Record<ErrorCode, string>> = {
   revocation_list_stale: 'Revocation list stale',
 }
 
-/** Problem type URIs: one per code, relative to this base. */
-export const PROBLEM_TYPE_BASE = 'https://crumb.dev/problems/'
+/** Problem type URIs are this prefix + the code, as the token service writes them. */
+export const PROBLEM_TYPE_PREFIX = 'urn:crumb:problem:'
 
 /**
  * The problem+json body for a CrumbError. Its `detail` is the error message, which by crumb's
@@ -31,20 +30,15 @@ export const PROBLEM_TYPE_BASE = 'https://crumb.dev/problems/'
  *
  * @example
  * problemOf(new CrumbError('token_revoked', 'token has been revoked'))
- * // { type: 'https://crumb.dev/problems/token_revoked', title: 'Token revoked', status: 401, code: 'token_revoked', detail: '…' }
+ * // { type: 'urn:crumb:problem:token_revoked', title: 'Token revoked', status: 401, code: 'token_revoked', detail: '…' }
  */
 export function problemOf(error: CrumbError): ProblemDetails {
-  const caveat =
-    error.caveatIndex !== undefined && error.caveat !== undefined && !Number.isNaN(error.caveatIndex)
-      ? { caveat: { index: error.caveatIndex, text: error.caveat } }
-      : {}
   return {
-    type: PROBLEM_TYPE_BASE + error.code,
+    type: PROBLEM_TYPE_PREFIX + error.code,
     title: TITLES[error.code] ?? error.code.replaceAll('_', ' '),
     status: error.status,
     code: error.code,
     detail: error.message,
-    ...caveat,
   }
 }
 
@@ -58,10 +52,11 @@ export function problemOf(error: CrumbError): ProblemDetails {
  */
 export function sendProblem(res: Response, error: unknown): void {
   const crumbError =
-    error instanceof CrumbError ? error : new CrumbError('invalid_token', 'token could not be verified', { cause: error })
+    error instanceof CrumbError
+      ? error
+      : new CrumbError('invalid_token', 'token could not be verified', { cause: error })
   const problem = problemOf(crumbError)
   if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"')
-  if (problem.status === 403) res.setHeader('WWW-Authenticate', 'Bearer error="insufficient_scope"')
   if (problem.status === 503) res.setHeader('Retry-After', '5')
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem))
 }

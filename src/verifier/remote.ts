@@ -3,9 +3,9 @@ import * as z from 'zod'
 import {
   type CaveatRegistry,
   type Dimension,
+  effectiveScope,
   type ParsedCaveat,
   type RequestContext,
-  effectiveScope,
 } from '../../caveats/index.js'
 import { CrumbError, ERROR_CODES, type ErrorCode } from '../errors.js'
 import { utf8OrUndefined } from '../macaroon/bytes.js'
@@ -59,12 +59,15 @@ const okSchema = z.object({ valid: z.literal(true) })
 
 function caveatTexts(m: Pick<Macaroon, 'caveats'>): string[] {
   const out: string[] = []
-  for (const c of m.caveats) if (c.verificationId === undefined) out.push(utf8OrUndefined(c.identifier) ?? '\uFFFD')
+  for (const c of m.caveats)
+    if (c.verificationId === undefined) out.push(utf8OrUndefined(c.identifier) ?? '\uFFFD')
   return out
 }
 
 function unavailable(cause: unknown): CrumbError {
-  return new CrumbError('revocation_list_stale', 'token service unavailable for remote verification', { cause })
+  return new CrumbError('revocation_list_stale', 'token service unavailable for remote verification', {
+    cause,
+  })
 }
 
 /**
@@ -127,7 +130,8 @@ export class RemoteVerifier {
     // token itself (the service only vouches for signature, revocation and caveats).
     const [primary, ...discharges] = decodeTokenList(token)
     const id = decodeIdentifier(primary.identifierText)
-    if (this.#o.sync.list.isTokenRevoked(id.tokenId)) throw new CrumbError('token_revoked', 'token has been revoked')
+    if (this.#o.sync.list.isTokenRevoked(id.tokenId))
+      throw new CrumbError('token_revoked', 'token has been revoked')
     const texts = caveatTexts(primary)
     const indexed: [index: string, text: string][] = [
       ...texts.map((t, i): [string, string] => [String(i), t]),
@@ -170,11 +174,17 @@ export class RemoteVerifier {
       caveats: texts,
       revocationId: revocationIdOf(primary.signature),
     }
-    const revokedMeanwhile = Math.max(this.#revokedAt.get(id.tokenId) ?? -1, this.#revokedAt.get('*') ?? -1) > started
+    const revokedMeanwhile =
+      Math.max(this.#revokedAt.get(id.tokenId) ?? -1, this.#revokedAt.get('*') ?? -1) > started
     if (this.#inFlight === 0) this.#revokedAt.clear()
     if (cacheable && !revokedMeanwhile) {
       const expiry = scope.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY
-      this.#store(key, { tokenId: id.tokenId, until: Math.min(now.getTime() + this.#o.cache.ttlMs, expiry), claims, checks })
+      this.#store(key, {
+        tokenId: id.tokenId,
+        until: Math.min(now.getTime() + this.#o.cache.ttlMs, expiry),
+        claims,
+        checks,
+      })
     }
     return claims
   }
@@ -209,7 +219,10 @@ export class RemoteVerifier {
       const problem = problemSchema.safeParse(body)
       const fallback: ErrorCode = res.status === 401 ? 'invalid_token' : 'caveat_failed'
       const given = problem.success ? problem.data.code : fallback
-      const code = given in ERROR_CODES && ERROR_CODES[given as ErrorCode] === res.status ? (given as ErrorCode) : fallback
+      const code =
+        given in ERROR_CODES && ERROR_CODES[given as ErrorCode] === res.status
+          ? (given as ErrorCode)
+          : fallback
       const caveat = problem.success ? problem.data.caveat : undefined
       throw new CrumbError(code, problem.success ? (problem.data.detail ?? code) : code, {
         ...(caveat === undefined ? {} : { caveatIndex: caveat.index, caveat: caveat.text }),

@@ -146,7 +146,8 @@ export class RevocationSync {
     while (!signal.aborted) {
       try {
         this.#apply(await this.#poll(signal))
-        if (this.#failures > 0) this.#options.logger?.warn('revocation feed recovered', { url: this.#options.url })
+        if (this.#failures > 0)
+          this.#options.logger?.warn('revocation feed recovered', { url: this.#options.url })
         this.#failures = 0
       } catch (error) {
         if (signal.aborted) break

@@ -71,7 +71,12 @@ export class UsageReporter {
   }
 
   /** Notes a use (coalesced: only the latest per token id is kept). */
-  record(tokenId: string, ip: string | undefined, userAgent: string | undefined, at: number = Date.now()): void {
+  record(
+    tokenId: string,
+    ip: string | undefined,
+    userAgent: string | undefined,
+    at: number = Date.now(),
+  ): void {
     if (this.#closed) return
     const existing = this.#pending.get(tokenId)
     if (existing !== undefined) {

@@ -1,0 +1,79 @@
+import type { Command } from 'commander'
+import { Option } from 'commander'
+import * as z from 'zod'
+import { loadContext } from '../context.js'
+import { UsageError } from '../errors.js'
+import { prompt, readStdin, stdinIsTty, stripNewline } from '../input.js'
+import { parseDeviceName, printSession, saveSession } from '../session.js'
+
+/**
+ * `crumb register --email E [--password-stdin]`: creates an account and stores its first key in
+ * the config, so the next commands are signed in.
+ */
+
+interface RegisterFlags {
+  email?: string
+  passwordStdin?: boolean
+  device?: string
+  showToken?: boolean
+}
+
+const emailSchema = z.email()
+
+async function readPassword(flags: RegisterFlags): Promise<string> {
+  if (flags.passwordStdin === true) return stripNewline(await readStdin())
+  if (!stdinIsTty()) {
+    throw new UsageError('no terminal to ask for a password', 'pass it on stdin with --password-stdin')
+  }
+  const password = await prompt('Choose a password: ', { hidden: true })
+  const again = await prompt('Repeat it: ', { hidden: true })
+  if (password !== again) throw new UsageError('the passwords differ')
+  return password
+}
+
+/**
+ * Registers `crumb register`.
+ *
+ * @example
+ * registerRegister(program)
+ */
+export function registerRegister(program: Command): void {
+  program
+    .command('register')
+    .description('create an account on the token service and sign this CLI in')
+    .option('--email <email>', 'email address of the new account')
+    .option('--password-stdin', 'read the password from stdin (non-interactive)')
+    .addOption(
+      new Option('--device <name>', 'name this device in the config (default: this host name)').argParser(
+        parseDeviceName,
+      ),
+    )
+    .option('--show-token', 'also print the token (it is saved in the config either way)')
+    .addHelpText('after', '\nExample:\n  printf %s "$PASSWORD" | crumb register --email ada@example.com --password-stdin')
+    .action(async (flags: RegisterFlags, command: Command) => {
+      const ctx = await loadContext(command)
+      let email = flags.email
+      if (email === undefined) {
+        if (!stdinIsTty() || flags.passwordStdin === true) {
+          throw new UsageError("option '--email <email>' is required")
+        }
+        email = (await prompt('Email: ')).trim()
+      }
+      if (!emailSchema.safeParse(email).success) {
+        throw new UsageError(`option '--email <email>' is invalid: ${JSON.stringify(email)} is not an email address`)
+      }
+      const password = await readPassword(flags)
+      if (password === '') throw new UsageError('the password is empty')
+      const api = await ctx.api({ token: null })
+      const registered = await api.register(email, password)
+      const device = flags.device ?? ctx.settings.device
+      await saveSession(ctx, { token: registered.token, device, email: registered.user.email ?? email })
+      printSession(ctx, {
+        verb: 'Registered and signed in',
+        issued: registered,
+        user: registered.user,
+        device,
+        showToken: flags.showToken === true,
+      })
+    })
+}

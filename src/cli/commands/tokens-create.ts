@@ -1,0 +1,65 @@
+import type { Command } from 'commander'
+import { addCaveatOptions, type CaveatFlags, caveatsFromFlags } from '../caveat-flags.js'
+import { loadContext } from '../context.js'
+import { formatDuration } from '../durations.js'
+import { note, printJson, printLine, relativeTime } from '../output.js'
+import { describeKey } from '../session.js'
+
+/**
+ * `crumb tokens create --name N [caveat flags]`: mints a new key on the server and prints its
+ * token once, on stdout alone (so `$(crumb tokens create …)` captures just the token).
+ */
+
+interface CreateFlags extends CaveatFlags {
+  name: string
+}
+
+/**
+ * The `expires_in` to send for `--expires`: a duration as given; an instant as whole minutes
+ * from now, rounded up (the exact instant also goes in as an `expires` caveat).
+ *
+ * @example
+ * expiresIn({ kind: 'duration', ms: 2_592_000_000, text: '30d' }, new Date()) // '30d'
+ */
+export function expiresIn(when: NonNullable<CaveatFlags['expires']>, now: Date): string {
+  if (when.kind === 'duration') return when.text
+  return formatDuration(Math.ceil((when.at - now.getTime()) / 60_000) * 60_000)
+}
+
+/**
+ * Registers `crumb tokens create`.
+ *
+ * @example
+ * registerTokensCreate(tokens)
+ */
+export function registerTokensCreate(tokens: Command): void {
+  const command = tokens
+    .command('create')
+    .description('create a key (e.g. for CI) and print its token once')
+    .requiredOption('--name <name>', 'what the key is for, e.g. "deploy from CI"')
+  addCaveatOptions(command, 'key lifetime: 30d, 12h or an RFC 3339 instant (default: the server default)')
+    .addHelpText(
+      'after',
+      '\nExample:\n  crumb tokens create --name "CI deploy" --org acme --app web --ops deploy --expires 30d',
+    )
+    .action(async (flags: CreateFlags, cmd: Command) => {
+      const ctx = await loadContext(cmd)
+      const now = new Date()
+      // A duration goes as `expires_in`; an instant also as an exact `expires` caveat.
+      const caveats = caveatsFromFlags(flags, { now, includeExpires: flags.expires?.kind === 'instant' })
+      const api = await ctx.api({ requireToken: true })
+      const issued = await api.createKey({
+        name: flags.name,
+        caveats,
+        expiresIn: flags.expires === undefined ? undefined : expiresIn(flags.expires, now),
+      })
+      if (ctx.json) {
+        printJson({ token: issued.token, key: issued.key })
+        return
+      }
+      note(`✓ Created key ${describeKey(issued.key)}, expires ${relativeTime(issued.key.expires_at, now)}`)
+      if ((issued.key.caveats ?? []).length > 0) note(`  caveats: ${(issued.key.caveats ?? []).join('; ')}`)
+      note('  Copy the token now: it is not shown again.')
+      printLine(issued.token)
+    })
+}

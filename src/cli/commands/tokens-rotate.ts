@@ -1,0 +1,66 @@
+import type { Command } from 'commander'
+import { InvalidArgumentError, Option } from 'commander'
+import { updateConfig } from '../config.js'
+import { loadContext } from '../context.js'
+import { type Duration, durationSchema, parseWith } from '../durations.js'
+import { note, printJson, printLine, relativeTime } from '../output.js'
+import { resolveKey } from '../resolve-key.js'
+import { describeKey } from '../session.js'
+import { tokenIdOf } from '../token-id.js'
+
+/**
+ * `crumb tokens rotate ID|NAME [--grace 1h]`: mints a replacement key; the old one keeps working
+ * for the grace period (0–24 h). Prints the new token once — unless it replaces the key this CLI
+ * uses, in which case the config is updated instead.
+ */
+
+const MAX_GRACE_MS = 24 * 3_600_000
+
+function parseGrace(value: string): Duration {
+  const parsed = parseWith(durationSchema, value)
+  if (!parsed.ok) throw new InvalidArgumentError(`${parsed.message}.`)
+  if (parsed.value.ms > MAX_GRACE_MS) throw new InvalidArgumentError('the grace period is at most 24h.')
+  return parsed.value
+}
+
+/**
+ * Registers `crumb tokens rotate`.
+ *
+ * @example
+ * registerTokensRotate(tokens)
+ */
+export function registerTokensRotate(tokens: Command): void {
+  tokens
+    .command('rotate')
+    .description('replace a key with a new one; the old one keeps working for --grace')
+    .argument('<key>', 'key id (tok_…) or the exact name of an active key')
+    .addOption(new Option('--grace <duration>', 'how long the old key keeps working: 0 to 24h').argParser(parseGrace))
+    .option('--show-token', "print the new token even when it replaces this CLI's own key")
+    .action(async (ref: string, flags: { grace?: Duration; showToken?: boolean }, command: Command) => {
+      const ctx = await loadContext(command)
+      const api = await ctx.api({ requireToken: true })
+      const { id } = await resolveKey(api, ref)
+      const rotated = await api.rotateKey(id, flags.grace?.text)
+      const ownKey = ctx.settings.tokenSource === 'config' && tokenIdOf(ctx.config.token) === id
+      if (ownKey) await updateConfig(ctx.configPath, (config) => ({ ...config, token: rotated.token }))
+      const printToken = !ownKey || flags.showToken === true
+      if (ctx.json) {
+        printJson({
+          ...(printToken ? { token: rotated.token } : {}),
+          key: rotated.key,
+          previous: rotated.previous ?? null,
+        })
+        return
+      }
+      note(`✓ Rotated ${id}: new key ${describeKey(rotated.key)}`)
+      const until = rotated.previous?.expires_at
+      if (flags.grace !== undefined || until) {
+        note(`  The old key keeps working ${until ? relativeTime(until) : `for ${flags.grace?.text ?? 'a while'}`}.`)
+      }
+      if (ownKey) note(`  This CLI now uses the new key (saved in ${ctx.configPath}).`)
+      if (printToken) {
+        note('  Copy the new token now: it is not shown again.')
+        printLine(rotated.token)
+      }
+    })
+}

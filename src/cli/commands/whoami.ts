@@ -1,0 +1,51 @@
+import type { Command } from 'commander'
+import { loadContext } from '../context.js'
+import { describeTime, printJson, printLine, renderPairs } from '../output.js'
+import { describeKey } from '../session.js'
+
+/** `crumb whoami`: who the token belongs to, which key it is, and what it may do. */
+
+function scopeText(value: unknown): string {
+  if (value === null || value === undefined) return 'any'
+  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.join(', ')
+  return String(value)
+}
+
+/**
+ * Registers `crumb whoami`.
+ *
+ * @example
+ * registerWhoami(program)
+ */
+export function registerWhoami(program: Command): void {
+  program
+    .command('whoami')
+    .description('show the signed-in user, the key in use and its scope')
+    .action(async (_flags: unknown, command: Command) => {
+      const ctx = await loadContext(command)
+      const api = await ctx.api({ requireToken: true })
+      const me = await api.whoami()
+      if (ctx.json) {
+        printJson({ server: ctx.settings.server, device: ctx.settings.device, ...me })
+        return
+      }
+      const pairs: [string, string][] = [
+        ['Server', ctx.settings.server],
+        ['User', `${me.user.email ?? ''} (${me.user.id})`.trim()],
+      ]
+      if (me.key !== undefined) {
+        pairs.push(['Key', describeKey(me.key)])
+        if (me.key.source !== undefined) pairs.push(['Source', me.key.source])
+        pairs.push(['Expires', describeTime(me.key.expires_at)])
+      }
+      pairs.push(['Device', ctx.settings.device])
+      pairs.push(['Token', ctx.settings.tokenSource === 'env' ? 'from CRUMB_TOKEN' : `from ${ctx.configPath}`])
+      if (me.scope !== null && typeof me.scope === 'object') {
+        for (const [name, value] of Object.entries(me.scope)) {
+          if (name === 'caveats' || name === 'other') continue
+          pairs.push([`Scope ${name.replaceAll('_', ' ')}`, scopeText(value)])
+        }
+      }
+      printLine(renderPairs(pairs))
+    })
+}

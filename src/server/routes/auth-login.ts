@@ -1,0 +1,85 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
+import { type Request, type Response, Router } from 'express'
+import * as z from 'zod'
+import { CrumbError } from '../../errors.js'
+import type { UserRecord } from '../../store/index.js'
+import { requestMeta, type ServiceContext } from '../context.js'
+import { actorOf, keyJson, mintKey } from '../lifecycle.js'
+import { burnPasswordCheck, verifyPassword } from '../password.js'
+import { parseRequest, RateLimited } from '../problem.js'
+import { deviceSchema, emailSchema, jsonBody, jsonResponse, mintedSchema, problems } from '../schemas.js'
+
+/** `POST /v1/auth/login` body. */
+export const loginBody = z
+  .object({ email: emailSchema, password: z.string().min(1).max(1024), device: deviceSchema })
+  .meta({ id: 'LoginRequest' })
+
+/** The key name of a CLI login on a device: one key per (user, name). */
+export function cliKeyName(device: string): string {
+  return `CLI login on ${device}`
+}
+
+/**
+ * Checks email + password under the login rate limits (failures per email and per IP); a wrong
+ * pair is 401 `unauthorized`, a locked-out client 429 `rate_limited` with Retry-After.
+ *
+ * @example
+ * const user = await checkCredentials(ctx, req, body.email, body.password)
+ */
+export async function checkCredentials(
+  ctx: ServiceContext,
+  req: Request,
+  email: string,
+  password: string,
+): Promise<UserRecord> {
+  const emailKey = `email:${email.toLowerCase()}`
+  const ipKey = `ip:${requestMeta(req).ip ?? '?'}`
+  const wait = Math.max(ctx.limits.loginEmail.retryAfterMs(emailKey), ctx.limits.loginIp.retryAfterMs(ipKey))
+  if (wait > 0) throw new RateLimited('too many failed login attempts; try again later', wait / 1000)
+  const user = ctx.store.users.getByEmail(email)
+  const ok = user === undefined ? (await burnPasswordCheck(password), false) : await verifyPassword(password, user.passwordHash)
+  if (!ok || user === undefined) {
+    ctx.limits.loginEmail.hit(emailKey)
+    ctx.limits.loginIp.hit(ipKey)
+    throw new CrumbError('unauthorized', 'wrong email or password')
+  }
+  ctx.limits.loginEmail.reset(emailKey)
+  return user
+}
+
+/**
+ * Password login for the CLI (public): mints `CLI login on <device>` (source `cli-login`),
+ * revoking an earlier active key of that name as `replaced`.
+ *
+ * @example
+ * app.use('/v1', loginRoutes(ctx))
+ */
+export function loginRoutes(ctx: ServiceContext): Router {
+  const router = Router()
+  router.post('/auth/login', async (req: Request, res: Response) => {
+    const body = parseRequest(loginBody, req.body, 'body')
+    const user = await checkCredentials(ctx, req, body.email, body.password)
+    const minted = mintKey(ctx, {
+      user,
+      name: cliKeyName(body.device),
+      source: 'cli-login',
+      ttlMs: ctx.config.tokenTtlMs,
+      replaceSameName: true,
+      who: actorOf(req, user),
+      alsoAudit: ['login'],
+    })
+    res.status(201).json({ token: minted.token, key: keyJson(minted.key) })
+  })
+  return router
+}
+
+/** Documents the routes of this file. */
+export function registerLoginApi(registry: OpenAPIRegistry): void {
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/auth/login',
+    summary: 'Password login for a device; replaces the earlier key of that device',
+    request: { body: jsonBody(loginBody) },
+    responses: { '201': jsonResponse('the new key', mintedSchema), ...problems(400, 401, 413, 429) },
+  })
+}

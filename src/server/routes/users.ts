@@ -1,0 +1,72 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
+import { type Request, type Response, Router } from 'express'
+import * as z from 'zod'
+import { newUserId } from '../../token/index.js'
+import { type ServiceContext, requestMeta } from '../context.js'
+import { actorOf, keyJson, mintKey } from '../lifecycle.js'
+import { hashPassword } from '../password.js'
+import { parseRequest, RateLimited } from '../problem.js'
+import {
+  emailSchema,
+  jsonBody,
+  jsonResponse,
+  keySchema,
+  passwordSchema,
+  problems,
+  userSchema,
+} from '../schemas.js'
+
+/** `POST /v1/users` body. */
+export const registerBody = z.object({ email: emailSchema, password: passwordSchema }).meta({ id: 'RegisterRequest' })
+
+/** `POST /v1/users` response. */
+export const registerResponse = z
+  .object({ user: userSchema, token: z.string(), key: keySchema })
+  .meta({ id: 'RegisterResponse' })
+
+/**
+ * Registration (public): creates the user and their first key (source `register`).
+ *
+ * @example
+ * app.use('/v1', usersRoutes(ctx))
+ */
+export function usersRoutes(ctx: ServiceContext): Router {
+  const router = Router()
+  router.post('/users', async (req: Request, res: Response) => {
+    const ipKey = `ip:${requestMeta(req).ip ?? '?'}`
+    const wait = ctx.limits.register.retryAfterMs(ipKey)
+    if (wait > 0) throw new RateLimited('too many registrations from this address', wait / 1000)
+    const body = parseRequest(registerBody, req.body, 'body')
+    ctx.limits.register.hit(ipKey)
+    const passwordHash = await hashPassword(body.password)
+    const { user, minted } = ctx.store.transaction(() => {
+      const user = ctx.store.users.insert({
+        id: newUserId(),
+        email: body.email,
+        passwordHash,
+        createdAt: ctx.clock.now(),
+      })
+      const minted = mintKey(ctx, {
+        user,
+        name: 'Registration key',
+        source: 'register',
+        ttlMs: ctx.config.tokenTtlMs,
+        who: actorOf(req, user),
+      })
+      return { user, minted }
+    })
+    res.status(201).json({ user: { id: user.id, email: user.email }, token: minted.token, key: keyJson(minted.key) })
+  })
+  return router
+}
+
+/** Documents the routes of this file. */
+export function registerUsersApi(registry: OpenAPIRegistry): void {
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/users',
+    summary: 'Register: create a user and their first key',
+    request: { body: jsonBody(registerBody) },
+    responses: { '201': jsonResponse('the user and their first key', registerResponse), ...problems(400, 409, 413, 429) },
+  })
+}

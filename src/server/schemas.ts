@@ -1,0 +1,93 @@
+import type { OpenAPIRegistry, RouteConfig, ZodRequestBody } from '@asteasolutions/zod-to-openapi'
+import * as z from 'zod'
+import { ERROR_CODES } from '../errors.js'
+import { KEY_SOURCES } from '../store/index.js'
+
+/** A key as the API shows it (DESIGN.md "Key"). */
+export const keySchema = z
+  .object({
+    id: z.string().meta({ example: 'tok_3q2W1vXb0sPqH9tYk8mZ7A' }),
+    name: z.string(),
+    hint: z.string().meta({ description: 'identifying tail of the signature', example: 'crumb_…b33f' }),
+    source: z.enum(KEY_SOURCES),
+    status: z.enum(['active', 'revoked', 'expired']),
+    caveats: z.array(z.string()),
+    created_at: z.string(),
+    expires_at: z.string(),
+    last_used_at: z.string().nullable(),
+    last_used_ip: z.string().nullable(),
+    last_used_user_agent: z.string().nullable(),
+    revoked_at: z.string().nullable(),
+  })
+  .meta({ id: 'Key' })
+
+/** A user as the API shows it. */
+export const userSchema = z.object({ id: z.string(), email: z.string() }).meta({ id: 'User' })
+
+/** `{token, key}`: a key just minted; the token is shown only here. */
+export const mintedSchema = z
+  .object({ token: z.string().meta({ description: 'the secret; shown once' }), key: keySchema })
+  .meta({ id: 'MintedKey' })
+
+/** The problem+json body of every error. */
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES, ...(keyof typeof ERROR_CODES)[]]),
+    detail: z.string(),
+    errors: z
+      .array(z.object({ in: z.enum(['body', 'query', 'params', 'header']), path: z.string(), message: z.string() }))
+      .optional(),
+  })
+  .meta({ id: 'Problem' })
+
+/** Email addresses: trimmed, at most 254 characters. */
+export const emailSchema = z.string().trim().max(254).pipe(z.email())
+/** Passwords: 8 to 1024 characters. */
+export const passwordSchema = z.string().min(8, 'at least 8 characters').max(1024)
+/** A device name (becomes `CLI login on <device>`). */
+export const deviceSchema = z
+  .string()
+  .trim()
+  .min(1)
+  .max(128)
+  .regex(/^[^\p{Cc}]+$/u, 'no control characters')
+
+/** `:id` of a key route. */
+export const keyIdParams = z.object({ id: z.string().regex(/^tok_[A-Za-z0-9_-]{1,64}$/, 'not a key id') })
+
+/** Shorthand for a JSON request body in the OpenAPI document. */
+export function jsonBody(schema: z.ZodType): ZodRequestBody {
+  return { required: true, content: { 'application/json': { schema } } }
+}
+
+/** Shorthand for a JSON response in the OpenAPI document. */
+export function jsonResponse(description: string, schema: z.ZodType): RouteConfig['responses'][string] {
+  return { description, content: { 'application/json': { schema } } }
+}
+
+/** The problem responses a route can answer with, by status. */
+export function problems(...statuses: number[]): RouteConfig['responses'] {
+  const out: RouteConfig['responses'] = {}
+  for (const status of statuses) {
+    out[String(status)] = {
+      description: 'problem+json',
+      content: { 'application/problem+json': { schema: problemSchema } },
+    }
+  }
+  return out
+}
+
+/** Security requirement of authenticated routes. */
+export const bearer = [{ bearer: [] }]
+
+/** Adds the bearer security scheme (once) to a registry. */
+export function registerSecurity(registry: OpenAPIRegistry): void {
+  registry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'a crumb token (`crumb_…`), optionally followed by comma-joined discharges; or `X-API-Key`',
+  })
+}
