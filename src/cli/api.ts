@@ -49,7 +49,11 @@ const deviceStartSchema = z.looseObject({
 /** `POST /v1/auth/device` answer (RFC 8628 section 3.2). */
 export type DeviceStart = z.infer<typeof deviceStartSchema>
 
-const whoamiSchema = z.looseObject({ user: userSchema, key: keySchema.optional(), scope: z.unknown().optional() })
+const whoamiSchema = z.looseObject({
+  user: userSchema,
+  key: keySchema.optional(),
+  scope: z.unknown().optional(),
+})
 /** `GET /v1/whoami` answer. */
 export type Whoami = z.infer<typeof whoamiSchema>
 
@@ -155,7 +159,11 @@ export class CrumbApi {
   }
 
   /** `POST /v1/tokens`. @example await api.createKey({ name: 'ci', caveats: ['org = acme'], expiresIn: '30d' }) */
-  async createKey(input: { name: string; caveats: readonly string[]; expiresIn?: string | undefined }): Promise<Issued> {
+  async createKey(input: {
+    name: string
+    caveats: readonly string[]
+    expiresIn?: string | undefined
+  }): Promise<Issued> {
     const { body } = await this.http.request('POST', '/v1/tokens', {
       body: {
         name: input.name,

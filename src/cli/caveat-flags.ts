@@ -29,11 +29,16 @@ export interface CaveatFlags {
 // The list kinds' values differ (names, IP ranges); only the schema and name are used here.
 type ListKind = Pick<CaveatKind<unknown>, 'name' | 'schema' | 'parse' | 'format'>
 
-function listParser(kind: ListKind, expected: string): (value: string, previous: string[] | undefined) => string[] {
+function listParser(
+  kind: ListKind,
+  expected: string,
+): (value: string, previous: string[] | undefined) => string[] {
   return (value, previous) => {
     const parsed = kind.schema.safeParse(value)
     if (!parsed.success) {
-      throw new InvalidArgumentError(`expected ${expected} (${parsed.error.issues[0]?.message ?? 'invalid'}).`)
+      throw new InvalidArgumentError(
+        `expected ${expected} (${parsed.error.issues[0]?.message ?? 'invalid'}).`,
+      )
     }
     return [...(previous ?? []), value]
   }
@@ -73,9 +78,10 @@ export function addCaveatOptions(command: Command, expiresHelp: string): Command
     .addOption(new Option('--read-only', 'same as --ops read'))
     .addOption(new Option('--expires <when>', expiresHelp).argParser(whenParser()))
     .addOption(
-      new Option('--not-before <when>', 'not valid before: a duration from now or an RFC 3339 instant').argParser(
-        whenParser(),
-      ),
+      new Option(
+        '--not-before <when>',
+        'not valid before: a duration from now or an RFC 3339 instant',
+      ).argParser(whenParser()),
     )
     .addOption(
       new Option('--device <names>', 'only requests declaring this device (Crumb-Device)').argParser(

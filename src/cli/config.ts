@@ -103,7 +103,9 @@ export async function writeConfig(path: string, config: CrumbConfig): Promise<vo
     await rename(temp, path)
   } catch (error) {
     await unlink(temp).catch(() => undefined)
-    throw new CliError('config_invalid', `cannot write ${path}: ${(error as Error).message}`, { cause: error })
+    throw new CliError('config_invalid', `cannot write ${path}: ${(error as Error).message}`, {
+      cause: error,
+    })
   }
 }
 

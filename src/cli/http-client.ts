@@ -129,9 +129,13 @@ export class HttpClient {
       try {
         return { status: response.status, body: JSON.parse(text) as unknown }
       } catch (error) {
-        throw new CliError('bad_response', `${method} ${path} answered ${response.status} with a body that is not JSON`, {
-          cause: error,
-        })
+        throw new CliError(
+          'bad_response',
+          `${method} ${path} answered ${response.status} with a body that is not JSON`,
+          {
+            cause: error,
+          },
+        )
       }
     }
     throw problemError(method, path, response, text)

@@ -48,7 +48,8 @@ export async function readTokenInput(arg: string | undefined, fallback: string |
   if (arg === '-') {
     if (stdinIsTty()) process.stderr.write('Paste the token, then press Ctrl-D:\n')
     token = (await readStdin()).trim()
-    if (token === '') throw new UsageError('no token on stdin', 'pipe a token into `-`, or pass it as an argument')
+    if (token === '')
+      throw new UsageError('no token on stdin', 'pipe a token into `-`, or pass it as an argument')
   } else if (arg !== undefined) {
     token = arg.trim()
     if (token === '') throw new UsageError('the token argument is empty')

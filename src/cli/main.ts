@@ -44,7 +44,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   } catch (error) {
     const { line, exitCode } = toExit(error)
     if (line !== undefined) process.stderr.write(`${line}\n`)
-    if (process.env.CRUMB_DEBUG && error instanceof Error && error.stack) process.stderr.write(`${error.stack}\n`)
+    if (process.env.CRUMB_DEBUG && error instanceof Error && error.stack)
+      process.stderr.write(`${error.stack}\n`)
     return exitCode
   }
 }

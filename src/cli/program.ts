@@ -31,7 +31,9 @@ function commandPath(command: Command): string {
  */
 export function usageLine(message: string, command: Command): string {
   const detail = message.replace(/^error:\s*/, '').trim()
-  return formatErrorLine(new CliError('usage_error', detail, { hint: `see \`${commandPath(command)} --help\`` }))
+  return formatErrorLine(
+    new CliError('usage_error', detail, { hint: `see \`${commandPath(command)} --help\`` }),
+  )
 }
 
 function configureTree(command: Command): void {
@@ -50,10 +52,13 @@ function configureTree(command: Command): void {
 export function buildProgram(): Command {
   const program = new Command('crumb')
     .description(
-      'crumb: capability tokens built on macaroons. Log in per device, manage keys, and attenuate or\ninspect tokens offline.',
+      'crumb: capability tokens built on macaroons. Log in per device, manage keys, attenuate and inspect tokens offline.',
     )
     .version(cliVersion(), '-V, --version', 'print the version')
-    .option('--server <url>', 'token service URL (default: CRUMB_SERVER, the config, or http://127.0.0.1:8080)')
+    .option(
+      '--server <url>',
+      'token service URL (default: CRUMB_SERVER, the config, or http://127.0.0.1:8080)',
+    )
     .option('--json', 'print JSON for scripts')
     .configureHelp({ showGlobalOptions: true })
     .showSuggestionAfterError(true)

@@ -19,7 +19,9 @@ import { note, printJson, printLine, relativeTime } from './output.js'
 export function parseDeviceName(value: string): string {
   const parsed = deviceKind.schema.safeParse(value)
   if (!parsed.success || parsed.data.length !== 1 || parsed.data[0] === undefined) {
-    throw new InvalidArgumentError('expected one device name such as laptop-7 (letters, digits, . _ - and spaces).')
+    throw new InvalidArgumentError(
+      'expected one device name such as laptop-7 (letters, digits, . _ - and spaces).',
+    )
   }
   return parsed.data[0]
 }

@@ -14,7 +14,10 @@ export function cliVersion(): string {
   cached = '0.0.0'
   for (let url = new URL('./', import.meta.url), i = 0; i < 6; url = new URL('../', url), i++) {
     try {
-      const pkg = JSON.parse(readFileSync(new URL('package.json', url), 'utf8')) as { name?: unknown; version?: unknown }
+      const pkg = JSON.parse(readFileSync(new URL('package.json', url), 'utf8')) as {
+        name?: unknown
+        version?: unknown
+      }
       if (pkg.name === 'crumb' && typeof pkg.version === 'string') {
         cached = pkg.version
         break

@@ -42,7 +42,7 @@ export function presentedToken(req: Request): string | undefined {
  * Number of caveats (first- and third-party) on the primary macaroon of a token list, and
  * whether discharges travel with it.
  */
-function shapeOf(token: string): { caveats: number; discharges: number } {
+function shapeOf(token: string | readonly string[]): { caveats: number; discharges: number } {
   const [primary, ...discharges] = decodeTokenList(token)
   return { caveats: primary.caveats.length, discharges: discharges.length }
 }
@@ -52,7 +52,7 @@ function shapeOf(token: string): { caveats: number; discharges: number } {
  * (an `expires` plus the key's own); attenuation only appends, and a token with a valid signature
  * and the root's caveat count can only be the root itself.
  */
-export function isRootToken(token: string, key: Pick<KeyRecord, 'caveats'>): boolean {
+export function isRootToken(token: string | readonly string[], key: Pick<KeyRecord, 'caveats'>): boolean {
   const shape = shapeOf(token)
   return shape.discharges === 0 && shape.caveats === key.caveats.length + 1
 }
@@ -78,7 +78,7 @@ export interface AuthDeps {
  */
 export function authenticateToken(
   deps: AuthDeps,
-  token: string,
+  token: string | readonly string[],
   request: { ip?: string; device?: string; op?: string; org?: string; app?: string },
   options: { deferred?: ReadonlySet<'org' | 'app' | 'op'> } = {},
 ): AuthContext {

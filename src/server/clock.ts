@@ -18,7 +18,9 @@ export const systemClock: Clock = { now: () => new Date() }
  * const clock = manualClock('2026-01-01T00:00:00Z')
  * clock.advance(90 * 86_400_000)
  */
-export function manualClock(start: Date | string): Clock & { advance(ms: number): void; set(t: Date | string): void } {
+export function manualClock(
+  start: Date | string,
+): Clock & { advance(ms: number): void; set(t: Date | string): void } {
   let t = new Date(start).getTime()
   return {
     now: () => new Date(t),

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino'
-import type { RevocationEntry as StoredEntry, Store } from '../store/index.js'
+import type { Store, RevocationEntry as StoredEntry } from '../store/index.js'
 import { RevocationList } from '../token/index.js'
 import type { Clock } from './clock.js'
 
@@ -100,6 +100,8 @@ export class RevocationFeed {
   read(since: number | undefined): FeedPage {
     const revocations = this.#store.revocations
     const latest = revocations.latestSeq()
+    // 0 means "from the beginning": everything still in the table, like a snapshot, but a long-poll
+    // on it waits when the table is empty
     if (since === undefined || since === 0) return { cursor: String(latest), entries: revocations.all() }
     if (since > latest) return { cursor: String(latest), entries: revocations.all(), reset: true }
     const page = revocations.since(since, FEED_PAGE)

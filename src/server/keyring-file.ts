@@ -2,7 +2,13 @@ import { randomBytes } from 'node:crypto'
 import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { CrumbError } from '../errors.js'
-import { generateKeyRing, type KeyRing, parseKeyRing, rotateKeyRing, serializeKeyRing } from '../token/index.js'
+import {
+  generateKeyRing,
+  type KeyRing,
+  parseKeyRing,
+  rotateKeyRing,
+  serializeKeyRing,
+} from '../token/index.js'
 
 /** What {@link loadOrCreateKeyRing} found or made. */
 export interface LoadedKeyRing {

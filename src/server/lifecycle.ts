@@ -92,7 +92,10 @@ export function validateCaveats(ctx: ServiceContext, caveats: readonly string[])
     }
   }
   if (issues.length > 0) {
-    throw new ValidationProblem(`caveat ${issues[0]?.path.slice(8)} is not valid: ${issues[0]?.message}`, issues)
+    throw new ValidationProblem(
+      `caveat ${issues[0]?.path.slice(8)} is not valid: ${issues[0]?.message}`,
+      issues,
+    )
   }
   return earliest === null ? null : new Date(earliest)
 }
@@ -227,7 +230,10 @@ function revokeInTransaction(ctx: ServiceContext, options: RevokeKeyOptions, now
     current.source !== 'dashboard-session' &&
     ctx.store.keys.countActive(current.userId, now, { excludeSessions: true }) <= 1
   ) {
-    throw new CrumbError('last_key_protected', 'this is your last active key; create another before revoking it')
+    throw new CrumbError(
+      'last_key_protected',
+      'this is your last active key; create another before revoking it',
+    )
   }
   ctx.store.keys.revoke(current.id, now, options.reason)
   ctx.store.revocations.add({ tokenId: current.id, expiresAt: current.expiresAt, createdAt: now })
@@ -250,7 +256,11 @@ export function hardDeleteKey(ctx: ServiceContext, key: KeyRecord, who: Actor): 
   ctx.store.transaction(() => {
     const current = ctx.store.keys.get(key.id, now)
     if (current === undefined) throw new CrumbError('not_found', 'no such key')
-    revokeInTransaction(ctx, { key: current, who, event: 'revoked', reason: 'deleted', protectLast: true }, now)
+    revokeInTransaction(
+      ctx,
+      { key: current, who, event: 'revoked', reason: 'deleted', protectLast: true },
+      now,
+    )
     ctx.store.keys.hardDelete(current.id)
     appendAudit(ctx, who, 'deleted', current.userId, current.id, { name: current.name })
   })

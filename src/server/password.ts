@@ -6,7 +6,14 @@ const P = 1
 const KEY_LEN = 32
 const MAX_MEM = 64 * 1024 * 1024
 
-function scrypt(password: string, salt: Buffer, n: number, r: number, p: number, len: number): Promise<Buffer> {
+function scrypt(
+  password: string,
+  salt: Buffer,
+  n: number,
+  r: number,
+  p: number,
+  len: number,
+): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     scryptCb(password.normalize('NFC'), salt, len, { N: n, r, p, maxmem: MAX_MEM }, (err, key) =>
       err ? reject(err) : resolve(key),

@@ -1,6 +1,6 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
 import type { Logger } from 'pino'
-import * as z from 'zod'
+import type * as z from 'zod'
 import { CrumbError, type ErrorCode } from '../errors.js'
 
 /** One validation issue of a `validation_failed` problem. */
@@ -92,7 +92,11 @@ export function zodIssues(where: ProblemIssue['in'], error: z.ZodError): Problem
  * @example
  * const body = parseRequest(createKeyBody, req.body, 'body')
  */
-export function parseRequest<S extends z.ZodType>(schema: S, value: unknown, where: ProblemIssue['in']): z.output<S> {
+export function parseRequest<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: ProblemIssue['in'],
+): z.output<S> {
   const parsed = schema.safeParse(value === undefined && where === 'body' ? {} : value)
   if (parsed.success) return parsed.data
   const issues = zodIssues(where, parsed.error)

@@ -38,7 +38,13 @@ export const problemSchema = z
     code: z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES, ...(keyof typeof ERROR_CODES)[]]),
     detail: z.string(),
     errors: z
-      .array(z.object({ in: z.enum(['body', 'query', 'params', 'header']), path: z.string(), message: z.string() }))
+      .array(
+        z.object({
+          in: z.enum(['body', 'query', 'params', 'header']),
+          path: z.string(),
+          message: z.string(),
+        }),
+      )
       .optional(),
   })
   .meta({ id: 'Problem' })

@@ -23,7 +23,8 @@ export class UsageBuffer {
   /** Remembers a use; only the newest per token is kept until the next flush. */
   record(report: UsageReport & { at: Date }): void {
     const prev = this.#pending.get(report.tokenId)
-    if (prev === undefined || prev.at.getTime() <= report.at.getTime()) this.#pending.set(report.tokenId, report)
+    if (prev === undefined || prev.at.getTime() <= report.at.getTime())
+      this.#pending.set(report.tokenId, report)
   }
 
   /** Uses waiting to be written. */

@@ -2,7 +2,12 @@ import type { Request } from 'express'
 import { CrumbError } from '../errors.js'
 import type { TokenClaims } from '../token/claims.js'
 
-/** What a route handler learns about the token behind a request (`req.crumb`). */
+/**
+ * What a route handler learns about the token behind a request (`req.crumb`).
+ *
+ * @example
+ * app.get('/me', (req, res) => res.json({ user: req.crumb?.userId, readOnly: req.crumb?.ops?.join() === 'read' }))
+ */
 export interface CrumbAuth {
   /** `usr_…`: the token's owner. */
   readonly userId: string
@@ -29,11 +34,13 @@ declare global {
   }
 }
 
-const verified = new WeakMap<Request, TokenClaims>()
+/** Where the full claims live on a verified request (a symbol: not enumerable by accident, not spoofable). */
+const CLAIMS = Symbol('crumb.claims')
+type WithClaims = Request & { [CLAIMS]?: TokenClaims }
 
 /** Records the claims of a verified request and exposes them as `req.crumb`. */
 export function attachClaims(req: Request, claims: TokenClaims): CrumbAuth {
-  verified.set(req, claims)
+  ;(req as WithClaims)[CLAIMS] = claims
   const auth: CrumbAuth = {
     userId: claims.userId,
     tokenId: claims.tokenId,
@@ -50,7 +57,7 @@ export function attachClaims(req: Request, claims: TokenClaims): CrumbAuth {
 
 /** The full claims the verifier recorded for a request, if it verified one. */
 export function verifiedClaims(req: Request): TokenClaims | undefined {
-  return verified.get(req)
+  return (req as WithClaims)[CLAIMS]
 }
 
 /**
@@ -61,7 +68,7 @@ export function verifiedClaims(req: Request): TokenClaims | undefined {
  * app.get('/me', (req, res) => res.json({ user: crumbOf(req).userId }))
  */
 export function crumbOf(req: Request): CrumbAuth {
-  if (req.crumb === undefined || !verified.has(req))
+  if (req.crumb === undefined || verifiedClaims(req) === undefined)
     throw new CrumbError('invalid_token', 'request carries no verified token')
   return req.crumb
 }

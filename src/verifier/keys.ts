@@ -2,7 +2,13 @@ import { readFileSync, unwatchFile, watchFile } from 'node:fs'
 import { CrumbError } from '../errors.js'
 import { type KeyRing, parseKeyRing } from '../token/keyring.js'
 
-/** Where a local-mode verifier gets its key ring; `current` is always the latest good ring. */
+/**
+ * Where a local-mode verifier gets its key ring; `current` is always the latest good ring.
+ *
+ * @example
+ * const source: KeyRingSource = watchedKeyRing(path)
+ * verifyToken(token, { keys: source.current })
+ */
 export interface KeyRingSource {
   readonly current: KeyRing
   close(): void

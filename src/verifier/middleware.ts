@@ -13,7 +13,12 @@ import { RemoteVerifier } from './remote.js'
 import { acquireRevocationSync, type RevocationSync } from './revocation-sync.js'
 import { UsageReporter } from './usage.js'
 
-/** What a verifier reports about itself (for a health route; nothing secret). */
+/**
+ * What a verifier reports about itself (for a health route; nothing secret).
+ *
+ * @example
+ * app.get('/healthz', (_req, res) => res.json({ ok: true, verifier: auth.status() }))
+ */
 export interface VerifierStatus {
   readonly mode: 'local' | 'remote'
   /** Whether the revocation feed is on at all (`revocations: false` turns it off). */
@@ -26,7 +31,15 @@ export interface VerifierStatus {
   readonly revocations: number
 }
 
-/** The middleware `verifier()` returns, with its lifecycle. */
+/**
+ * The middleware `verifier()` returns, with its lifecycle.
+ *
+ * @example
+ * const auth: Verifier = crumb.verifier(options)
+ * app.use(auth)
+ * await auth.ready()
+ * process.on('SIGTERM', () => void auth.close())
+ */
 export interface Verifier extends RequestHandler {
   /** Resolves once the first revocation snapshot is loaded (at once without a feed). */
   ready(): Promise<void>
@@ -84,7 +97,7 @@ export function verifier(options: VerifierOptions): Verifier {
       url: o.feed.url,
       token: o.feed.token,
       // Polls must come back well within maxStaleness, or a quiet feed would look stale.
-      waitSeconds: Math.max(1, Math.min(25, Math.floor(o.maxStalenessMs / 3000))),
+      waitSeconds: Math.min(25, o.maxStalenessMs / 3000),
       backoff: { initialMs: 200, maxMs: Math.max(500, Math.min(10_000, o.maxStalenessMs / 4)) },
       fetch: o.fetch,
       logger: o.logger,
@@ -170,10 +183,9 @@ export function verifier(options: VerifierOptions): Verifier {
   ): void => {
     const ip = normalizeIp(req.ip)
     const device = deviceOf(req.headers)
-    const facts: RequestFacts = {
-      ...(ip === undefined ? {} : { ip }),
-      ...(device === undefined ? {} : { device }),
-    }
+    const facts: { ip?: string; device?: string } = {}
+    if (ip !== undefined) facts.ip = ip
+    if (device !== undefined) facts.device = device
     if (remote === undefined) {
       let claims: TokenClaims
       try {

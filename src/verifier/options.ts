@@ -4,13 +4,23 @@ import { CrumbError } from '../errors.js'
 import type { KeyRing } from '../token/keyring.js'
 import { durationSchema } from './duration.js'
 
-/** Where the verifier reports what goes wrong in the background (feed, usage). Never given a token. */
+/**
+ * Where the verifier reports what goes wrong in the background (feed, usage). Never given a token.
+ *
+ * @example
+ * const logger: VerifierLogger = { warn: (m, f) => pino.warn(f, m), error: (m, f) => pino.error(f, m) }
+ */
 export interface VerifierLogger {
   warn(message: string, fields?: Record<string, unknown>): void
   error(message: string, fields?: Record<string, unknown>): void
 }
 
-/** The fetch the verifier calls the token service with (the global one unless given). */
+/**
+ * The fetch the verifier calls the token service with (the global one unless given).
+ *
+ * @example
+ * const fetchWithProxy: FetchLike = (url, init) => fetch(url, { ...init, dispatcher: proxyAgent })
+ */
 export type FetchLike = (input: string | URL, init?: RequestInit) => Promise<Response>
 
 /**

@@ -1,7 +1,12 @@
 import type { Response } from 'express'
 import { CrumbError, type ErrorCode } from '../errors.js'
 
-/** An RFC 9457 problem, as the token service answers it. */
+/**
+ * An RFC 9457 problem, as the token service answers it.
+ *
+ * @example
+ * const problem: ProblemDetails = await res.json() // { type, title, status, code, detail }
+ */
 export interface ProblemDetails {
   readonly type: string
   readonly title: string

@@ -64,6 +64,8 @@ function caveatTexts(m: Pick<Macaroon, 'caveats'>): string[] {
   return out
 }
 
+const isRouteDimension = (d: Dimension): d is 'org' | 'app' | 'op' => d === 'org' || d === 'app' || d === 'op'
+
 function unavailable(cause: unknown): CrumbError {
   return new CrumbError('revocation_list_stale', 'token service unavailable for remote verification', {
     cause,
@@ -202,7 +204,8 @@ export class RemoteVerifier {
           'content-type': 'application/json',
           accept: 'application/json, application/problem+json',
         },
-        body: JSON.stringify({ token, request }),
+        // org / app / op are judged per route from the scope (`require`), as in local mode.
+        body: JSON.stringify({ token, request, deferred: [...this.#o.deferred].filter(isRouteDimension) }),
         signal: AbortSignal.timeout(this.#o.timeoutMs),
       })
     } catch (error) {

@@ -1,13 +1,23 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import { CrumbError } from '../errors.js'
-import { authorizeScope, type RouteScope } from '../token/authorize.js'
+import { authorizeScope } from '../token/authorize.js'
 import { verifiedClaims } from './claims.js'
 import { sendProblem } from './problem.js'
 
-/** A scope value: fixed, or read from the request (undefined = the route names none). */
+/**
+ * A scope value: fixed, or read from the request (undefined = the route names none).
+ *
+ * @example
+ * const org: ScopeValue = (req) => req.params.org
+ */
 export type ScopeValue = string | ((req: Request) => string | undefined)
 
-/** What a route requires of the token: the op it performs and the org / app it acts on. */
+/**
+ * What a route requires of the token: the op it performs and the org / app it acts on.
+ *
+ * @example
+ * const scope: RequireOptions = { op: 'deploy', org: 'acme', app: (req) => req.params.app }
+ */
 export interface RequireOptions {
   readonly op?: ScopeValue
   readonly org?: ScopeValue
@@ -38,16 +48,15 @@ export function requireScope(scope: RequireOptions): RequestHandler {
       sendProblem(res, new CrumbError('invalid_token', 'this route needs a crumb token'))
       return
     }
-    let route: RouteScope
+    // Built by assignment, not spreads: this runs on every request of a guarded route.
+    const route: { op?: string; org?: string; app?: string } = {}
     try {
       const op = resolve(scope.op, req)
       const org = resolve(scope.org, req)
       const app = resolve(scope.app, req)
-      route = {
-        ...(op === undefined ? {} : { op }),
-        ...(org === undefined ? {} : { org }),
-        ...(app === undefined ? {} : { app }),
-      }
+      if (op !== undefined) route.op = op
+      if (org !== undefined) route.org = org
+      if (app !== undefined) route.app = app
     } catch (error) {
       next(error)
       return

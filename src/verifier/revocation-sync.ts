@@ -17,7 +17,7 @@ export interface RevocationSyncOptions {
   readonly url: string
   /** Service token presented as `Authorization: Bearer`. */
   readonly token: string
-  /** Long-poll wait asked of the feed, in seconds. Default 25. */
+  /** Long-poll wait asked of the feed, in seconds (tenths allowed, at least 0.5). Default 25. */
   readonly waitSeconds?: number
   /** Backoff after a failed poll: first delay and cap, in ms. Defaults 250 and 10000. */
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number }
@@ -52,6 +52,16 @@ function toEntry(e: FeedBody['entries'][number]): RevocationEntry {
     ? { tokenId: e.token_id, expiresAt }
     : { tokenId: e.token_id, revocationId: e.revocation_id, expiresAt }
 }
+
+/** Shortest long-poll asked for, and the wait's resolution (the feed takes tenths of a second). */
+const MIN_WAIT_S = 0.5
+const roundWait = (seconds: number): number => Math.max(MIN_WAIT_S, Math.round(seconds * 10) / 10)
+
+/**
+ * Least time between two polls that come back early with nothing: a feed that does not hold the
+ * poll open (or a proxy that cuts it) costs a few requests a second, not a busy loop.
+ */
+const MIN_EMPTY_POLL_INTERVAL_MS = 200
 
 class FeedError extends Error {
   override readonly name = 'FeedError'
@@ -90,7 +100,7 @@ export class RevocationSync {
     this.#options = options
     this.#fetch = options.fetch ?? ((input, init) => fetch(input, init))
     this.#now = options.now ?? Date.now
-    this.#waitSeconds = options.waitSeconds ?? 25
+    this.#waitSeconds = roundWait(options.waitSeconds ?? 25)
     this.#ready = new Promise((resolve) => {
       this.#resolveReady = resolve
     })
@@ -129,7 +139,7 @@ export class RevocationSync {
 
   /** Lowers the long-poll wait (a verifier with a small maxStaleness needs short polls). */
   limitWait(seconds: number): void {
-    this.#waitSeconds = Math.max(1, Math.min(this.#waitSeconds, Math.floor(seconds)))
+    this.#waitSeconds = roundWait(Math.min(this.#waitSeconds, seconds))
   }
 
   /**
@@ -145,7 +155,13 @@ export class RevocationSync {
     const signal = this.#stop.signal
     while (!signal.aborted) {
       try {
-        this.#apply(await this.#poll(signal))
+        const started = this.#now()
+        const body = await this.#poll(signal)
+        this.#apply(body)
+        const elapsed = this.#now() - started
+        if (body.entries.length === 0 && body.reset !== true && elapsed < MIN_EMPTY_POLL_INTERVAL_MS) {
+          await sleep(MIN_EMPTY_POLL_INTERVAL_MS - elapsed, signal)
+        }
         if (this.#failures > 0)
           this.#options.logger?.warn('revocation feed recovered', { url: this.#options.url })
         this.#failures = 0

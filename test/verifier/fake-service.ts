@@ -1,7 +1,7 @@
 import { once } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { CrumbError } from '../../src/errors.js'
+import type { CrumbError } from '../../src/errors.js'
 import type { KeyRing } from '../../src/token/index.js'
 import { RevocationList, verifyToken } from '../../src/token/index.js'
 
@@ -66,7 +66,8 @@ export class FakeTokenService {
     }
     const chunks: Buffer[] = []
     for await (const chunk of req) chunks.push(chunk as Buffer)
-    const body = chunks.length === 0 ? undefined : (JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown)
+    const body =
+      chunks.length === 0 ? undefined : (JSON.parse(Buffer.concat(chunks).toString('utf8')) as unknown)
 
     if (req.method === 'GET' && url.pathname === '/v1/revocations') {
       this.feedCalls.push(url.search)
@@ -89,7 +90,11 @@ export class FakeTokenService {
     }
     if (req.method === 'POST' && url.pathname === '/v1/verify') {
       this.verifyCalls.push(body)
-      const { token, request } = body as { token: string; request: Record<string, string> }
+      const { token, request, deferred } = body as {
+        token: string
+        request: Record<string, string>
+        deferred?: ('org' | 'app' | 'op')[]
+      }
       try {
         const list = new RevocationList(
           this.entries.map((e) => ({
@@ -102,12 +107,17 @@ export class FakeTokenService {
           keys: this.#ring,
           revocations: list,
           request,
-          deferred: new Set(['org', 'app', 'op'].filter((d) => !(d in request)) as ('org' | 'app' | 'op')[]),
+          deferred: new Set(deferred ?? []),
         })
         return send(200, { valid: true, claims: {} })
       } catch (error) {
         const e = error as CrumbError
-        return send(e.status, { type: `urn:crumb:problem:${e.code}`, status: e.status, code: e.code, detail: e.message })
+        return send(e.status, {
+          type: `urn:crumb:problem:${e.code}`,
+          status: e.status,
+          code: e.code,
+          detail: e.message,
+        })
       }
     }
     if (req.method === 'POST' && url.pathname === '/v1/usage') {

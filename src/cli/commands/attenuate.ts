@@ -5,6 +5,7 @@ import { loadContext } from '../context.js'
 import { CliError, UsageError } from '../errors.js'
 import { readTokenInput } from '../input.js'
 import { printJson, printLine } from '../output.js'
+import { normalizeTokenText } from '../token-text.js'
 
 /**
  * `crumb attenuate [caveat flags] [TOKEN | -]`: narrows a token fully offline — no server, no
@@ -39,13 +40,18 @@ export function registerAttenuate(program: Command): void {
       const token = await readTokenInput(arg, ctx.settings.token)
       let narrowed: string
       try {
-        narrowed = attenuate(token, caveats)
+        narrowed = attenuate(normalizeTokenText(token), caveats)
       } catch (error) {
         const code = (error as { code?: unknown }).code
-        throw new CliError(code === 'validation_failed' ? 'validation_failed' : 'invalid_token', (error as Error).message, {
-          hint: code === 'validation_failed' ? undefined : 'pass a crumb_… token, or - to read it from stdin',
-          cause: error,
-        })
+        throw new CliError(
+          code === 'validation_failed' ? 'validation_failed' : 'invalid_token',
+          (error as Error).message,
+          {
+            hint:
+              code === 'validation_failed' ? undefined : 'pass a crumb_… token, or - to read it from stdin',
+            cause: error,
+          },
+        )
       }
       if (ctx.json) printJson({ token: narrowed, caveats })
       else printLine(narrowed)

@@ -42,14 +42,18 @@ export function registerAudit(program: Command): void {
     .action(async (flags: { key?: string; cursor?: string; all?: boolean }, command: Command) => {
       const ctx = await loadContext(command)
       const api = await ctx.api({ requireToken: true })
-      const keyId = flags.key === undefined ? undefined : (await resolveKey(api, flags.key, { inactive: true })).id
+      const keyId =
+        flags.key === undefined ? undefined : (await resolveKey(api, flags.key, { inactive: true })).id
       const events: AuditEvent[] = []
       let cursor = flags.cursor
       let next: string | undefined
       for (let page = 0; page < 1000; page++) {
         const answer = await api.audit({ keyId, cursor })
         events.push(...answer.events)
-        next = answer.next_cursor === null || answer.next_cursor === undefined ? undefined : String(answer.next_cursor)
+        next =
+          answer.next_cursor === null || answer.next_cursor === undefined
+            ? undefined
+            : String(answer.next_cursor)
         if (flags.all !== true || next === undefined || answer.events.length === 0) break
         cursor = next
       }
@@ -64,7 +68,14 @@ export function registerAudit(program: Command): void {
       printLine(
         renderTable(
           ['time', 'event', 'key', 'actor', 'ip', 'user agent'],
-          events.map((e) => [at(e.at), e.event, e.key_id ?? '-', actorText(e.actor), e.ip ?? '-', e.user_agent ?? '-']),
+          events.map((e) => [
+            at(e.at),
+            e.event,
+            e.key_id ?? '-',
+            actorText(e.actor),
+            e.ip ?? '-',
+            e.user_agent ?? '-',
+          ]),
         ),
       )
       if (flags.all !== true && next !== undefined) note(`More: crumb audit --cursor ${next}  (or --all)`)

@@ -4,6 +4,7 @@ import { loadContext } from '../context.js'
 import { CliError } from '../errors.js'
 import { readTokenInput } from '../input.js'
 import { describeTime, printJson, printLine, renderPairs } from '../output.js'
+import { normalizeTokenText } from '../token-text.js'
 
 /**
  * `crumb inspect [TOKEN | -]`: explains a token offline, with no secret — location, identifier
@@ -18,7 +19,14 @@ export interface InspectJson {
   signature_verified: false
   identifier: { format: 'crumb'; version: number; kid: string; token_id: string; user_id: string } | null
   identifier_text: string
-  caveats: { index: number; text: string; kind: string | null; valid: boolean; third_party: boolean; location?: string }[]
+  caveats: {
+    index: number
+    text: string
+    kind: string | null
+    valid: boolean
+    third_party: boolean
+    location?: string
+  }[]
   scope: {
     orgs: string[] | null
     apps: string[] | null
@@ -166,7 +174,7 @@ export function registerInspect(program: Command): void {
       const token = await readTokenInput(arg, ctx.settings.token)
       let info: TokenInspection
       try {
-        info = inspectToken(token)
+        info = inspectToken(normalizeTokenText(token))
       } catch (error) {
         throw new CliError('invalid_token', `cannot decode the token: ${(error as Error).message}`, {
           hint: 'pass a crumb_… token or a macaroon in base64 or JSON',

@@ -57,7 +57,8 @@ export async function pollForApproval(
       } else {
         throw error
       }
-      if (now() >= deadline) throw new CliError('expired_token', 'the login code expired before it was approved')
+      if (now() >= deadline)
+        throw new CliError('expired_token', 'the login code expired before it was approved')
     }
   }
 }
@@ -69,12 +70,17 @@ async function deviceLogin(ctx: Context, device: string): Promise<Issued> {
   note(`! First copy your one-time code: ${start.user_code}`)
   note(`  Then open ${start.verification_uri} in a browser where you are signed in, and approve`)
   note(`  "CLI login on ${device}".`)
-  if (start.verification_uri_complete !== undefined) note(`  Or go straight to ${start.verification_uri_complete}`)
+  if (start.verification_uri_complete !== undefined)
+    note(`  Or go straight to ${start.verification_uri_complete}`)
   note(`  Waiting for approval (the code expires in ${minutes}m)…`)
   return pollForApproval(api, start)
 }
 
-async function passwordLogin(ctx: Context, flags: LoginFlags, device: string): Promise<{ issued: Issued; email: string }> {
+async function passwordLogin(
+  ctx: Context,
+  flags: LoginFlags,
+  device: string,
+): Promise<{ issued: Issued; email: string }> {
   const email = flags.email ?? ctx.config.email
   if (email === undefined) {
     throw new UsageError("option '--email <email>' is required with --password-stdin")
@@ -103,9 +109,10 @@ export function registerLogin(program: Command): void {
     .command('login')
     .description('log in on this device: approve a code in the browser, or use --email with --password-stdin')
     .addOption(
-      new Option('--device <name>', 'device name; the key is "CLI login on <name>" (default: this host name)').argParser(
-        parseDeviceName,
-      ),
+      new Option(
+        '--device <name>',
+        'device name; the key is "CLI login on <name>" (default: this host name)',
+      ).argParser(parseDeviceName),
     )
     .option('--email <email>', 'log in with a password instead of the device flow')
     .option('--password-stdin', 'read the password from stdin (non-interactive)')

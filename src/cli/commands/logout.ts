@@ -4,7 +4,7 @@ import { updateConfig } from '../config.js'
 import { loadContext } from '../context.js'
 import { CliError } from '../errors.js'
 import { note, printJson, printLine } from '../output.js'
-import { tokenIdOf } from '../token-id.js'
+import { tokenIdOf } from '../token-text.js'
 
 /**
  * `crumb logout`: revokes this device's key on the server (`POST /v1/revocations` with its own
@@ -27,7 +27,9 @@ export function registerLogout(program: Command): void {
       const ctx = await loadContext(command)
       const token = ctx.config.token
       if (token === undefined) {
-        const envNote = ctx.env.CRUMB_TOKEN ? ' (CRUMB_TOKEN is set, but logout only touches the saved login)' : ''
+        const envNote = ctx.env.CRUMB_TOKEN
+          ? ' (CRUMB_TOKEN is set, but logout only touches the saved login)'
+          : ''
         throw new CliError('not_logged_in', `no saved login in ${ctx.configPath}${envNote}`)
       }
       const api = await ctx.api({ token })
@@ -49,9 +51,13 @@ export function registerLogout(program: Command): void {
           config_path: ctx.configPath,
         })
       } else if (alreadyDead !== undefined) {
-        printLine(`✓ Logged out: the saved key was already unusable (${alreadyDead}); removed it from ${ctx.configPath}`)
+        printLine(
+          `✓ Logged out: the saved key was already unusable (${alreadyDead}); removed it from ${ctx.configPath}`,
+        )
       } else {
-        printLine(`✓ Logged out of ${ctx.settings.server}: revoked key ${tokenId ?? ''} and removed it from ${ctx.configPath}`)
+        printLine(
+          `✓ Logged out of ${ctx.settings.server}: revoked key ${tokenId ?? ''} and removed it from ${ctx.configPath}`,
+        )
       }
       if (ctx.env.CRUMB_TOKEN) note('! CRUMB_TOKEN is still set in this environment.')
     })

@@ -49,7 +49,10 @@ export function registerRegister(program: Command): void {
       ),
     )
     .option('--show-token', 'also print the token (it is saved in the config either way)')
-    .addHelpText('after', '\nExample:\n  printf %s "$PASSWORD" | crumb register --email ada@example.com --password-stdin')
+    .addHelpText(
+      'after',
+      '\nExample:\n  printf %s "$PASSWORD" | crumb register --email ada@example.com --password-stdin',
+    )
     .action(async (flags: RegisterFlags, command: Command) => {
       const ctx = await loadContext(command)
       let email = flags.email
@@ -60,7 +63,9 @@ export function registerRegister(program: Command): void {
         email = (await prompt('Email: ')).trim()
       }
       if (!emailSchema.safeParse(email).success) {
-        throw new UsageError(`option '--email <email>' is invalid: ${JSON.stringify(email)} is not an email address`)
+        throw new UsageError(
+          `option '--email <email>' is invalid: ${JSON.stringify(email)} is not an email address`,
+        )
       }
       const password = await readPassword(flags)
       if (password === '') throw new UsageError('the password is empty')

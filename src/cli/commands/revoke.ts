@@ -41,7 +41,9 @@ export function registerRevoke(program: Command): void {
       if (ctx.json) {
         printJson({ revoked })
       } else if (revoked.revocation_id) {
-        printLine(`✓ Revoked this token and everything derived from it (key ${revoked.token_id} is unaffected)`)
+        printLine(
+          `✓ Revoked this token and everything derived from it (key ${revoked.token_id} is unaffected)`,
+        )
       } else {
         printLine(`✓ Revoked key ${revoked.token_id} and every token derived from it`)
       }

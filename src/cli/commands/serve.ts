@@ -1,22 +1,13 @@
 import type { Command } from 'commander'
 import { InvalidArgumentError } from 'commander'
 import { loadContext } from '../context.js'
+import { CliError } from '../errors.js'
 import { printJson, printLine } from '../output.js'
 
 /**
  * `crumb serve`: runs the token service (what `npm start` runs). The server modules are imported
  * only here, when the command runs, so no other command loads express, better-sqlite3 or pino.
  */
-
-/** The part of `src/server/start.ts` this command uses. */
-interface ServerModule {
-  startServer(options?: {
-    port?: number
-    host?: string
-    dataDir?: string
-    env?: NodeJS.ProcessEnv
-  }): Promise<{ url: string; port: number; close(): Promise<void> }>
-}
 
 interface ServeFlags {
   port?: number
@@ -26,7 +17,8 @@ interface ServeFlags {
 
 function parsePort(value: string): number {
   const port = Number(value)
-  if (!/^\d+$/.test(value) || port > 65_535) throw new InvalidArgumentError('expected a port number (0 picks a free one).')
+  if (!/^\d+$/.test(value) || port > 65_535)
+    throw new InvalidArgumentError('expected a port number (0 picks a free one).')
   return port
 }
 
@@ -45,17 +37,23 @@ export function registerServe(program: Command): void {
     .option('--data-dir <dir>', 'where the database and key ring live (default: CRUMB_DATA_DIR)')
     .action(async (flags: ServeFlags, command: Command) => {
       const ctx = await loadContext(command)
-      // The specifier is a variable so the server is compiled on its own and never preloaded.
-      const specifier = '../../server/start.js'
-      const { startServer } = (await import(specifier)) as ServerModule
-      const server = await startServer({
-        env: process.env,
-        ...(flags.port === undefined ? {} : { port: flags.port }),
-        ...(flags.host === undefined ? {} : { host: flags.host }),
-        ...(flags.dataDir === undefined ? {} : { dataDir: flags.dataDir }),
-      })
+      // Imported here, never at the top: only `serve` may load express, better-sqlite3 and pino.
+      const { startServer } = await import('../../server/start.js')
+      let server: Awaited<ReturnType<typeof startServer>>
+      try {
+        server = await startServer({
+          env: process.env,
+          ...(flags.port === undefined ? {} : { port: flags.port }),
+          ...(flags.host === undefined ? {} : { host: flags.host }),
+          ...(flags.dataDir === undefined ? {} : { dataDir: flags.dataDir }),
+        })
+      } catch (error) {
+        if ((error as Error).name === 'ConfigError')
+          throw new CliError('config_invalid', (error as Error).message)
+        throw error
+      }
       if (ctx.json) printJson({ url: server.url, port: server.port })
-      else printLine(`crumb token service listening on ${server.url} (Ctrl-C to stop)`)
+      else printLine(`crumb listening on ${server.url}`)
       await new Promise<void>((resolve) => {
         const stop = (): void => resolve()
         process.once('SIGINT', stop)

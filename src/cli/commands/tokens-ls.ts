@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import type { Key } from '../api.js'
 import { loadContext } from '../context.js'
 import { note, printJson, printLine, relativeTime, renderTable } from '../output.js'
-import { tokenIdOf } from '../token-id.js'
+import { tokenIdOf } from '../token-text.js'
 
 /**
  * `crumb tokens ls [--include-revoked]`: the keys, one row each — name, hint, source, created,

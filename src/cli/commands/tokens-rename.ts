@@ -25,6 +25,9 @@ export function registerTokensRename(tokens: Command): void {
       const { id, key: before } = await resolveKey(api, ref)
       const key = await api.renameKey(id, newName)
       if (ctx.json) printJson({ key })
-      else printLine(`✓ Renamed ${id}${before === undefined ? '' : ` ${JSON.stringify(before.name)}`} to ${JSON.stringify(key.name)}`)
+      else
+        printLine(
+          `✓ Renamed ${id}${before === undefined ? '' : ` ${JSON.stringify(before.name)}`} to ${JSON.stringify(key.name)}`,
+        )
     })
 }

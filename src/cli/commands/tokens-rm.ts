@@ -5,7 +5,7 @@ import { CliError, UsageError } from '../errors.js'
 import { confirm, stdinIsTty } from '../input.js'
 import { note, printJson, printLine } from '../output.js'
 import { resolveKey } from '../resolve-key.js'
-import { tokenIdOf } from '../token-id.js'
+import { tokenIdOf } from '../token-text.js'
 
 /**
  * `crumb tokens rm ID|NAME [--delete [--yes]]`: expires (revokes) a key and keeps its row for

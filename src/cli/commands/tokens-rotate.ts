@@ -6,7 +6,7 @@ import { type Duration, durationSchema, parseWith } from '../durations.js'
 import { note, printJson, printLine, relativeTime } from '../output.js'
 import { resolveKey } from '../resolve-key.js'
 import { describeKey } from '../session.js'
-import { tokenIdOf } from '../token-id.js'
+import { tokenIdOf } from '../token-text.js'
 
 /**
  * `crumb tokens rotate ID|NAME [--grace 1h]`: mints a replacement key; the old one keeps working
@@ -34,7 +34,9 @@ export function registerTokensRotate(tokens: Command): void {
     .command('rotate')
     .description('replace a key with a new one; the old one keeps working for --grace')
     .argument('<key>', 'key id (tok_…) or the exact name of an active key')
-    .addOption(new Option('--grace <duration>', 'how long the old key keeps working: 0 to 24h').argParser(parseGrace))
+    .addOption(
+      new Option('--grace <duration>', 'how long the old key keeps working: 0 to 24h').argParser(parseGrace),
+    )
     .option('--show-token', "print the new token even when it replaces this CLI's own key")
     .action(async (ref: string, flags: { grace?: Duration; showToken?: boolean }, command: Command) => {
       const ctx = await loadContext(command)
@@ -55,7 +57,9 @@ export function registerTokensRotate(tokens: Command): void {
       note(`✓ Rotated ${id}: new key ${describeKey(rotated.key)}`)
       const until = rotated.previous?.expires_at
       if (flags.grace !== undefined || until) {
-        note(`  The old key keeps working ${until ? relativeTime(until) : `for ${flags.grace?.text ?? 'a while'}`}.`)
+        note(
+          `  The old key keeps working ${until ? relativeTime(until) : `for ${flags.grace?.text ?? 'a while'}`}.`,
+        )
       }
       if (ownKey) note(`  This CLI now uses the new key (saved in ${ctx.configPath}).`)
       if (printToken) {

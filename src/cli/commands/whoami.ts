@@ -39,7 +39,10 @@ export function registerWhoami(program: Command): void {
         pairs.push(['Expires', describeTime(me.key.expires_at)])
       }
       pairs.push(['Device', ctx.settings.device])
-      pairs.push(['Token', ctx.settings.tokenSource === 'env' ? 'from CRUMB_TOKEN' : `from ${ctx.configPath}`])
+      pairs.push([
+        'Token',
+        ctx.settings.tokenSource === 'env' ? 'from CRUMB_TOKEN' : `from ${ctx.configPath}`,
+      ])
       if (me.scope !== null && typeof me.scope === 'object') {
         for (const [name, value] of Object.entries(me.scope)) {
           if (name === 'caveats' || name === 'other') continue

@@ -37,7 +37,9 @@ export async function checkCredentials(
   const wait = Math.max(ctx.limits.loginEmail.retryAfterMs(emailKey), ctx.limits.loginIp.retryAfterMs(ipKey))
   if (wait > 0) throw new RateLimited('too many failed login attempts; try again later', wait / 1000)
   const user = ctx.store.users.getByEmail(email)
-  const ok = user === undefined ? (await burnPasswordCheck(password), false) : await verifyPassword(password, user.passwordHash)
+  let ok = false
+  if (user === undefined) await burnPasswordCheck(password)
+  else ok = await verifyPassword(password, user.passwordHash)
   if (!ok || user === undefined) {
     ctx.limits.loginEmail.hit(emailKey)
     ctx.limits.loginIp.hit(ipKey)

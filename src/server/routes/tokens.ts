@@ -16,11 +16,10 @@ import {
   mintKey,
   revokeKey,
   rotateKey,
+  validateCaveats,
 } from '../lifecycle.js'
 import { parseRequest, ValidationProblem } from '../problem.js'
 import { bearer, jsonBody, jsonResponse, keyIdParams, keySchema, mintedSchema, problems } from '../schemas.js'
-
-const DAY = 86_400_000
 
 /** A key name: 1–100 characters, no control characters. */
 export const keyNameSchema = z
@@ -57,7 +56,9 @@ export const deleteQuery = z.object({ hard: z.enum(['true', 'false']).optional()
 
 /** `POST /v1/tokens/:id/rotate` body. */
 export const rotateBody = z
-  .object({ grace: z.string().optional().meta({ description: 'how long the old key keeps working: 0s to 24h' }) })
+  .object({
+    grace: z.string().optional().meta({ description: 'how long the old key keeps working: 0s to 24h' }),
+  })
   .meta({ id: 'RotateKeyRequest' })
 
 /** `POST /v1/tokens/:id/rotate` response. */
@@ -76,7 +77,8 @@ function parseDurationField(field: string, text: string, max: number, min: numbe
 function ownKey(ctx: ServiceContext, res: Response, id: string): KeyRecord {
   const { user } = authOf(res)
   const key = ctx.store.keys.getForUser(user.id, id, ctx.clock.now())
-  if (key === undefined || key.source === 'dashboard-session') throw new CrumbError('not_found', 'no such key')
+  if (key === undefined || key.source === 'dashboard-session')
+    throw new CrumbError('not_found', 'no such key')
   return key
 }
 
@@ -106,6 +108,7 @@ export function tokensRoutes(ctx: ServiceContext): Router {
       body.expires_in === undefined
         ? Math.min(ctx.config.tokenTtlMs, ctx.config.tokenMaxTtlMs)
         : parseDurationField('expires_in', body.expires_in, ctx.config.tokenMaxTtlMs, 1000)
+    validateCaveats(ctx, body.caveats ?? [])
     requireUnrestricted(auth)
     checkCreationLimit(ctx, auth.user.id)
     const minted = mintKey(ctx, {
@@ -146,7 +149,10 @@ export function tokensRoutes(ctx: ServiceContext): Router {
     const who = actorOf(req, auth.user, auth.key.id)
     if (query.hard === 'true') {
       if (req.get('x-confirm-destructive')?.trim().toLowerCase() !== 'true') {
-        throw new CrumbError('confirmation_required', 'hard delete needs the header X-Confirm-Destructive: true')
+        throw new CrumbError(
+          'confirmation_required',
+          'hard delete needs the header X-Confirm-Destructive: true',
+        )
       }
       hardDeleteKey(ctx, key, who)
       res.status(204).end()
@@ -166,7 +172,9 @@ export function tokensRoutes(ctx: ServiceContext): Router {
     const key = ownKey(ctx, res, id)
     checkCreationLimit(ctx, auth.user.id)
     const rotated = rotateKey(ctx, auth.user, key, graceMs, actorOf(req, auth.user, auth.key.id))
-    res.status(201).json({ token: rotated.token, key: keyJson(rotated.key), previous: keyJson(rotated.previous) })
+    res
+      .status(201)
+      .json({ token: rotated.token, key: keyJson(rotated.key), previous: keyJson(rotated.previous) })
   })
 
   return router
@@ -188,7 +196,7 @@ export function registerTokensApi(registry: OpenAPIRegistry): void {
   registry.registerPath({
     method: 'post',
     path: '/v1/tokens',
-    summary: `Create a key (root token) with optional caveats; at most the configured number per hour (default 10, ${90 * DAY} ms default lifetime)`,
+    summary: 'Create a key (root token) with optional caveats; rate-limited per user (default 10 per hour)',
     security: bearer,
     request: { body: jsonBody(createKeyBody) },
     responses: { '201': jsonResponse('the new key', mintedSchema), ...problems(400, 401, 403, 413, 429) },
@@ -199,7 +207,10 @@ export function registerTokensApi(registry: OpenAPIRegistry): void {
     summary: 'Rename a key',
     security: bearer,
     request: { params: keyIdParams, body: jsonBody(renameBody) },
-    responses: { '200': jsonResponse('the key', z.object({ key: keySchema })), ...problems(400, 401, 403, 404) },
+    responses: {
+      '200': jsonResponse('the key', z.object({ key: keySchema })),
+      ...problems(400, 401, 403, 404),
+    },
   })
   registry.registerPath({
     method: 'delete',
@@ -219,6 +230,9 @@ export function registerTokensApi(registry: OpenAPIRegistry): void {
     summary: 'Mint a replacement; the old key is revoked after the grace period (0 = now)',
     security: bearer,
     request: { params: keyIdParams, body: jsonBody(rotateBody) },
-    responses: { '201': jsonResponse('the new and the old key', rotateResponse), ...problems(400, 401, 403, 404, 409, 429) },
+    responses: {
+      '201': jsonResponse('the new and the old key', rotateResponse),
+      ...problems(400, 401, 403, 404, 409, 429),
+    },
   })
 }

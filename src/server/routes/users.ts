@@ -2,7 +2,7 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
 import { newUserId } from '../../token/index.js'
-import { type ServiceContext, requestMeta } from '../context.js'
+import { requestMeta, type ServiceContext } from '../context.js'
 import { actorOf, keyJson, mintKey } from '../lifecycle.js'
 import { hashPassword } from '../password.js'
 import { parseRequest, RateLimited } from '../problem.js'
@@ -17,7 +17,9 @@ import {
 } from '../schemas.js'
 
 /** `POST /v1/users` body. */
-export const registerBody = z.object({ email: emailSchema, password: passwordSchema }).meta({ id: 'RegisterRequest' })
+export const registerBody = z
+  .object({ email: emailSchema, password: passwordSchema })
+  .meta({ id: 'RegisterRequest' })
 
 /** `POST /v1/users` response. */
 export const registerResponse = z
@@ -55,7 +57,9 @@ export function usersRoutes(ctx: ServiceContext): Router {
       })
       return { user, minted }
     })
-    res.status(201).json({ user: { id: user.id, email: user.email }, token: minted.token, key: keyJson(minted.key) })
+    res
+      .status(201)
+      .json({ user: { id: user.id, email: user.email }, token: minted.token, key: keyJson(minted.key) })
   })
   return router
 }
@@ -67,6 +71,9 @@ export function registerUsersApi(registry: OpenAPIRegistry): void {
     path: '/v1/users',
     summary: 'Register: create a user and their first key',
     request: { body: jsonBody(registerBody) },
-    responses: { '201': jsonResponse('the user and their first key', registerResponse), ...problems(400, 409, 413, 429) },
+    responses: {
+      '201': jsonResponse('the user and their first key', registerResponse),
+      ...problems(400, 409, 413, 429),
+    },
   })
 }

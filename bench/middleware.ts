@@ -1,0 +1,293 @@
+/**
+ * `npm run bench:middleware`: the cost of `crumb/express` on the example deploy API's read route,
+ * and how fast a revocation reaches running services. Everything is measured in this one run, on
+ * 127.0.0.1, against real processes:
+ *
+ * 1. throughput — autocannon on `GET /orgs/acme/apps/web/status`, served by the same app three ways:
+ *    no auth, local verification (key ring file) and remote verification (`POST /v1/verify`, warm
+ *    cache). Rounds interleave the modes so drift hits all alike. Targets: local ≥ 90% of no auth,
+ *    remote warm ≥ 80%.
+ * 2. revocation propagation — 3 deploy-API processes in local mode; ≥ 100 attenuated tokens revoked
+ *    one by one; time from sending `POST /v1/revocations` until each process refuses the token.
+ *    Target: p99 < 1 s.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import autocannon from 'autocannon'
+import { attenuate } from '../src/token/index.js'
+
+const ROOT = resolve(import.meta.dirname, '..')
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 4)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3)
+const CONNECTIONS = 16
+const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 120)
+const ROUTE = '/orgs/acme/apps/web/status'
+
+const children = new Set<ChildProcess>()
+process.once('exit', () => {
+  for (const c of children) c.kill('SIGKILL')
+})
+
+interface Proc {
+  readonly url: string
+  stop(): Promise<void>
+}
+
+async function start(args: string[], env: Record<string, string>, name: string): Promise<Proc> {
+  const child = spawn(process.execPath, args, {
+    cwd: ROOT,
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  children.add(child)
+  let output = ''
+  const url = await new Promise<string>((resolveUrl, reject) => {
+    const timer = setTimeout(() => reject(new Error(`${name} printed no URL:\n${output}`)), 30_000)
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString('utf8')
+      const match = /listening on (https?:\/\/\S+)/.exec(output)
+      if (match?.[1] !== undefined) {
+        clearTimeout(timer)
+        resolveUrl(match[1])
+      }
+    }
+    child.stdout.on('data', onData)
+    child.stderr.on('data', onData)
+    child.once('exit', (code) => reject(new Error(`${name} exited (${code}):\n${output}`)))
+  })
+  return {
+    url,
+    stop: async () => {
+      if (child.exitCode !== null) return
+      const exited = once(child, 'exit')
+      child.kill('SIGTERM')
+      await exited
+      children.delete(child)
+    },
+  }
+}
+
+async function json<T>(url: string, init: RequestInit & { token?: string } = {}): Promise<T> {
+  const res = await fetch(url, {
+    ...init,
+    headers: {
+      'content-type': 'application/json',
+      ...(init.token === undefined ? {} : { authorization: `Bearer ${init.token}` }),
+    },
+  })
+  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url} answered ${res.status}: ${await res.text()}`)
+  return (await res.json()) as T
+}
+
+/** The example app with pass-through auth: what the route costs without crumb. */
+const NO_AUTH_SERVER = `
+import { createDeployApi } from './dist/examples/deploy-api/app.js'
+const pass = (_req, _res, next) => next()
+const server = createDeployApi({ authenticate: pass, authorize: () => pass }).listen(0, '127.0.0.1', () => {
+  console.log('deploy-api (no auth) listening on http://127.0.0.1:' + server.address().port)
+})
+process.on('SIGTERM', () => process.exit(0))
+`
+
+interface Load {
+  readonly rps: number
+  readonly p99: number
+  readonly bad: number
+}
+
+async function load(url: string, token: string | undefined, seconds: number): Promise<Load> {
+  const result = await autocannon({
+    url: url + ROUTE,
+    connections: CONNECTIONS,
+    duration: seconds,
+    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+  })
+  return { rps: result.requests.average, p99: result.latency.p99, bad: result.non2xx + result.errors }
+}
+
+function percentile(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN
+}
+
+const pad = (s: string, n: number): string => s.padEnd(n)
+const num = (n: number, digits = 0): string => n.toFixed(digits).padStart(9)
+
+async function main(): Promise<void> {
+  const started = performance.now()
+  const dataDir = mkdtempSync(join(tmpdir(), 'crumb-bench-'))
+  const procs: Proc[] = []
+  try {
+    const service = await start(
+      ['dist/src/server/main.js'],
+      {
+        PORT: '0',
+        HOST: '127.0.0.1',
+        CRUMB_DATA_DIR: dataDir,
+        CRUMB_LOG_LEVEL: 'warn',
+        CRUMB_KEY_CREATE_LIMIT: '10000',
+        CRUMB_REGISTER_LIMIT: '10000',
+      },
+      'token service',
+    )
+    procs.push(service)
+    const api = service.url
+    const registered = await json<{ token: string }>(`${api}/v1/users`, {
+      method: 'POST',
+      body: JSON.stringify({ email: 'bench@acme.example', password: 'correct horse battery staple' }),
+    })
+    const root = registered.token
+    const serviceToken = (
+      await json<{ token: string }>(`${api}/v1/tokens`, {
+        method: 'POST',
+        token: root,
+        body: JSON.stringify({ name: 'deploy-api' }),
+      })
+    ).token
+    // What a CI or dashboard token looks like: a key narrowed to one org and app, read-only, plus
+    // an offline attenuation (expiry) on top.
+    const key = (
+      await json<{ token: string }>(`${api}/v1/tokens`, {
+        method: 'POST',
+        token: root,
+        body: JSON.stringify({ name: 'bench-reader', caveats: ['org = acme', 'app = web', 'ops = read'] }),
+      })
+    ).token
+    const expires = new Date(Date.now() + 86_400_000).toISOString().replace(/\.\d+Z$/, 'Z')
+    const token = attenuate(key, [`expires = ${expires}`])
+    const keyring = join(dataDir, 'keyring.json')
+    const example = 'dist/examples/deploy-api/main.js'
+
+    // ---- 1. throughput --------------------------------------------------------------------------
+    const [noAuth, local, remote] = await Promise.all([
+      start(['--input-type=module', '-e', NO_AUTH_SERVER], {}, 'no-auth app'),
+      start(
+        [example],
+        { PORT: '0', CRUMB_SERVER: api, CRUMB_SERVICE_TOKEN: serviceToken, CRUMB_KEYRING: keyring },
+        'local',
+      ),
+      start(
+        [example],
+        { PORT: '0', CRUMB_SERVER: api, CRUMB_SERVICE_TOKEN: serviceToken, CRUMB_MODE: 'remote' },
+        'remote',
+      ),
+    ])
+    procs.push(noAuth, local, remote)
+    const modes = [
+      { name: 'no auth', url: noAuth.url, token: undefined },
+      { name: 'local verification', url: local.url, token },
+      { name: 'remote, warm cache', url: remote.url, token },
+    ] as const
+    for (const m of modes) await load(m.url, m.token, 1) // warm-up (JIT, remote cache)
+    const samples = new Map<string, Load[]>(modes.map((m) => [m.name, []]))
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const m of round % 2 === 0 ? modes : [...modes].reverse()) {
+        samples.get(m.name)?.push(await load(m.url, m.token, DURATION_S))
+      }
+    }
+    const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
+    const summary = modes.map((m) => {
+      const s = samples.get(m.name) ?? []
+      return {
+        name: m.name,
+        rps: mean(s.map((x) => x.rps)),
+        p99: mean(s.map((x) => x.p99)),
+        bad: s.reduce((a, x) => a + x.bad, 0),
+      }
+    })
+    const base = summary[0]?.rps ?? Number.NaN
+    const targets: Record<string, number> = { 'local verification': 0.9, 'remote, warm cache': 0.8 }
+
+    console.log(
+      `\ncrumb/express on GET ${ROUTE} — autocannon, ${CONNECTIONS} connections, ${ROUNDS} × ${DURATION_S} s per mode, 127.0.0.1`,
+    )
+    console.log(
+      `${pad('mode', 22)}${'req/s'.padStart(9)}${'p99 ms'.padStart(9)}${'vs no auth'.padStart(12)}  target`,
+    )
+    for (const s of summary) {
+      const ratio = s.rps / base
+      const target = targets[s.name]
+      const verdict = target === undefined ? '' : `≥ ${target * 100}%  ${ratio >= target ? 'met' : 'MISSED'}`
+      const bad = s.bad > 0 ? `  (${s.bad} non-2xx/errors!)` : ''
+      console.log(
+        `${pad(s.name, 22)}${num(s.rps)}${num(s.p99, 1)}${`${(ratio * 100).toFixed(1)}%`.padStart(12)}  ${verdict}${bad}`,
+      )
+    }
+    await Promise.all([noAuth.stop(), local.stop(), remote.stop()])
+
+    // ---- 2. revocation propagation --------------------------------------------------------------
+    const services = await Promise.all(
+      [1, 2, 3].map((i) =>
+        start(
+          [example],
+          { PORT: '0', CRUMB_SERVER: api, CRUMB_SERVICE_TOKEN: serviceToken, CRUMB_KEYRING: keyring },
+          `svc${i}`,
+        ),
+      ),
+    )
+    procs.push(...services)
+    const parent = (
+      await json<{ token: string }>(`${api}/v1/tokens`, {
+        method: 'POST',
+        token: root,
+        body: JSON.stringify({ name: 'bench-revoke', caveats: ['app = web'] }),
+      })
+    ).token
+    const statusOf = async (url: string, t: string): Promise<number> => {
+      const res = await fetch(url + ROUTE, { headers: { authorization: `Bearer ${t}` } })
+      await res.arrayBuffer()
+      return res.status
+    }
+    const each: number[] = []
+    const all: number[] = []
+    for (let i = 0; i < REVOCATIONS; i++) {
+      const child = attenuate(parent, [`org = acme,bench-${i}`])
+      const warm = await Promise.all(services.map((s) => statusOf(s.url, child)))
+      if (warm.some((s) => s !== 200)) throw new Error(`token ${i} not accepted before revocation: ${warm}`)
+      const t0 = performance.now()
+      const revoked = fetch(`${api}/v1/revocations`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ token: child }),
+      }).then(async (res) => {
+        if (!res.ok) throw new Error(`revoke answered ${res.status}`)
+        await res.arrayBuffer()
+      })
+      const times = await Promise.all(
+        services.map(async (s) => {
+          for (;;) {
+            if ((await statusOf(s.url, child)) === 401) return performance.now() - t0
+            if (performance.now() - t0 > 10_000) throw new Error('revocation did not arrive in 10 s')
+            await new Promise((r) => setTimeout(r, 2))
+          }
+        }),
+      )
+      await revoked
+      each.push(...times)
+      all.push(Math.max(...times))
+    }
+    each.sort((a, b) => a - b)
+    all.sort((a, b) => a - b)
+    console.log(
+      `\nrevocation propagation — ${REVOCATIONS} attenuated tokens revoked, 3 deploy-api processes (local mode)`,
+    )
+    console.log(`${pad('', 30)}${'p50 ms'.padStart(9)}${'p99 ms'.padStart(9)}${'max ms'.padStart(9)}  target`)
+    const row = (name: string, xs: number[]): void => {
+      const p99 = percentile(xs, 99)
+      console.log(
+        `${pad(name, 30)}${num(percentile(xs, 50), 1)}${num(p99, 1)}${num(xs.at(-1) ?? Number.NaN, 1)}  p99 < 1000 ms  ${p99 < 1000 ? 'met' : 'MISSED'}`,
+      )
+    }
+    row('each process refuses', each)
+    row('all three refuse', all)
+    console.log(`\ntotal bench time ${((performance.now() - started) / 1000).toFixed(0)} s`)
+  } finally {
+    await Promise.all(procs.map((p) => p.stop().catch(() => undefined)))
+    rmSync(dataDir, { recursive: true, force: true })
+  }
+}
+
+await main()

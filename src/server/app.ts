@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import express, { type Express } from 'express'
+import helmet from 'helmet'
+import type { Logger } from 'pino'
+import { pinoHttp } from 'pino-http'
+import { type CaveatRegistry, defaultRegistry } from '../../caveats/index.js'
+import type { Store } from '../store/index.js'
+import type { KeyRing } from '../token/index.js'
+import { createAuthenticate } from './auth.js'
+import { type Clock, systemClock } from './clock.js'
+import type { ServiceConfig } from './config.js'
+import type { ServiceContext } from './context.js'
+import { RevocationFeed } from './feed.js'
+import { bodyLimit, errorHandler, notFoundHandler } from './problem.js'
+import { SlidingWindowLimiter } from './rate-limit.js'
+import { auditRoutes } from './routes/audit.js'
+import { deviceRoutes } from './routes/auth-device.js'
+import { loginRoutes } from './routes/auth-login.js'
+import { healthRoutes } from './routes/health.js'
+import { openApiRoutes } from './routes/openapi.js'
+import { revocationsRoutes } from './routes/revocations.js'
+import { sessionsRoutes } from './routes/sessions.js'
+import { tokensRoutes } from './routes/tokens.js'
+import { usageRoutes } from './routes/usage.js'
+import { usersRoutes } from './routes/users.js'
+import { verifyRoutes } from './routes/verify.js'
+import { whoamiRoutes } from './routes/whoami.js'
+import { UsageBuffer } from './usage-buffer.js'
+
+/** Largest request body accepted (bytes). */
+export const MAX_BODY_BYTES = 16 * 1024
+
+/** What {@link createApp} needs. */
+export interface AppDeps {
+  readonly store: Store
+  readonly ring: KeyRing
+  readonly config: ServiceConfig
+  readonly logger: Logger
+  readonly clock?: Clock
+  readonly registry?: CaveatRegistry
+}
+
+/** The Express app plus the service state behind it. */
+export type CrumbApp = Express & {
+  /** Routes' shared state: the feed, the usage buffer, limits... */
+  readonly service: ServiceContext & {
+    /** Answers open long-polls and writes pending usage (call before closing the store). */
+    close(): void
+  }
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
+
+/**
+ * Builds the token service's Express app (routes, problem+json errors, request logs). Does not
+ * listen and starts no timers; {@link CrumbApp.service} holds the state for `startServer`.
+ *
+ * @example
+ * const app = createApp({ store: openStore(':memory:'), ring: generateKeyRing(), config: loadConfig({}), logger })
+ * await request(app).get('/healthz').expect(200)
+ */
+export function createApp(deps: AppDeps): CrumbApp {
+  const clock = deps.clock ?? systemClock
+  const { store, ring, config, logger } = deps
+  const feed = new RevocationFeed(store, clock, logger)
+  const usage = new UsageBuffer(store, logger)
+  const authenticate = createAuthenticate({ store, ring, feed, usage, clock, leewayMs: config.leewayMs })
+  const limiter = (limit: number, windowMs: number): SlidingWindowLimiter =>
+    new SlidingWindowLimiter({ limit, windowMs, clock })
+  const ctx: ServiceContext = {
+    store,
+    ring,
+    config,
+    logger,
+    clock,
+    registry: deps.registry ?? defaultRegistry(),
+    feed,
+    usage,
+    limits: {
+      loginEmail: limiter(config.loginLimit, config.loginWindowMs),
+      loginIp: limiter(config.loginLimit, config.loginWindowMs),
+      register: limiter(config.registerLimit, 3_600_000),
+    },
+    authenticate,
+  }
+
+  const app = express()
+  app.disable('x-powered-by')
+  app.set('trust proxy', config.trustProxy)
+  app.use(
+    pinoHttp({
+      logger,
+      genReqId: (req: IncomingMessage, res: ServerResponse): string => {
+        const given = req.headers['x-request-id']
+        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
+        res.setHeader('X-Request-Id', id)
+        return id
+      },
+      // log chosen fields only: no headers, so no credentials
+      serializers: {
+        req: (req: {
+          id: unknown
+          method: string
+          url: string
+          remoteAddress?: string
+          headers?: Record<string, unknown>
+        }) => ({
+          id: req.id,
+          method: req.method,
+          url: req.url,
+          remoteAddress: req.remoteAddress,
+          userAgent: req.headers?.['user-agent'],
+        }),
+        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
+      },
+      customLogLevel: (_req, res, err) =>
+        err !== undefined || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
+    }),
+  )
+  app.use(
+    helmet({
+      // plain HTTP on localhost is the default deployment: no HSTS or upgrade unless served over https
+      strictTransportSecurity: config.publicUrl?.startsWith('https:') === true,
+      contentSecurityPolicy: { directives: { upgradeInsecureRequests: null } },
+    }),
+  )
+  app.use(bodyLimit(MAX_BODY_BYTES))
+  app.use(express.json({ limit: MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }))
+
+  app.use(healthRoutes(ctx))
+  app.use(openApiRoutes(ctx))
+  app.use('/v1', usersRoutes(ctx))
+  app.use('/v1', loginRoutes(ctx))
+  app.use('/v1', deviceRoutes(ctx))
+  app.use('/v1', sessionsRoutes(ctx))
+  app.use('/v1', whoamiRoutes(ctx))
+  app.use('/v1', tokensRoutes(ctx))
+  app.use('/v1', revocationsRoutes(ctx))
+  app.use('/v1', verifyRoutes(ctx))
+  app.use('/v1', usageRoutes(ctx))
+  app.use('/v1', auditRoutes(ctx))
+  app.use(notFoundHandler)
+  app.use(errorHandler(logger))
+
+  const service = {
+    ...ctx,
+    close(): void {
+      feed.close()
+      usage.stop()
+    },
+  }
+  return Object.assign(app, { service })
+}

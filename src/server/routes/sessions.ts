@@ -1,0 +1,138 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
+import { type Request, type Response, Router } from 'express'
+import * as z from 'zod'
+import { CrumbError } from '../../errors.js'
+import { authOf } from '../auth.js'
+import type { ServiceContext } from '../context.js'
+import { actorOf, keyJson, mintKey, revokeKey } from '../lifecycle.js'
+import { parseRequest } from '../problem.js'
+import {
+  bearer,
+  emailSchema,
+  jsonBody,
+  jsonResponse,
+  keyIdParams,
+  keySchema,
+  mintedSchema,
+  problems,
+} from '../schemas.js'
+import { checkCredentials } from './auth-login.js'
+
+/** `POST /v1/sessions` body. */
+export const sessionBody = z
+  .object({ email: emailSchema, password: z.string().min(1).max(1024) })
+  .meta({ id: 'SessionRequest' })
+
+/** `GET /v1/sessions` response. */
+export const sessionsResponse = z
+  .object({
+    sessions: z.array(keySchema),
+    current: z
+      .string()
+      .nullable()
+      .meta({ description: 'id of the session making this request, if it is one' }),
+  })
+  .meta({ id: 'Sessions' })
+
+/**
+ * Dashboard sessions: keys of source `dashboard-session`, hidden from the key list. Sign in
+ * (public), list, sign out one, sign out all others.
+ *
+ * @example
+ * app.use('/v1', sessionsRoutes(ctx))
+ */
+export function sessionsRoutes(ctx: ServiceContext): Router {
+  const router = Router()
+
+  router.post('/sessions', async (req: Request, res: Response) => {
+    const body = parseRequest(sessionBody, req.body, 'body')
+    const user = await checkCredentials(ctx, req, body.email, body.password)
+    const minted = mintKey(ctx, {
+      user,
+      name: 'Dashboard session',
+      source: 'dashboard-session',
+      ttlMs: ctx.config.sessionTtlMs,
+      who: actorOf(req, user),
+      alsoAudit: ['login'],
+    })
+    res.status(201).json({ token: minted.token, key: keyJson(minted.key) })
+  })
+
+  router.get('/sessions', ctx.authenticate, (_req: Request, res: Response) => {
+    const { user, key } = authOf(res)
+    const sessions = ctx.store.keys.listSessions(user.id, { now: ctx.clock.now() })
+    res.json({
+      sessions: sessions.filter((s) => s.status === 'active').map(keyJson),
+      current: key.source === 'dashboard-session' ? key.id : null,
+    })
+  })
+
+  router.delete('/sessions/others', ctx.authenticate, (req: Request, res: Response) => {
+    const auth = authOf(res)
+    const who = actorOf(req, auth.user, auth.key.id)
+    let revoked = 0
+    for (const s of ctx.store.keys.listSessions(auth.user.id, { now: ctx.clock.now() })) {
+      if (s.id === auth.key.id || s.revokedAt !== null) continue
+      revokeKey(ctx, { key: s, who, event: 'session_revoked', reason: 'signed out', protectLast: false })
+      revoked++
+    }
+    res.json({ revoked })
+  })
+
+  router.delete('/sessions/:id', ctx.authenticate, (req: Request, res: Response) => {
+    const { id } = parseRequest(keyIdParams, req.params, 'params')
+    const auth = authOf(res)
+    const session = ctx.store.keys.getForUser(auth.user.id, id, ctx.clock.now())
+    if (session === undefined || session.source !== 'dashboard-session')
+      throw new CrumbError('not_found', 'no such session')
+    const after = revokeKey(ctx, {
+      key: session,
+      who: actorOf(req, auth.user, auth.key.id),
+      event: 'session_revoked',
+      reason: 'signed out',
+      protectLast: false,
+    })
+    res.json({ key: keyJson(after) })
+  })
+
+  return router
+}
+
+/** Documents the routes of this file. */
+export function registerSessionsApi(registry: OpenAPIRegistry): void {
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/sessions',
+    summary: 'Dashboard sign-in: a session key (source dashboard-session)',
+    request: { body: jsonBody(sessionBody) },
+    responses: { '201': jsonResponse('the session key', mintedSchema), ...problems(400, 401, 413, 429) },
+  })
+  registry.registerPath({
+    method: 'get',
+    path: '/v1/sessions',
+    summary: 'Your active dashboard sessions',
+    security: bearer,
+    responses: { '200': jsonResponse('sessions', sessionsResponse), ...problems(401, 403) },
+  })
+  registry.registerPath({
+    method: 'delete',
+    path: '/v1/sessions/others',
+    summary: 'Sign out every other dashboard session',
+    security: bearer,
+    responses: {
+      '200': jsonResponse('how many were signed out', z.object({ revoked: z.number().int() })),
+      ...problems(401, 403),
+    },
+  })
+  registry.registerPath({
+    method: 'delete',
+    path: '/v1/sessions/{id}',
+    summary: 'Sign out one dashboard session',
+    security: bearer,
+    request: { params: keyIdParams },
+    responses: {
+      '200': jsonResponse('the session', z.object({ key: keySchema })),
+      ...problems(400, 401, 403, 404),
+    },
+  })
+}

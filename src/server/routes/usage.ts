@@ -1,0 +1,62 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
+import { type Request, type Response, Router } from 'express'
+import * as z from 'zod'
+import type { ServiceContext } from '../context.js'
+import { parseRequest } from '../problem.js'
+import { bearer, jsonBody, jsonResponse, problems } from '../schemas.js'
+
+/** `POST /v1/usage` body: last-use reports batched by verifiers. */
+export const usageBody = z
+  .object({
+    reports: z
+      .array(
+        z.object({
+          token_id: z.string().regex(/^tok_[A-Za-z0-9_-]{1,64}$/, 'not a token id'),
+          at: z.iso.datetime({ offset: true }),
+          ip: z.string().max(64).nullable().optional(),
+          user_agent: z.string().max(512).nullable().optional(),
+        }),
+      )
+      .max(1000),
+  })
+  .meta({ id: 'UsageRequest' })
+
+/**
+ * `POST /v1/usage`: last used (time, IP, user agent) from verifiers; only moves forward, and a
+ * time in the future is taken as now.
+ *
+ * @example
+ * app.use('/v1', usageRoutes(ctx))
+ */
+export function usageRoutes(ctx: ServiceContext): Router {
+  const router = Router()
+  router.post('/usage', ctx.authenticate, (req: Request, res: Response) => {
+    const body = parseRequest(usageBody, req.body, 'body')
+    const now = ctx.clock.now().getTime()
+    const updated = ctx.store.keys.recordUsage(
+      body.reports.map((r) => ({
+        tokenId: r.token_id,
+        at: new Date(Math.min(new Date(r.at).getTime(), now)),
+        ip: r.ip ?? null,
+        userAgent: r.user_agent ?? null,
+      })),
+    )
+    res.status(202).json({ accepted: body.reports.length, updated })
+  })
+  return router
+}
+
+/** Documents the routes of this file. */
+export function registerUsageApi(registry: OpenAPIRegistry): void {
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/usage',
+    summary: 'Batched last-use reports from verifiers',
+    security: bearer,
+    request: { body: jsonBody(usageBody) },
+    responses: {
+      '202': jsonResponse('accepted', z.object({ accepted: z.number().int(), updated: z.number().int() })),
+      ...problems(400, 401, 403, 413),
+    },
+  })
+}

@@ -1,0 +1,113 @@
+import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
+import { type Request, type Response, Router } from 'express'
+import * as z from 'zod'
+import type { TokenClaims } from '../../token/index.js'
+import { authenticateToken } from '../auth.js'
+import type { ServiceContext } from '../context.js'
+import { parseRequest } from '../problem.js'
+import { bearer, jsonBody, jsonResponse, problems } from '../schemas.js'
+
+const fact = z.string().min(1).max(256)
+
+/** `POST /v1/verify` body. */
+export const verifyBody = z
+  .object({
+    token: z
+      .union([z.string().min(1).max(16_384), z.array(z.string().min(1)).min(1).max(16)])
+      .meta({ description: 'the token, with discharges comma-joined or as an array' }),
+    request: z
+      .object({
+        org: fact.optional(),
+        app: fact.optional(),
+        op: fact.optional(),
+        device: fact.optional(),
+        ip: fact.optional(),
+      })
+      .default({})
+      .meta({ description: 'what the request declares; a caveat on an undeclared dimension fails' }),
+    deferred: z
+      .array(z.enum(['org', 'app', 'op']))
+      .optional()
+      .meta({ description: 'dimensions the caller checks itself later from the returned scope' }),
+  })
+  .meta({ id: 'VerifyRequest' })
+
+/** Verified claims, snake_case. */
+export const claimsSchema = z
+  .object({
+    user_id: z.string(),
+    token_id: z.string(),
+    kid: z.string(),
+    device: z.string().nullable(),
+    ops: z.array(z.string()).nullable(),
+    orgs: z.array(z.string()).nullable(),
+    apps: z.array(z.string()).nullable(),
+    devices: z.array(z.string()).nullable(),
+    expires_at: z.string().nullable(),
+    not_before: z.string().nullable(),
+    caveats: z.array(z.string()),
+    revocation_id: z.string(),
+  })
+  .meta({ id: 'Claims' })
+
+/** `POST /v1/verify` response. */
+export const verifyResponse = z
+  .object({ valid: z.literal(true), claims: claimsSchema })
+  .meta({ id: 'VerifyResponse' })
+
+/**
+ * Claims as JSON.
+ *
+ * @example
+ * res.json({ valid: true, claims: claimsJson(claims) })
+ */
+export function claimsJson(c: TokenClaims): z.infer<typeof claimsSchema> {
+  return {
+    user_id: c.userId,
+    token_id: c.tokenId,
+    kid: c.kid,
+    device: c.device ?? null,
+    ops: c.ops === null ? null : [...c.ops],
+    orgs: c.orgs === null ? null : [...c.orgs],
+    apps: c.apps === null ? null : [...c.apps],
+    devices: c.devices === null ? null : [...c.devices],
+    expires_at: c.expiresAt?.toISOString() ?? null,
+    not_before: c.notBefore?.toISOString() ?? null,
+    caveats: [...c.caveats],
+    revocation_id: c.revocationId,
+  }
+}
+
+/**
+ * `POST /v1/verify`: remote verification for services without the key ring. The caller presents
+ * its own token; the answer is the claims or the exact problem a local verifier would raise.
+ *
+ * @example
+ * app.use('/v1', verifyRoutes(ctx))
+ */
+export function verifyRoutes(ctx: ServiceContext): Router {
+  const router = Router()
+  router.post('/verify', ctx.authenticate, (req: Request, res: Response) => {
+    const body = parseRequest(verifyBody, req.body, 'body')
+    const request = Object.fromEntries(Object.entries(body.request).filter(([, v]) => v !== undefined)) as {
+      [K in keyof typeof body.request]-?: string
+    }
+    const auth = authenticateToken({ ...ctx, leewayMs: ctx.config.leewayMs }, body.token, request, {
+      ...(body.deferred === undefined ? {} : { deferred: new Set(body.deferred) }),
+    })
+    res.json({ valid: true, claims: claimsJson(auth.claims) })
+  })
+  return router
+}
+
+/** Documents the routes of this file. */
+export function registerVerifyApi(registry: OpenAPIRegistry): void {
+  registry.registerPath({
+    method: 'post',
+    path: '/v1/verify',
+    summary: 'Verify a token against a request context (remote mode of the verifier)',
+    security: bearer,
+    request: { body: jsonBody(verifyBody) },
+    responses: { '200': jsonResponse('the token is valid', verifyResponse), ...problems(400, 401, 403, 413) },
+  })
+}

@@ -1,0 +1,128 @@
+import { mkdirSync } from 'node:fs'
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { join } from 'node:path'
+import type { Logger } from 'pino'
+import { openStore } from '../store/index.js'
+import { createApp } from './app.js'
+import type { Clock } from './clock.js'
+import { loadConfig, type ServiceConfig } from './config.js'
+import { startJobs } from './jobs.js'
+import { keyRingPath, loadOrCreateKeyRing } from './keyring-file.js'
+import { createLogger } from './logger.js'
+
+/** Options of {@link startServer}; each overrides the environment. */
+export interface StartServerOptions {
+  /** Port (0 = any free port). Default: `PORT` or 8080. */
+  port?: number
+  /** Interface. Default: `HOST` or 127.0.0.1. */
+  host?: string
+  /** Data directory. Default: `CRUMB_DATA_DIR` or ./data. */
+  dataDir?: string
+  /** Environment to configure from. Default: `process.env`. */
+  env?: NodeJS.ProcessEnv
+  /** Logger to use instead of JSON lines on stdout. */
+  logger?: Logger
+  /** Clock (tests). */
+  clock?: Clock
+}
+
+/** A running token service. */
+export interface RunningServer {
+  /** `http://127.0.0.1:8080` — with the actual port when 0 was asked for. */
+  readonly url: string
+  readonly port: number
+  readonly config: ServiceConfig
+  /**
+   * Stops accepting connections, answers open long-polls, lets in-flight requests finish (up to
+   * `CRUMB_SHUTDOWN_TIMEOUT`), stops the jobs, writes pending usage and closes the database.
+   */
+  close(): Promise<void>
+}
+
+function urlHost(host: string): string {
+  return host.includes(':') ? `[${host}]` : host
+}
+
+/**
+ * Starts the token service: opens (and migrates) `$CRUMB_DATA_DIR/crumb.db`, loads or generates
+ * the key ring, listens, and starts the background jobs. Installs no signal handlers (main does).
+ * Throws a `ConfigError` naming the variable when the environment is invalid.
+ *
+ * @example
+ * const server = await startServer({ port: 0, dataDir: tmp })
+ * console.log(server.url)
+ * await server.close()
+ */
+export async function startServer(options: StartServerOptions = {}): Promise<RunningServer> {
+  const base = loadConfig(options.env ?? process.env)
+  const config: ServiceConfig = {
+    ...base,
+    ...(options.port === undefined ? {} : { port: options.port }),
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
+  }
+  const logger = options.logger ?? createLogger({ level: config.logLevel })
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
+  const keyring = loadOrCreateKeyRing(keyRingPath(config))
+  if (keyring.created) logger.info({ path: keyring.path }, 'generated a new key ring')
+  if (keyring.warning !== undefined) logger.warn(keyring.warning)
+  const store = openStore(join(config.dataDir, 'crumb.db'))
+  let app: ReturnType<typeof createApp>
+  try {
+    app = createApp({
+      store,
+      ring: keyring.ring,
+      config,
+      logger,
+      ...(options.clock ? { clock: options.clock } : {}),
+    })
+  } catch (e) {
+    store.close()
+    throw e
+  }
+  const server = createServer(app)
+  server.keepAliveTimeout = 5000
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject)
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject)
+        resolve()
+      })
+    })
+  } catch (e) {
+    app.service.close()
+    store.close()
+    throw e
+  }
+  const port = (server.address() as AddressInfo).port
+  const url = `http://${urlHost(config.host)}:${port}`
+  app.service.usage.start(config.usageFlushIntervalMs)
+  const jobs = startJobs(app.service, config.jobIntervalMs)
+  logger.info({ url, dataDir: config.dataDir }, 'crumb token service listening')
+
+  let closing: Promise<void> | undefined
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const drained = new Promise<void>((resolve) => server.close(() => resolve()))
+      app.service.feed.close() // open long-polls answer now
+      server.closeIdleConnections()
+      let timer: NodeJS.Timeout | undefined
+      const timeout = new Promise<void>((resolve) => {
+        timer = setTimeout(() => {
+          server.closeAllConnections()
+          resolve()
+        }, config.shutdownTimeoutMs)
+      })
+      await Promise.race([drained, timeout])
+      clearTimeout(timer)
+      jobs.stop()
+      app.service.close()
+      store.close()
+      logger.info('crumb token service stopped')
+    })()
+    return closing
+  }
+  return { url, port, config, close }
+}

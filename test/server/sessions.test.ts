@@ -1,0 +1,101 @@
+import request from 'supertest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { bearer, expectProblem, PASSWORD, register, type TestService, testService } from './helpers.js'
+
+let t: TestService
+beforeEach(() => {
+  t = testService()
+})
+afterEach(() => t.cleanup())
+
+const signIn = (address: string) =>
+  request(t.app).post('/v1/sessions').send({ email: address, password: PASSWORD }).expect(201)
+
+describe('dashboard sessions', () => {
+  it('are keys of source dashboard-session, hidden from the key list', async () => {
+    const u = await register(t.app)
+    const s = await signIn(u.email)
+    expect(s.body.key).toMatchObject({ source: 'dashboard-session', status: 'active' })
+    const list = await request(t.app)
+      .get('/v1/tokens?include_revoked=true')
+      .set(...bearer(s.body.token))
+      .expect(200)
+    expect(list.body.keys.map((k: { source: string }) => k.source)).toEqual(['register'])
+    const sessions = await request(t.app)
+      .get('/v1/sessions')
+      .set(...bearer(s.body.token))
+      .expect(200)
+    expect(sessions.body.current).toBe(s.body.key.id)
+    expect(sessions.body.sessions.map((k: { id: string }) => k.id)).toEqual([s.body.key.id])
+    expectProblem(
+      await request(t.app).post('/v1/sessions').send({ email: u.email, password: 'wrong password' }),
+      401,
+      'unauthorized',
+    )
+  })
+
+  it('sign out all other sessions: audited session_revoked, the current one survives', async () => {
+    const u = await register(t.app)
+    const a = await signIn(u.email)
+    const b = await signIn(u.email)
+    const c = await signIn(u.email)
+    const res = await request(t.app)
+      .delete('/v1/sessions/others')
+      .set(...bearer(c.body.token))
+      .expect(200)
+    expect(res.body.revoked).toBe(2)
+    for (const s of [a, b]) {
+      expectProblem(
+        await request(t.app)
+          .get('/v1/whoami')
+          .set(...bearer(s.body.token)),
+        401,
+        'token_revoked',
+      )
+    }
+    await request(t.app)
+      .get('/v1/whoami')
+      .set(...bearer(c.body.token))
+      .expect(200)
+    const events = t.store.audit.list(u.userId).events.filter((e) => e.event === 'session_revoked')
+    expect(events.map((e) => e.keyId).sort()).toEqual([a.body.key.id, b.body.key.id].sort())
+    // from a non-session key every session goes
+    await request(t.app)
+      .delete('/v1/sessions/others')
+      .set(...bearer(u.token))
+      .expect(200)
+    expect(t.store.keys.get(c.body.key.id)?.status).toBe('revoked')
+  })
+
+  it('sign out one session; a session never counts for last-key protection', async () => {
+    const u = await register(t.app)
+    const s = await signIn(u.email)
+    await request(t.app)
+      .delete(`/v1/sessions/${s.body.key.id}`)
+      .set(...bearer(u.token))
+      .expect(200)
+    expectProblem(
+      await request(t.app)
+        .delete(`/v1/sessions/${u.keyId}`)
+        .set(...bearer(u.token)),
+      404,
+      'not_found',
+    )
+    const s2 = await signIn(u.email)
+    expectProblem(
+      await request(t.app)
+        .delete(`/v1/tokens/${u.keyId}`)
+        .set(...bearer(s2.body.token)),
+      409,
+      'last_key_protected',
+    )
+    // a session is not a key: the key routes do not see it
+    expectProblem(
+      await request(t.app)
+        .delete(`/v1/tokens/${s2.body.key.id}`)
+        .set(...bearer(u.token)),
+      404,
+      'not_found',
+    )
+  })
+})
