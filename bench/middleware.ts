@@ -13,7 +13,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import autocannon from 'autocannon'
@@ -33,7 +33,23 @@ process.once('exit', () => {
 
 interface Proc {
   readonly url: string
+  readonly pid: number | undefined
   stop(): Promise<void>
+}
+
+/** Clock ticks per second of /proc/<pid>/stat times (USER_HZ: 100 on Linux). */
+const CLOCK_TICKS = 100
+
+/** CPU time (user + system) a process has used so far, in ms; undefined where /proc is not there. */
+function cpuMs(pid: number | undefined): number | undefined {
+  if (pid === undefined) return undefined
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    return ((Number(fields[11]) + Number(fields[12])) * 1000) / CLOCK_TICKS // utime + stime
+  } catch {
+    return undefined
+  }
 }
 
 async function start(args: string[], env: Record<string, string>, name: string): Promise<Proc> {
@@ -60,6 +76,7 @@ async function start(args: string[], env: Record<string, string>, name: string):
   })
   return {
     url,
+    pid: child.pid,
     stop: async () => {
       if (child.exitCode !== null) return
       const exited = once(child, 'exit')
@@ -96,16 +113,24 @@ interface Load {
   readonly rps: number
   readonly p99: number
   readonly bad: number
+  /** Server CPU time per request, in µs: what the mode costs, whatever else runs on the machine. */
+  readonly cpuUs: number
 }
 
-async function load(url: string, token: string | undefined, seconds: number): Promise<Load> {
+async function load(server: Proc, token: string | undefined, seconds: number): Promise<Load> {
+  const cpuBefore = cpuMs(server.pid)
   const result = await autocannon({
-    url: url + ROUTE,
+    url: server.url + ROUTE,
     connections: CONNECTIONS,
     duration: seconds,
     headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
   })
-  return { rps: result.requests.average, p99: result.latency.p99, bad: result.non2xx + result.errors }
+  const cpuAfter = cpuMs(server.pid)
+  const cpuUs =
+    cpuBefore === undefined || cpuAfter === undefined
+      ? Number.NaN
+      : ((cpuAfter - cpuBefore) * 1000) / Math.max(1, result.requests.total)
+  return { rps: result.requests.average, p99: result.latency.p99, bad: result.non2xx + result.errors, cpuUs }
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -114,7 +139,8 @@ function percentile(sorted: readonly number[], p: number): number {
 }
 
 const pad = (s: string, n: number): string => s.padEnd(n)
-const num = (n: number, digits = 0): string => n.toFixed(digits).padStart(9)
+const num = (n: number, digits = 0, width = 9): string => n.toFixed(digits).padStart(width)
+const pct = (r: number, width: number): string => `${(r * 100).toFixed(1)}%`.padStart(width)
 
 async function main(): Promise<void> {
   const started = performance.now()
@@ -177,45 +203,48 @@ async function main(): Promise<void> {
     ])
     procs.push(noAuth, local, remote)
     const modes = [
-      { name: 'no auth', url: noAuth.url, token: undefined },
-      { name: 'local verification', url: local.url, token },
-      { name: 'remote, warm cache', url: remote.url, token },
+      { name: 'no auth', server: noAuth, token: undefined, target: undefined },
+      { name: 'local verification', server: local, token, target: 0.9 },
+      { name: 'remote, warm cache', server: remote, token, target: 0.8 },
     ] as const
-    for (const m of modes) await load(m.url, m.token, 1) // warm-up (JIT, remote cache)
+    for (const m of modes) await load(m.server, m.token, 1) // warm-up (JIT, remote cache)
     const samples = new Map<string, Load[]>(modes.map((m) => [m.name, []]))
     for (let round = 0; round < ROUNDS; round++) {
       for (const m of round % 2 === 0 ? modes : [...modes].reverse()) {
-        samples.get(m.name)?.push(await load(m.url, m.token, DURATION_S))
+        samples.get(m.name)?.push(await load(m.server, m.token, DURATION_S))
       }
     }
     const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
     const summary = modes.map((m) => {
       const s = samples.get(m.name) ?? []
       return {
-        name: m.name,
+        ...m,
         rps: mean(s.map((x) => x.rps)),
         p99: mean(s.map((x) => x.p99)),
+        cpuUs: mean(s.map((x) => x.cpuUs)),
         bad: s.reduce((a, x) => a + x.bad, 0),
       }
     })
-    const base = summary[0]?.rps ?? Number.NaN
-    const targets: Record<string, number> = { 'local verification': 0.9, 'remote, warm cache': 0.8 }
-
+    const base = summary[0]
     console.log(
-      `\ncrumb/express on GET ${ROUTE} — autocannon, ${CONNECTIONS} connections, ${ROUNDS} × ${DURATION_S} s per mode, 127.0.0.1`,
+      `\ncrumb/express on GET ${ROUTE} — autocannon, ${CONNECTIONS} connections, ${ROUNDS} × ${DURATION_S} s per mode (interleaved), 127.0.0.1`,
     )
     console.log(
-      `${pad('mode', 22)}${'req/s'.padStart(9)}${'p99 ms'.padStart(9)}${'vs no auth'.padStart(12)}  target`,
+      `${pad('mode', 20)}${'req/s'.padStart(9)}${'p99 ms'.padStart(9)}${'vs no auth'.padStart(12)}${'CPU µs/req'.padStart(12)}${'CPU ratio'.padStart(11)}  target (req/s)`,
     )
     for (const s of summary) {
-      const ratio = s.rps / base
-      const target = targets[s.name]
-      const verdict = target === undefined ? '' : `≥ ${target * 100}%  ${ratio >= target ? 'met' : 'MISSED'}`
+      const ratio = s.rps / (base?.rps ?? Number.NaN)
+      const cpuRatio = (base?.cpuUs ?? Number.NaN) / s.cpuUs
+      const verdict =
+        s.target === undefined ? '' : `≥ ${s.target * 100}%  ${ratio >= s.target ? 'met' : 'MISSED'}`
       const bad = s.bad > 0 ? `  (${s.bad} non-2xx/errors!)` : ''
       console.log(
-        `${pad(s.name, 22)}${num(s.rps)}${num(s.p99, 1)}${`${(ratio * 100).toFixed(1)}%`.padStart(12)}  ${verdict}${bad}`,
+        `${pad(s.name, 20)}${num(s.rps)}${num(s.p99, 1)}${pct(ratio, 12)}${num(s.cpuUs, 1, 12)}${pct(cpuRatio, 11)}  ${verdict}${bad}`,
       )
     }
+    console.log(
+      "CPU ratio = no-auth server CPU per request ÷ this mode's: the throughput ratio on an otherwise idle machine.",
+    )
     await Promise.all([noAuth.stop(), local.stop(), remote.stop()])
 
     // ---- 2. revocation propagation --------------------------------------------------------------

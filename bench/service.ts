@@ -139,7 +139,10 @@ async function main(): Promise<void> {
         method: 'POST',
         path: '/v1/revocations',
         headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => ({ ...req, body: JSON.stringify({ token: attenuate(token, [`app = bench-${a++}`]) }) }),
+        setupRequest: (req) => ({
+          ...req,
+          body: JSON.stringify({ token: attenuate(token, [`app = bench-${a++}`]) }),
+        }),
       },
     ],
   })
@@ -227,7 +230,12 @@ async function main(): Promise<void> {
   const rate = (r: Rate): string => `${Math.round(r.perSecond).toLocaleString('en-US')} /s`
   console.log(`\ncrumb token service — ${CONNECTIONS} connections, ${DURATION_S} s per phase, 127.0.0.1\n`)
   console.table({
-    'key creations': { rate: rate(creations), 'p99 latency': ms(creations.p99Ms), ok: creations.ok, errors: creations.errors },
+    'key creations': {
+      rate: rate(creations),
+      'p99 latency': ms(creations.p99Ms),
+      ok: creations.ok,
+      errors: creations.errors,
+    },
     'revocations (keys)': {
       rate: rate(keyRevocations),
       'p99 latency': ms(keyRevocations.p99Ms),
@@ -240,7 +248,12 @@ async function main(): Promise<void> {
       ok: attenuatedRevocations.ok,
       errors: attenuatedRevocations.errors,
     },
-    'feed reads': { rate: rate(feedReads), 'p99 latency': ms(feedReads.p99Ms), ok: feedReads.ok, errors: feedReads.errors },
+    'feed reads': {
+      rate: rate(feedReads),
+      'p99 latency': ms(feedReads.p99Ms),
+      ok: feedReads.ok,
+      errors: feedReads.errors,
+    },
   })
   const longP99 = pct(longDelays, 99)
   console.table({

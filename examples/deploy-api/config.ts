@@ -34,15 +34,16 @@ export function configFromEnv(source: NodeJS.ProcessEnv): DeployApiConfig {
   const e = parsed.data
   const mode = e.CRUMB_MODE ?? (e.CRUMB_KEYRING === undefined ? undefined : 'local')
   if (mode === undefined) throw new Error('set CRUMB_KEYRING (local mode) or CRUMB_MODE=remote')
-  if (mode === 'remote' && e.CRUMB_KEYRING !== undefined)
-    throw new Error('CRUMB_MODE=remote takes no CRUMB_KEYRING')
+  if (mode === 'remote' && e.CRUMB_KEYRING !== undefined) {
+    console.warn('deploy-api: CRUMB_MODE=remote: ignoring CRUMB_KEYRING (no key in the service)')
+  }
   if (mode === 'local' && e.CRUMB_KEYRING === undefined) throw new Error('local mode needs CRUMB_KEYRING')
   return {
     port: e.PORT,
     host: e.HOST,
     verifier: {
       mode,
-      ...(e.CRUMB_KEYRING === undefined ? {} : { keys: e.CRUMB_KEYRING }),
+      ...(mode === 'local' && e.CRUMB_KEYRING !== undefined ? { keys: e.CRUMB_KEYRING } : {}),
       server: e.CRUMB_SERVER,
       serviceToken: e.CRUMB_SERVICE_TOKEN,
       maxStaleness: e.CRUMB_MAX_STALENESS,

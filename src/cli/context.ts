@@ -54,6 +54,7 @@ export async function loadContext(command: Command, env: NodeJS.ProcessEnv = pro
         server: settings.server,
         token,
         device: options.device ?? settings.device,
+        tokenSource: options.token === undefined ? settings.tokenSource : undefined,
         userAgent: userAgent(),
       })
       return new CrumbApi(http)

@@ -15,6 +15,8 @@ export interface HttpClientOptions {
   readonly token?: string | undefined
   /** Sent as `Crumb-Device` (a `device = x` caveat needs it). */
   readonly device?: string | undefined
+  /** Where the token came from, so a 401 can say which one to fix. */
+  readonly tokenSource?: 'env' | 'config' | undefined
   readonly userAgent: string
   /** Per-request timeout (default 30 s). */
   readonly timeoutMs?: number | undefined
@@ -138,7 +140,7 @@ export class HttpClient {
         )
       }
     }
-    throw problemError(method, path, response, text)
+    throw problemError(method, path, response, text, this.#options.tokenSource)
   }
 }
 
@@ -153,7 +155,13 @@ function unreachable(server: string, error: unknown, timeoutMs: number): CliErro
   return new CliError('server_unreachable', `cannot reach ${server} (${reason})`, { cause: error })
 }
 
-function problemError(method: string, path: string, response: Response, text: string): CliError {
+function problemError(
+  method: string,
+  path: string,
+  response: Response,
+  text: string,
+  tokenSource: 'env' | 'config' | undefined,
+): CliError {
   let json: unknown
   try {
     json = JSON.parse(text)
@@ -166,7 +174,11 @@ function problemError(method: string, path: string, response: Response, text: st
   const detail =
     problem.detail ?? problem.title ?? `${method} ${path} answered ${response.status} ${response.statusText}`
   const retryAfter = response.headers.get('retry-after')
-  const hint = code === 'rate_limited' && retryAfter !== null ? `retry in ${retryAfter}s` : undefined
+  let hint: string | undefined
+  if (code === 'rate_limited' && retryAfter !== null) hint = `retry in ${retryAfter}s`
+  if (response.status === 401 && tokenSource === 'env' && code !== 'unauthorized') {
+    hint = 'the token comes from CRUMB_TOKEN: replace it, or unset it to use the saved login'
+  }
   return new CliError(code, detail, {
     status: response.status,
     errors: problem.errors ?? undefined,

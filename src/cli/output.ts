@@ -94,7 +94,7 @@ export function relativeTime(iso: string | null | undefined, now: Date = new Dat
   const abs = Math.abs(delta)
   if (abs < 5000) return 'just now'
   const [unit, size] = UNITS.find(([, ms]) => abs >= ms) ?? ['s', 1000]
-  const count = Math.floor(abs / size)
+  const count = Math.round(abs / size)
   return delta < 0 ? `${count}${unit} ago` : `in ${count}${unit}`
 }
 

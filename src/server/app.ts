@@ -5,6 +5,7 @@ import helmet from 'helmet'
 import type { Logger } from 'pino'
 import { pinoHttp } from 'pino-http'
 import { type CaveatRegistry, defaultRegistry } from '../../caveats/index.js'
+import { dashboardRoutes, sessionBridge } from '../dashboard/index.js'
 import type { Store } from '../store/index.js'
 import type { KeyRing } from '../token/index.js'
 import { createAuthenticate } from './auth.js'
@@ -27,6 +28,7 @@ import { usersRoutes } from './routes/users.js'
 import { verifyRoutes } from './routes/verify.js'
 import { whoamiRoutes } from './routes/whoami.js'
 import { UsageBuffer } from './usage-buffer.js'
+import { WriteQueue } from './write-queue.js'
 
 /** Largest request body accepted (bytes). */
 export const MAX_BODY_BYTES = 16 * 1024
@@ -77,6 +79,7 @@ export function createApp(deps: AppDeps): CrumbApp {
     registry: deps.registry ?? defaultRegistry(),
     feed,
     usage,
+    writes: new WriteQueue(store, () => feed.sync()),
     limits: {
       loginEmail: limiter(config.loginLimit, config.loginWindowMs),
       loginIp: limiter(config.loginLimit, config.loginWindowMs),
@@ -130,6 +133,7 @@ export function createApp(deps: AppDeps): CrumbApp {
 
   app.use(healthRoutes(ctx))
   app.use(openApiRoutes(ctx))
+  app.use('/v1', sessionBridge(ctx)) // dashboard: session cookie -> Bearer, CSRF-checked
   app.use('/v1', usersRoutes(ctx))
   app.use('/v1', loginRoutes(ctx))
   app.use('/v1', deviceRoutes(ctx))
@@ -140,6 +144,7 @@ export function createApp(deps: AppDeps): CrumbApp {
   app.use('/v1', verifyRoutes(ctx))
   app.use('/v1', usageRoutes(ctx))
   app.use('/v1', auditRoutes(ctx))
+  app.use(dashboardRoutes(ctx))
   app.use(notFoundHandler)
   app.use(errorHandler(logger))
 

@@ -3,6 +3,7 @@ import { CrumbError } from '../errors.js'
 import type { KeyRecord, Store, UserRecord } from '../store/index.js'
 import { decodeTokenList, type KeyRing, type TokenClaims, verifyToken } from '../token/index.js'
 import type { Clock } from './clock.js'
+import { requestMeta } from './context.js'
 import type { RevocationFeed } from './feed.js'
 import type { UsageBuffer } from './usage-buffer.js'
 
@@ -116,18 +117,13 @@ export function createAuthenticate(deps: AuthDeps): RequestHandler {
       throw new CrumbError('validation_failed', 'Crumb-Device header is empty or too long')
     }
     const op = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write'
+    const meta = requestMeta(req)
     const auth = authenticateToken(deps, token, {
       op,
-      ...(req.ip === undefined ? {} : { ip: req.ip }),
+      ...(meta.ip === null ? {} : { ip: meta.ip }),
       ...(device === undefined ? {} : { device }),
     })
-    const ua = req.get('user-agent')
-    deps.usage.record({
-      tokenId: auth.key.id,
-      at: deps.clock.now(),
-      ip: req.ip ?? null,
-      userAgent: ua === undefined ? null : ua.slice(0, 512),
-    })
+    deps.usage.record({ tokenId: auth.key.id, at: deps.clock.now(), ip: meta.ip, userAgent: meta.userAgent })
     res.locals.auth = auth
     next()
   }

@@ -8,6 +8,7 @@ import type { ServiceConfig } from './config.js'
 import type { RevocationFeed } from './feed.js'
 import type { SlidingWindowLimiter } from './rate-limit.js'
 import type { UsageBuffer } from './usage-buffer.js'
+import type { WriteQueue } from './write-queue.js'
 
 /** Where a request came from, as recorded in the audit log and last-used columns. */
 export interface RequestMeta {
@@ -25,6 +26,8 @@ export interface ServiceContext {
   readonly registry: CaveatRegistry
   readonly feed: RevocationFeed
   readonly usage: UsageBuffer
+  /** Group commit: request writes share one transaction (and one fsync) per turn of the loop. */
+  readonly writes: WriteQueue
   readonly limits: {
     /** Failed logins per email. */
     readonly loginEmail: SlidingWindowLimiter
@@ -37,8 +40,20 @@ export interface ServiceContext {
   readonly authenticate: RequestHandler
 }
 
+/**
+ * The client address of a request (`req.ip`, so `CRUMB_TRUST_PROXY` applies), IPv4-mapped IPv6
+ * written as plain IPv4.
+ *
+ * @example
+ * clientIp(req) // '203.0.113.7'
+ */
+export function clientIp(req: Request): string | undefined {
+  const ip = req.ip
+  return ip?.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip
+}
+
 /** The client address and user agent of a request (user agent capped at 512 characters). */
 export function requestMeta(req: Request): RequestMeta {
   const ua = req.get('user-agent')
-  return { ip: req.ip ?? null, userAgent: ua === undefined ? null : ua.slice(0, 512) }
+  return { ip: clientIp(req) ?? null, userAgent: ua === undefined ? null : ua.slice(0, 512) }
 }

@@ -108,11 +108,13 @@ export function validateCaveats(ctx: ServiceContext, caveats: readonly string[])
  */
 export function checkCreationLimit(ctx: ServiceContext, userId: string): void {
   const now = ctx.clock.now().getTime()
+  const limit = ctx.config.keyCreateLimit
   const times = ctx.store.keys.creationTimesSince(userId, new Date(now - ctx.config.keyCreateWindowMs), {
     sources: ['api'],
+    limit,
   })
-  if (times.length < ctx.config.keyCreateLimit) return
-  const oldest = times[times.length - ctx.config.keyCreateLimit] ?? new Date(now).toISOString()
+  if (times.length < limit) return
+  const oldest = times.at(-1) ?? new Date(now).toISOString()
   const retryMs = new Date(oldest).getTime() + ctx.config.keyCreateWindowMs - now
   throw new RateLimited(`at most ${ctx.config.keyCreateLimit} keys may be created per window`, retryMs / 1000)
 }

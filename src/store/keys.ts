@@ -167,16 +167,17 @@ export interface KeysRepo {
     options?: { excludeSessions?: boolean | undefined },
   ): number
   /**
-   * Creation times (oldest first) of a user's keys created at or after `since`, optionally only of
-   * some sources (for a rate limit's Retry-After).
+   * Creation times, newest first, of a user's keys created at or after `since` — at most `limit`
+   * of them, optionally only of some sources. For a creation rate limit: fewer than `limit` means
+   * room left; otherwise the last one is the creation whose window ends first (Retry-After).
    *
    * @example
-   * store.keys.creationTimesSince(uid, new Date(Date.now() - 3_600_000), { sources: ['api'] })
+   * store.keys.creationTimesSince(uid, new Date(Date.now() - 3_600_000), { sources: ['api'], limit: 10 })
    */
   creationTimesSince(
     userId: string,
     since: Instant,
-    options?: { sources?: readonly KeySource[] | undefined },
+    options?: { sources?: readonly KeySource[] | undefined; limit?: number | undefined },
   ): string[]
 }
 
@@ -327,10 +328,10 @@ export function createKeysRepo(db: BetterSqlite3.Database): KeysRepo {
   )
 
   const creationTimesStmt = db
-    .prepare<{ userId: string; since: string; sources: string | null }, string>(
+    .prepare<{ userId: string; since: string; sources: string | null; limit: number }, string>(
       `SELECT created_at FROM keys WHERE user_id = @userId AND created_at >= @since
          AND (@sources IS NULL OR source IN (SELECT value FROM json_each(@sources)))
-       ORDER BY created_at`,
+       ORDER BY created_at DESC LIMIT @limit`,
     )
     .pluck()
 
@@ -454,6 +455,7 @@ export function createKeysRepo(db: BetterSqlite3.Database): KeysRepo {
         userId,
         since: toIso(since),
         sources: options.sources === undefined ? null : JSON.stringify(options.sources),
+        limit: options.limit ?? -1,
       })
     },
   }

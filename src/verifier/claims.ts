@@ -34,30 +34,49 @@ declare global {
   }
 }
 
-/** Where the full claims live on a verified request (a symbol: not enumerable by accident, not spoofable). */
-const CLAIMS = Symbol('crumb.claims')
-type WithClaims = Request & { [CLAIMS]?: TokenClaims }
+/**
+ * `req.crumb` as the verifier builds it: the public fields, plus the full claims in a private field
+ * (`require` needs them; JSON output and spoofed objects do not carry them). One own property on
+ * the request keeps the per-request cost to a single hidden-class transition.
+ */
+class VerifiedAuth implements CrumbAuth {
+  readonly userId: string
+  readonly tokenId: string
+  readonly device: string | undefined
+  readonly ops: readonly string[] | null
+  readonly orgs: readonly string[] | null
+  readonly apps: readonly string[] | null
+  readonly expiresAt: Date | null
+  readonly caveats: readonly string[]
+  readonly #claims: TokenClaims
 
-/** Records the claims of a verified request and exposes them as `req.crumb`. */
-export function attachClaims(req: Request, claims: TokenClaims): CrumbAuth {
-  ;(req as WithClaims)[CLAIMS] = claims
-  const auth: CrumbAuth = {
-    userId: claims.userId,
-    tokenId: claims.tokenId,
-    device: claims.device,
-    ops: claims.ops,
-    orgs: claims.orgs,
-    apps: claims.apps,
-    expiresAt: claims.expiresAt,
-    caveats: claims.caveats,
+  constructor(claims: TokenClaims) {
+    this.userId = claims.userId
+    this.tokenId = claims.tokenId
+    this.device = claims.device
+    this.ops = claims.ops
+    this.orgs = claims.orgs
+    this.apps = claims.apps
+    this.expiresAt = claims.expiresAt
+    this.caveats = claims.caveats
+    this.#claims = claims
   }
+
+  static claimsOf(auth: unknown): TokenClaims | undefined {
+    return auth instanceof VerifiedAuth ? auth.#claims : undefined
+  }
+}
+
+/** Records the claims of a verified request as `req.crumb`. */
+export function attachClaims(req: Request, claims: TokenClaims): CrumbAuth {
+  const auth = new VerifiedAuth(claims)
   req.crumb = auth
   return auth
 }
 
 /** The full claims the verifier recorded for a request, if it verified one. */
 export function verifiedClaims(req: Request): TokenClaims | undefined {
-  return (req as WithClaims)[CLAIMS]
+  return VerifiedAuth.claimsOf(req.crumb)
 }
 
 /**

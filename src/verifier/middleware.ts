@@ -75,6 +75,8 @@ function keySource(o: ResolvedVerifierOptions): KeyRingSource | undefined {
  * time caveats are checked here. Failures answer problem+json (401 with `WWW-Authenticate`, 403
  * naming the caveat, 503 `revocation_list_stale` when the feed has been unreachable for longer than
  * `maxStaleness`). Options are checked now: a missing key ring fails here, not at the first request.
+ * The client address is `req.ip`: behind a reverse proxy, set Express's `trust proxy` so `ip`
+ * caveats see the client rather than the proxy.
  *
  * @example
  * import * as crumb from 'crumb/express'

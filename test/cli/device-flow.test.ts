@@ -18,6 +18,8 @@ import {
  * `crumb login` without a password runs the device authorization grant (RFC 8628) end to end:
  * the CLI prints a user code, the test approves (or denies) it through the API with another
  * signed-in token, and the CLI finishes.
+ *
+ * @see issue #4, the `crumb` CLI (`issues show 4`)
  */
 
 let work: string

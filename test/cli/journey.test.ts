@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -16,6 +16,8 @@ import {
  * The main journey with real processes (issue #4): the built CLI against the real token service
  * on a random loopback port, with a temp data dir and a temp XDG_CONFIG_HOME. Steps share state
  * and run in order.
+ *
+ * @see issue #4, the `crumb` CLI (`issues show 4`)
  */
 
 interface KeyJson {
@@ -226,6 +228,18 @@ describe('crumb against a real token service', () => {
     expect(gone.stderr).toMatch(/^not_found: /)
   })
 
+  it("rotating this CLI's own key saves the new token instead of printing it", async () => {
+    const before = (await savedConfig()).token
+    const rotated = ok(await crumb(['tokens', 'rotate', 'CLI login on laptop-7']))
+    expect(rotated.stdout).toBe('')
+    expect(rotated.stderr).toContain('This CLI now uses the new key')
+    const after = (await savedConfig()).token
+    expect(after).toMatch(/^crumb_/)
+    expect(after).not.toBe(before)
+    const me = JSON.parse(ok(await crumb(['whoami', '--json'])).stdout)
+    expect(me.key.name).toBe('CLI login on laptop-7')
+  })
+
   it('rm expires a key: hidden from the list, shown with --include-revoked', async () => {
     const removed = ok(await crumb(['tokens', 'rm', 'CI deploy']))
     expect(removed.stdout).toContain(ciKeyId)
@@ -258,7 +272,17 @@ describe('crumb against a real token service', () => {
     ok(await crumb(['revoke', created.token]))
     const after = await crumb(['whoami'], { env: { ...env, CRUMB_TOKEN: created.token } })
     expect(after.code).toBe(1)
-    expect(after.stderr).toMatch(/^token_revoked: .* — run `crumb login`/)
+    expect(after.stderr).toMatch(/^token_revoked: .* — the token comes from CRUMB_TOKEN/)
+    // The same token as the saved login: the hint says to log in again.
+    const other = join(work, 'other-home')
+    await mkdir(join(other, 'crumb'), { recursive: true })
+    await writeFile(
+      join(other, 'crumb', 'config.json'),
+      JSON.stringify({ server: service.url, token: created.token }),
+    )
+    const saved = await crumb(['whoami'], { env: isolatedEnv(other) })
+    expect(saved.code).toBe(1)
+    expect(saved.stderr).toMatch(/^token_revoked: .* — run `crumb login`\n$/)
     expect((await crumb(['revoke'])).code).toBe(2)
   })
 

@@ -9,6 +9,8 @@ import { CLI, ensureBuilt, isolatedEnv, ROOT, runCli } from './helpers.js'
 /**
  * The built CLI as a subprocess, with no token service anywhere: usage errors and their exit
  * codes, offline `attenuate` and `inspect`, and what those two load.
+ *
+ * @see issue #4, the `crumb` CLI (`issues show 4`)
  */
 
 let home: string

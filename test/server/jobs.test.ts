@@ -115,7 +115,7 @@ describe('background jobs (injected clock)', () => {
       .send({ grace: '1m' })
       .expect(201)
     t.clock.advance(2 * 60_000)
-    await new Promise((r) => setTimeout(r, 200))
+    await new Promise((r) => setTimeout(r, 500))
     expect(t.store.keys.get(other.key.id)?.status).toBe('revoked') // ran on the interval
     jobs.stop()
   })

@@ -259,6 +259,18 @@ describe('keys', () => {
     expect(t.store.keys.countCreatedSince(uid, at(10_000))).toBe(0)
   })
 
+  it('lists creation times since a time, newest first, by source, limited (rate limit Retry-After)', () => {
+    const uid = addUser(t.store)
+    for (let i = 0; i < 5; i++) addKey(t.store, uid, { createdAt: at(i * 1000) })
+    addKey(t.store, uid, { createdAt: at(4500), source: 'cli-login' })
+    expect(t.store.keys.creationTimesSince(uid, at(2000))).toEqual([at(4500), at(4000), at(3000), at(2000)])
+    expect(t.store.keys.creationTimesSince(uid, at(2000), { sources: ['api'], limit: 2 })).toEqual([
+      at(4000),
+      at(3000),
+    ])
+    expect(t.store.keys.creationTimesSince(uid, at(0), { sources: ['register'] })).toEqual([])
+  })
+
   it('hard delete removes the row and clears references to it', () => {
     const uid = addUser(t.store)
     const old = addKey(t.store, uid)

@@ -5,10 +5,26 @@ import { describeKey } from '../session.js'
 
 /** `crumb whoami`: who the token belongs to, which key it is, and what it may do. */
 
-function scopeText(value: unknown): string {
+function listText(value: unknown): string {
   if (value === null || value === undefined) return 'any'
-  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.join(', ')
+  if (Array.isArray(value)) return value.length === 0 ? 'none' : value.join(',')
   return String(value)
+}
+
+/**
+ * One line for the scope `GET /v1/whoami` reports: `ops=read orgs=acme apps=any devices=any`.
+ *
+ * @example
+ * scopeLine({ ops: ['read'], orgs: null }) // 'ops=read orgs=any'
+ */
+export function scopeLine(scope: unknown): string | undefined {
+  if (scope === null || typeof scope !== 'object') return undefined
+  const s = scope as Record<string, unknown>
+  const parts = ['ops', 'orgs', 'apps', 'devices'].filter((k) => k in s).map((k) => `${k}=${listText(s[k])}`)
+  if (typeof s.not_before === 'string') parts.push(`not-before=${s.not_before}`)
+  if (typeof s.expires_at === 'string') parts.push(`until=${s.expires_at.replace('.000Z', 'Z')}`)
+  if (s.attenuated === true) parts.push('(attenuated token)')
+  return parts.join(' ')
 }
 
 /**
@@ -43,12 +59,8 @@ export function registerWhoami(program: Command): void {
         'Token',
         ctx.settings.tokenSource === 'env' ? 'from CRUMB_TOKEN' : `from ${ctx.configPath}`,
       ])
-      if (me.scope !== null && typeof me.scope === 'object') {
-        for (const [name, value] of Object.entries(me.scope)) {
-          if (name === 'caveats' || name === 'other') continue
-          pairs.push([`Scope ${name.replaceAll('_', ' ')}`, scopeText(value)])
-        }
-      }
+      const scope = scopeLine(me.scope)
+      if (scope !== undefined) pairs.push(['Scope', scope])
       printLine(renderPairs(pairs))
     })
 }

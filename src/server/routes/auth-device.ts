@@ -6,7 +6,7 @@ import { CrumbError } from '../../errors.js'
 import { type DeviceCodeRecord, hashDeviceCode } from '../../store/index.js'
 import { authOf, requireUnrestricted } from '../auth.js'
 import { requestMeta, type ServiceContext } from '../context.js'
-import { actorOf, keyJson, mintKey } from '../lifecycle.js'
+import { actorOf, keyJson, type MintedKey, mintKey } from '../lifecycle.js'
 import { parseRequest } from '../problem.js'
 import { bearer, deviceSchema, jsonBody, jsonResponse, mintedSchema, problems } from '../schemas.js'
 import { cliKeyName } from './auth-login.js'
@@ -110,75 +110,90 @@ export function deviceRoutes(ctx: ServiceContext): Router {
   const router = Router()
   const ttlS = Math.round(ctx.config.deviceCodeTtlMs / 1000)
 
-  router.post('/auth/device', (req: Request, res: Response) => {
+  router.post('/auth/device', async (req: Request, res: Response) => {
     const body = parseRequest(deviceAuthBody, req.body, 'body')
     const now = ctx.clock.now()
     const meta = requestMeta(req)
-    for (let attempt = 0; attempt < 10; attempt++) {
-      const deviceCode = randomBytes(32).toString('base64url')
-      const rec = ctx.store.deviceCodes.create({
-        deviceCodeHash: hashDeviceCode(deviceCode),
-        userCode: newUserCode(),
-        deviceName: body.device,
-        clientIp: meta.ip,
-        clientUserAgent: meta.userAgent,
-        createdAt: now,
-        expiresAt: new Date(now.getTime() + ctx.config.deviceCodeTtlMs),
-        interval: ctx.config.devicePollIntervalS,
-      })
-      if (rec === undefined) continue
-      const base = `${publicUrl(ctx, req)}/device`
-      res.set('Cache-Control', 'no-store')
-      res.json({
-        device_code: deviceCode,
-        user_code: rec.userCode,
-        verification_uri: base,
-        verification_uri_complete: `${base}?user_code=${encodeURIComponent(rec.userCode)}`,
-        expires_in: ttlS,
-        interval: rec.interval,
-      })
-      return
-    }
-    throw new Error('could not allocate a unique user code')
+    const issued = await ctx.writes.run(() => {
+      for (let attempt = 0; attempt < 10; attempt++) {
+        const deviceCode = randomBytes(32).toString('base64url')
+        const rec = ctx.store.deviceCodes.create({
+          deviceCodeHash: hashDeviceCode(deviceCode),
+          userCode: newUserCode(),
+          deviceName: body.device,
+          clientIp: meta.ip,
+          clientUserAgent: meta.userAgent,
+          createdAt: now,
+          expiresAt: new Date(now.getTime() + ctx.config.deviceCodeTtlMs),
+          interval: ctx.config.devicePollIntervalS,
+        })
+        if (rec !== undefined) return { deviceCode, rec }
+      }
+      throw new Error('could not allocate a unique user code')
+    })
+    const base = `${publicUrl(ctx, req)}/device`
+    res.set('Cache-Control', 'no-store')
+    res.json({
+      device_code: issued.deviceCode,
+      user_code: issued.rec.userCode,
+      verification_uri: base,
+      verification_uri_complete: `${base}?user_code=${encodeURIComponent(issued.rec.userCode)}`,
+      expires_in: ttlS,
+      interval: issued.rec.interval,
+    })
   })
 
-  router.post('/auth/device/token', (req: Request, res: Response) => {
+  router.post('/auth/device/token', async (req: Request, res: Response) => {
     const body = parseRequest(deviceTokenBody, req.body, 'body')
     const hash = hashDeviceCode(body.device_code)
-    const rec = ctx.store.deviceCodes.findByDeviceCodeHash(hash)
-    const now = ctx.clock.now()
-    if (rec === undefined || rec.status === 'consumed' || rec.expiresAt <= now.toISOString()) {
-      throw new CrumbError('expired_token', 'the device code has expired or was used; start again')
-    }
-    if (
-      rec.lastPolledAt !== null &&
-      now.getTime() - new Date(rec.lastPolledAt).getTime() < rec.interval * 1000
-    ) {
-      ctx.store.deviceCodes.markPolled(hash, now, rec.interval + 5)
-      throw new CrumbError('slow_down', `polling too fast; wait ${rec.interval + 5} seconds between polls`)
-    }
-    ctx.store.deviceCodes.markPolled(hash, now)
-    if (rec.status === 'pending')
-      throw new CrumbError('authorization_pending', 'waiting for the user to approve')
-    if (rec.status === 'denied') throw new CrumbError('access_denied', 'the user denied this device')
-    const user = rec.userId === null ? undefined : ctx.store.users.get(rec.userId)
-    if (user === undefined) throw new CrumbError('access_denied', 'the approving user no longer exists')
-    const minted = mintKey(ctx, {
-      user,
-      name: cliKeyName(rec.deviceName),
-      source: 'cli-login',
-      ttlMs: ctx.config.tokenTtlMs,
-      replaceSameName: true,
-      who: actorOf(req, user),
-      alsoAudit: ['login'],
-      inTransaction: (key) => {
-        if (!ctx.store.deviceCodes.consume(hash, key.id, now)) {
-          throw new CrumbError('expired_token', 'the device code has expired or was used; start again')
+    // polls are recorded even when the answer is an error, so the outcome is returned, not thrown
+    const outcome = await ctx.writes.run((): { error: CrumbError } | { minted: MintedKey } => {
+      const rec = ctx.store.deviceCodes.findByDeviceCodeHash(hash)
+      const now = ctx.clock.now()
+      if (rec === undefined || rec.status === 'consumed' || rec.expiresAt <= now.toISOString()) {
+        return {
+          error: new CrumbError('expired_token', 'the device code has expired or was used; start again'),
         }
-      },
+      }
+      if (
+        rec.lastPolledAt !== null &&
+        now.getTime() - new Date(rec.lastPolledAt).getTime() < rec.interval * 1000
+      ) {
+        ctx.store.deviceCodes.markPolled(hash, now, rec.interval + 5)
+        return {
+          error: new CrumbError(
+            'slow_down',
+            `polling too fast; wait ${rec.interval + 5} seconds between polls`,
+          ),
+        }
+      }
+      ctx.store.deviceCodes.markPolled(hash, now)
+      if (rec.status === 'pending') {
+        return { error: new CrumbError('authorization_pending', 'waiting for the user to approve') }
+      }
+      const user = rec.userId === null ? undefined : ctx.store.users.get(rec.userId)
+      if (rec.status === 'denied' || user === undefined) {
+        return { error: new CrumbError('access_denied', 'the user denied this device') }
+      }
+      const minted = mintKey(ctx, {
+        user,
+        name: cliKeyName(rec.deviceName),
+        source: 'cli-login',
+        ttlMs: ctx.config.tokenTtlMs,
+        replaceSameName: true,
+        who: actorOf(req, user),
+        alsoAudit: ['login'],
+        inTransaction: (key) => {
+          if (!ctx.store.deviceCodes.consume(hash, key.id, now)) {
+            throw new CrumbError('expired_token', 'the device code has expired or was used; start again')
+          }
+        },
+      })
+      return { minted }
     })
+    if ('error' in outcome) throw outcome.error
     res.set('Cache-Control', 'no-store')
-    res.json({ token: minted.token, key: keyJson(minted.key) })
+    res.json({ token: outcome.minted.token, key: keyJson(outcome.minted.key) })
   })
 
   router.get('/auth/device', ctx.authenticate, (req: Request, res: Response) => {
@@ -186,20 +201,19 @@ export function deviceRoutes(ctx: ServiceContext): Router {
     res.json({ request: requestJson(pendingRequest(ctx, query.user_code)) })
   })
 
-  router.post('/auth/device/approve', ctx.authenticate, (req: Request, res: Response) => {
+  router.post('/auth/device/approve', ctx.authenticate, async (req: Request, res: Response) => {
     const body = parseRequest(deviceApproveBody, req.body, 'body')
     const auth = authOf(res)
-    const rec = pendingRequest(ctx, body.user_code)
-    const now = ctx.clock.now()
-    if (body.approve) {
-      requireUnrestricted(auth)
-      if (ctx.store.deviceCodes.approve(rec.userCode, auth.user.id, now) === undefined) {
-        throw new CrumbError('not_found', 'no pending device request with this code')
-      }
-    } else if (!ctx.store.deviceCodes.deny(rec.userCode, auth.user.id, now)) {
-      throw new CrumbError('not_found', 'no pending device request with this code')
-    }
-    const after = ctx.store.deviceCodes.findByUserCode(rec.userCode) ?? rec
+    if (body.approve) requireUnrestricted(auth)
+    const after = await ctx.writes.run(() => {
+      const rec = pendingRequest(ctx, body.user_code)
+      const now = ctx.clock.now()
+      const decided = body.approve
+        ? ctx.store.deviceCodes.approve(rec.userCode, auth.user.id, now) !== undefined
+        : ctx.store.deviceCodes.deny(rec.userCode, auth.user.id, now)
+      if (!decided) throw new CrumbError('not_found', 'no pending device request with this code')
+      return ctx.store.deviceCodes.findByUserCode(rec.userCode) ?? rec
+    })
     res.json({ request: requestJson(after) })
   })
 

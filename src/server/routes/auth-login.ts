@@ -61,15 +61,17 @@ export function loginRoutes(ctx: ServiceContext): Router {
   router.post('/auth/login', async (req: Request, res: Response) => {
     const body = parseRequest(loginBody, req.body, 'body')
     const user = await checkCredentials(ctx, req, body.email, body.password)
-    const minted = mintKey(ctx, {
-      user,
-      name: cliKeyName(body.device),
-      source: 'cli-login',
-      ttlMs: ctx.config.tokenTtlMs,
-      replaceSameName: true,
-      who: actorOf(req, user),
-      alsoAudit: ['login'],
-    })
+    const minted = await ctx.writes.run(() =>
+      mintKey(ctx, {
+        user,
+        name: cliKeyName(body.device),
+        source: 'cli-login',
+        ttlMs: ctx.config.tokenTtlMs,
+        replaceSameName: true,
+        who: actorOf(req, user),
+        alsoAudit: ['login'],
+      }),
+    )
     res.status(201).json({ token: minted.token, key: keyJson(minted.key) })
   })
   return router

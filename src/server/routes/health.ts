@@ -15,10 +15,11 @@ export const healthResponse = z.object({ status: z.enum(['ok', 'unavailable']) }
  */
 export function healthRoutes(ctx: ServiceContext): Router {
   const router = Router()
+  const ping = ctx.store.db.prepare('SELECT 1').pluck()
   const handler = (_req: Request, res: Response): void => {
     let ok = false
     try {
-      ok = ctx.store.db.open && ctx.store.db.prepare('SELECT 1').pluck().get() === 1
+      ok = ctx.store.db.open && ping.get() === 1
     } catch {
       ok = false
     }

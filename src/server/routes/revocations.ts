@@ -71,7 +71,7 @@ function entryJson(e: RevocationEntry): z.infer<typeof feedEntrySchema> {
 export function revocationsRoutes(ctx: ServiceContext): Router {
   const router = Router()
 
-  router.post('/revocations', (req: Request, res: Response) => {
+  router.post('/revocations', async (req: Request, res: Response) => {
     const body = parseRequest(revokeBody, req.body, 'body')
     const [primary, ...discharges] = decodeTokenList(body.token)
     const id = decodeIdentifier(primary.identifierText)
@@ -79,7 +79,7 @@ export function revocationsRoutes(ctx: ServiceContext): Router {
     primary.verify(rootKeyFor(ctx.ring, id.kid, primary.identifier), () => true, discharges)
     const now = ctx.clock.now()
     const who: Actor = { actor: 'token-holder', meta: requestMeta(req) }
-    const revoked = ctx.store.transaction(() => {
+    const revoked = await ctx.writes.run(() => {
       const key = ctx.store.keys.get(id.tokenId, now)
       if (key !== undefined && key.userId !== id.userId) throw new CrumbError('invalid_token', 'unknown key')
       const isRoot = key === undefined || primary.caveats.length === key.caveats.length + 1

@@ -47,14 +47,16 @@ export function sessionsRoutes(ctx: ServiceContext): Router {
   router.post('/sessions', async (req: Request, res: Response) => {
     const body = parseRequest(sessionBody, req.body, 'body')
     const user = await checkCredentials(ctx, req, body.email, body.password)
-    const minted = mintKey(ctx, {
-      user,
-      name: 'Dashboard session',
-      source: 'dashboard-session',
-      ttlMs: ctx.config.sessionTtlMs,
-      who: actorOf(req, user),
-      alsoAudit: ['login'],
-    })
+    const minted = await ctx.writes.run(() =>
+      mintKey(ctx, {
+        user,
+        name: 'Dashboard session',
+        source: 'dashboard-session',
+        ttlMs: ctx.config.sessionTtlMs,
+        who: actorOf(req, user),
+        alsoAudit: ['login'],
+      }),
+    )
     res.status(201).json({ token: minted.token, key: keyJson(minted.key) })
   })
 
@@ -67,31 +69,37 @@ export function sessionsRoutes(ctx: ServiceContext): Router {
     })
   })
 
-  router.delete('/sessions/others', ctx.authenticate, (req: Request, res: Response) => {
+  router.delete('/sessions/others', ctx.authenticate, async (req: Request, res: Response) => {
     const auth = authOf(res)
     const who = actorOf(req, auth.user, auth.key.id)
-    let revoked = 0
-    for (const s of ctx.store.keys.listSessions(auth.user.id, { now: ctx.clock.now() })) {
-      if (s.id === auth.key.id || s.revokedAt !== null) continue
-      revokeKey(ctx, { key: s, who, event: 'session_revoked', reason: 'signed out', protectLast: false })
-      revoked++
-    }
+    const revoked = await ctx.writes.run(() => {
+      let n = 0
+      for (const s of ctx.store.keys.listSessions(auth.user.id, { now: ctx.clock.now() })) {
+        if (s.id === auth.key.id || s.revokedAt !== null) continue
+        revokeKey(ctx, { key: s, who, event: 'session_revoked', reason: 'signed out', protectLast: false })
+        n++
+      }
+      return n
+    })
     res.json({ revoked })
   })
 
-  router.delete('/sessions/:id', ctx.authenticate, (req: Request, res: Response) => {
+  router.delete('/sessions/:id', ctx.authenticate, async (req: Request, res: Response) => {
     const { id } = parseRequest(keyIdParams, req.params, 'params')
     const auth = authOf(res)
     const session = ctx.store.keys.getForUser(auth.user.id, id, ctx.clock.now())
     if (session === undefined || session.source !== 'dashboard-session')
       throw new CrumbError('not_found', 'no such session')
-    const after = revokeKey(ctx, {
-      key: session,
-      who: actorOf(req, auth.user, auth.key.id),
-      event: 'session_revoked',
-      reason: 'signed out',
-      protectLast: false,
-    })
+    const who = actorOf(req, auth.user, auth.key.id)
+    const after = await ctx.writes.run(() =>
+      revokeKey(ctx, {
+        key: session,
+        who,
+        event: 'session_revoked',
+        reason: 'signed out',
+        protectLast: false,
+      }),
+    )
     res.json({ key: keyJson(after) })
   })
 

@@ -101,7 +101,7 @@ export function tokensRoutes(ctx: ServiceContext): Router {
     res.json({ keys: keys.map(keyJson) })
   })
 
-  router.post('/tokens', ctx.authenticate, (req: Request, res: Response) => {
+  router.post('/tokens', ctx.authenticate, async (req: Request, res: Response) => {
     const auth = authOf(res)
     const body = parseRequest(createKeyBody, req.body, 'body')
     const ttlMs =
@@ -110,25 +110,29 @@ export function tokensRoutes(ctx: ServiceContext): Router {
         : parseDurationField('expires_in', body.expires_in, ctx.config.tokenMaxTtlMs, 1000)
     validateCaveats(ctx, body.caveats ?? [])
     requireUnrestricted(auth)
-    checkCreationLimit(ctx, auth.user.id)
-    const minted = mintKey(ctx, {
-      user: auth.user,
-      name: body.name,
-      source: 'api',
-      caveats: body.caveats ?? [],
-      ttlMs,
-      who: actorOf(req, auth.user, auth.key.id),
+    const who = actorOf(req, auth.user, auth.key.id)
+    const minted = await ctx.writes.run(() => {
+      // inside the write: concurrent creations see each other
+      checkCreationLimit(ctx, auth.user.id)
+      return mintKey(ctx, {
+        user: auth.user,
+        name: body.name,
+        source: 'api',
+        caveats: body.caveats ?? [],
+        ttlMs,
+        who,
+      })
     })
     res.status(201).json({ token: minted.token, key: keyJson(minted.key) })
   })
 
-  router.patch('/tokens/:id', ctx.authenticate, (req: Request, res: Response) => {
+  router.patch('/tokens/:id', ctx.authenticate, async (req: Request, res: Response) => {
     const { id } = parseRequest(keyIdParams, req.params, 'params')
     const body = parseRequest(renameBody, req.body, 'body')
     const auth = authOf(res)
     const key = ownKey(ctx, res, id)
     if (key.name !== body.name) {
-      ctx.store.transaction(() => {
+      await ctx.writes.run(() => {
         ctx.store.keys.rename(key.id, body.name)
         audit(ctx, actorOf(req, auth.user, auth.key.id), 'renamed', auth.user.id, key.id, {
           from: key.name,
@@ -141,7 +145,7 @@ export function tokensRoutes(ctx: ServiceContext): Router {
     res.json({ key: keyJson(after) })
   })
 
-  router.delete('/tokens/:id', ctx.authenticate, (req: Request, res: Response) => {
+  router.delete('/tokens/:id', ctx.authenticate, async (req: Request, res: Response) => {
     const { id } = parseRequest(keyIdParams, req.params, 'params')
     const query = parseRequest(deleteQuery, req.query, 'query')
     const auth = authOf(res)
@@ -154,15 +158,17 @@ export function tokensRoutes(ctx: ServiceContext): Router {
           'hard delete needs the header X-Confirm-Destructive: true',
         )
       }
-      hardDeleteKey(ctx, key, who)
+      await ctx.writes.run(() => hardDeleteKey(ctx, key, who))
       res.status(204).end()
       return
     }
-    const after = revokeKey(ctx, { key, who, event: 'revoked', reason: 'user', protectLast: true })
+    const after = await ctx.writes.run(() =>
+      revokeKey(ctx, { key, who, event: 'revoked', reason: 'user', protectLast: true }),
+    )
     res.json({ key: keyJson(after) })
   })
 
-  router.post('/tokens/:id/rotate', ctx.authenticate, (req: Request, res: Response) => {
+  router.post('/tokens/:id/rotate', ctx.authenticate, async (req: Request, res: Response) => {
     const { id } = parseRequest(keyIdParams, req.params, 'params')
     const body = parseRequest(rotateBody, req.body, 'body')
     const graceMs =
@@ -170,8 +176,11 @@ export function tokensRoutes(ctx: ServiceContext): Router {
     const auth = authOf(res)
     requireUnrestricted(auth)
     const key = ownKey(ctx, res, id)
-    checkCreationLimit(ctx, auth.user.id)
-    const rotated = rotateKey(ctx, auth.user, key, graceMs, actorOf(req, auth.user, auth.key.id))
+    const who = actorOf(req, auth.user, auth.key.id)
+    const rotated = await ctx.writes.run(() => {
+      checkCreationLimit(ctx, auth.user.id)
+      return rotateKey(ctx, auth.user, key, graceMs, who)
+    })
     res
       .status(201)
       .json({ token: rotated.token, key: keyJson(rotated.key), previous: keyJson(rotated.previous) })

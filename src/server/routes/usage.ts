@@ -30,17 +30,16 @@ export const usageBody = z
  */
 export function usageRoutes(ctx: ServiceContext): Router {
   const router = Router()
-  router.post('/usage', ctx.authenticate, (req: Request, res: Response) => {
+  router.post('/usage', ctx.authenticate, async (req: Request, res: Response) => {
     const body = parseRequest(usageBody, req.body, 'body')
     const now = ctx.clock.now().getTime()
-    const updated = ctx.store.keys.recordUsage(
-      body.reports.map((r) => ({
-        tokenId: r.token_id,
-        at: new Date(Math.min(new Date(r.at).getTime(), now)),
-        ip: r.ip ?? null,
-        userAgent: r.user_agent ?? null,
-      })),
-    )
+    const reports = body.reports.map((r) => ({
+      tokenId: r.token_id,
+      at: new Date(Math.min(new Date(r.at).getTime(), now)),
+      ip: r.ip ?? null,
+      userAgent: r.user_agent ?? null,
+    }))
+    const updated = await ctx.writes.run(() => ctx.store.keys.recordUsage(reports))
     res.status(202).json({ accepted: body.reports.length, updated })
   })
   return router

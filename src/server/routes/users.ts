@@ -41,7 +41,7 @@ export function usersRoutes(ctx: ServiceContext): Router {
     const body = parseRequest(registerBody, req.body, 'body')
     ctx.limits.register.hit(ipKey)
     const passwordHash = await hashPassword(body.password)
-    const { user, minted } = ctx.store.transaction(() => {
+    const { user, minted } = await ctx.writes.run(() => {
       const user = ctx.store.users.insert({
         id: newUserId(),
         email: body.email,

@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { once } from 'node:events'
-import { mkdtempSync } from 'node:fs'
+import { mkdtempSync, readdirSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 
@@ -9,8 +9,31 @@ export const ROOT = resolve(import.meta.dirname, '../../..')
 export const SERVER_MAIN = join(ROOT, 'dist/src/server/main.js')
 export const EXAMPLE_MAIN = join(ROOT, 'dist/examples/deploy-api/main.js')
 
-/** Compiles src/, caveats/ and examples/ into dist/ (what `npm run build` does). */
+function newestSource(dir: string): number {
+  let newest = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith('.ts')) {
+      newest = Math.max(newest, statSync(join(entry.parentPath, entry.name)).mtimeMs)
+    }
+  }
+  return newest
+}
+
+function builtAt(file: string): number {
+  try {
+    return statSync(file).mtimeMs
+  } catch {
+    return 0
+  }
+}
+
+/**
+ * Compiles src/, caveats/ and examples/ into dist/ (what `npm run build` does), unless dist/ is
+ * already newer than every source (as after `npm test`, which builds first).
+ */
 export function build(): void {
+  const sources = Math.max(...['src', 'caveats', 'examples'].map((d) => newestSource(join(ROOT, d))))
+  if (Math.min(builtAt(SERVER_MAIN), builtAt(EXAMPLE_MAIN)) > sources) return
   execFileSync(
     process.execPath,
     [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.build.json'],

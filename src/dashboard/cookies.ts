@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto'
+import type { Request, Response } from 'express'
+
+/**
+ * The dashboard's two cookies. The session cookie holds the token of a `dashboard-session` key
+ * and is HttpOnly: page scripts never see it. The CSRF cookie is a random value page scripts
+ * echo in the {@link CSRF_HEADER} header (double submit).
+ */
+
+/** HttpOnly, SameSite=Lax: the session key's token. */
+export const SESSION_COOKIE = 'crumb_session'
+/** Readable by page scripts, SameSite=Lax: the double-submit CSRF value. */
+export const CSRF_COOKIE = 'crumb_csrf'
+/** The header state-changing requests echo the CSRF cookie in. */
+export const CSRF_HEADER = 'x-csrf-token'
+
+/** A CSRF value: 32 random bytes, base64url. */
+const CSRF_VALUE = /^[A-Za-z0-9_-]{43}$/
+
+/**
+ * The cookies of a request (first value wins; malformed pairs and undecodable values skipped).
+ *
+ * @example
+ * readCookies(req).get('crumb_csrf')
+ */
+export function readCookies(req: Request): Map<string, string> {
+  const out = new Map<string, string>()
+  const header = req.headers.cookie
+  if (header === undefined) return out
+  for (const part of header.split(';')) {
+    const eq = part.indexOf('=')
+    if (eq <= 0) continue
+    const name = part.slice(0, eq).trim()
+    let value = part.slice(eq + 1).trim()
+    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1)
+    if (name === '' || out.has(name)) continue
+    try {
+      out.set(name, decodeURIComponent(value))
+    } catch {
+      // not percent-encoded properly: not one of ours
+    }
+  }
+  return out
+}
+
+/**
+ * The session token a request's cookie carries, if any.
+ *
+ * @example
+ * const token = sessionCookieOf(req) // 'crumb_AgEL…' or undefined
+ */
+export function sessionCookieOf(req: Request): string | undefined {
+  const value = readCookies(req).get(SESSION_COOKIE)
+  return value === undefined || value === '' ? undefined : value
+}
+
+/**
+ * The request's CSRF cookie when it is well formed.
+ *
+ * @example
+ * csrfCookieOf(req) // 'q1w2…' (43 characters) or undefined
+ */
+export function csrfCookieOf(req: Request): string | undefined {
+  const value = readCookies(req).get(CSRF_COOKIE)
+  return value !== undefined && CSRF_VALUE.test(value) ? value : undefined
+}
+
+/** `Secure` only when the request came over HTTPS (directly, or via a trusted proxy). */
+function secure(req: Request): boolean {
+  return req.secure
+}
+
+/**
+ * Sets a fresh CSRF cookie (readable by page scripts) and returns its value.
+ *
+ * @example
+ * issueCsrfCookie(req, res)
+ */
+export function issueCsrfCookie(req: Request, res: Response): string {
+  const value = randomBytes(32).toString('base64url')
+  res.cookie(CSRF_COOKIE, value, { httpOnly: false, sameSite: 'lax', secure: secure(req), path: '/' })
+  return value
+}
+
+/**
+ * Makes sure the browser holds a CSRF cookie (pages call this before their scripts need it).
+ *
+ * @example
+ * ensureCsrfCookie(req, res)
+ */
+export function ensureCsrfCookie(req: Request, res: Response): void {
+  if (csrfCookieOf(req) === undefined) issueCsrfCookie(req, res)
+}
+
+/**
+ * Stores a session token in the HttpOnly cookie, for as long as the session key lives.
+ *
+ * @example
+ * setSessionCookie(req, res, minted.token, ctx.config.sessionTtlMs)
+ */
+export function setSessionCookie(req: Request, res: Response, token: string, maxAgeMs: number): void {
+  res.cookie(SESSION_COOKIE, token, {
+    httpOnly: true,
+    sameSite: 'lax',
+    secure: secure(req),
+    path: '/',
+    maxAge: maxAgeMs,
+  })
+}
+
+/**
+ * Removes the session cookie.
+ *
+ * @example
+ * clearSessionCookie(req, res)
+ */
+export function clearSessionCookie(req: Request, res: Response): void {
+  res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: secure(req), path: '/' })
+}

@@ -1,0 +1,76 @@
+import { timingSafeEqual } from 'node:crypto'
+import type { Request } from 'express'
+import { CrumbError } from '../errors.js'
+import { CSRF_HEADER, csrfCookieOf } from './cookies.js'
+
+/** Methods that change nothing and so need no CSRF check. */
+export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS'])
+
+function originOf(url: string): string | undefined {
+  try {
+    const origin = new URL(url).origin
+    return origin === 'null' ? undefined : origin
+  } catch {
+    return undefined
+  }
+}
+
+/**
+ * The origins the dashboard is served from: the one this request addressed (scheme from the
+ * connection or a trusted proxy, `Host`) and `CRUMB_PUBLIC_URL` when set.
+ *
+ * @example
+ * expectedOrigins(req, 'https://crumb.example') // Set { 'http://127.0.0.1:8080', 'https://crumb.example' }
+ */
+export function expectedOrigins(req: Request, publicUrl: string | undefined): Set<string> {
+  const out = new Set<string>()
+  const host = req.get('host')
+  if (host !== undefined) {
+    const own = originOf(`${req.protocol}://${host}`)
+    if (own !== undefined) out.add(own)
+  }
+  if (publicUrl !== undefined) {
+    const pub = originOf(publicUrl)
+    if (pub !== undefined) out.add(pub)
+  }
+  return out
+}
+
+/**
+ * Where a request says it comes from: its `Origin`, else the origin of its `Referer`.
+ *
+ * @example
+ * requestOrigin(req) // 'http://127.0.0.1:8080'
+ */
+export function requestOrigin(req: Request): string | undefined {
+  const origin = req.get('origin')
+  if (origin !== undefined) return origin === 'null' ? undefined : originOf(origin)
+  const referer = req.get('referer')
+  return referer === undefined ? undefined : originOf(referer)
+}
+
+function sameSecret(a: string, b: string): boolean {
+  const x = Buffer.from(a)
+  const y = Buffer.from(b)
+  return x.length === y.length && timingSafeEqual(x, y)
+}
+
+/**
+ * Refuses a state-changing request that rides on the session cookie unless it proves it comes
+ * from a dashboard page: the `X-CSRF-Token` header equals the `crumb_csrf` cookie (double
+ * submit) and `Origin` (or `Referer`) is the dashboard's own origin. Throws 403 `forbidden`.
+ *
+ * @example
+ * if (!SAFE_METHODS.has(req.method)) checkCsrf(req, ctx.config.publicUrl)
+ */
+export function checkCsrf(req: Request, publicUrl: string | undefined): void {
+  const origin = requestOrigin(req)
+  if (origin === undefined || !expectedOrigins(req, publicUrl).has(origin)) {
+    throw new CrumbError('forbidden', 'cross-origin request refused: it does not come from the dashboard')
+  }
+  const cookie = csrfCookieOf(req)
+  const header = req.get(CSRF_HEADER)
+  if (cookie === undefined || header === undefined || !sameSecret(cookie, header)) {
+    throw new CrumbError('forbidden', 'missing or wrong CSRF token; reload the page and try again')
+  }
+}

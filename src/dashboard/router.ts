@@ -1,0 +1,205 @@
+import { existsSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import express, { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express'
+import helmet from 'helmet'
+import type { ServiceContext } from '../server/context.js'
+import { actorOf, keyJson, mintKey, revokeKey } from '../server/lifecycle.js'
+import { parseRequest } from '../server/problem.js'
+import { checkCredentials } from '../server/routes/auth-login.js'
+import { sessionBody } from '../server/routes/sessions.js'
+import {
+  clearSessionCookie,
+  ensureCsrfCookie,
+  issueCsrfCookie,
+  sessionCookieOf,
+  setSessionCookie,
+} from './cookies.js'
+import { checkCsrf } from './csrf.js'
+import { auditMain, deviceMain, keysMain, layout, type Section, sessionsMain, signInMain } from './pages.js'
+import { dashboardSession } from './session.js'
+
+/** The name of every dashboard session key (as `POST /v1/sessions` names them). */
+export const SESSION_KEY_NAME = 'Dashboard session'
+
+/**
+ * Where the static assets (CSS, page modules) live: next to this module when they were copied
+ * there, else in the source tree (`tsc` emits only `.ts`; from `dist/src/dashboard/` the source
+ * folder is three levels up).
+ *
+ * @example
+ * express.static(publicDir())
+ */
+export function publicDir(): string {
+  const here = dirname(fileURLToPath(import.meta.url))
+  const candidates = [join(here, 'public'), join(here, '..', '..', '..', 'src', 'dashboard', 'public')]
+  for (const dir of candidates) if (existsSync(join(dir, 'dashboard.css'))) return dir
+  throw new Error(`dashboard assets not found (looked in ${candidates.join(', ')})`)
+}
+
+/**
+ * A path on this site to go to after signing in, or `/keys` when `next` is absent or could
+ * lead elsewhere (`//evil.example`, `https://…`, backslashes, control characters).
+ *
+ * @example
+ * safeNext('/device?user_code=WDJB-MJHT') // '/device?user_code=WDJB-MJHT'
+ * safeNext('//evil.example') // '/keys'
+ */
+export function safeNext(next: unknown): string {
+  if (typeof next !== 'string' || next.length > 512) return '/keys'
+  if (!/^\/(?![/\\])[^\\\s]*$/.test(next)) return '/keys'
+  return next
+}
+
+/** Headers of every dashboard response: a strict CSP (no inline anything), no caching of pages. */
+const contentSecurityPolicy: RequestHandler = helmet.contentSecurityPolicy({
+  useDefaults: false,
+  directives: {
+    defaultSrc: ["'none'"],
+    scriptSrc: ["'self'"],
+    styleSrc: ["'self'"],
+    imgSrc: ["'self'", 'data:'],
+    fontSrc: ["'self'"],
+    connectSrc: ["'self'"],
+    manifestSrc: ["'self'"],
+    formAction: ["'self'"],
+    frameAncestors: ["'none'"],
+    baseUri: ["'none'"],
+    objectSrc: ["'none'"],
+  },
+})
+
+function noStore(_req: Request, res: Response, next: NextFunction): void {
+  res.set('Cache-Control', 'no-store')
+  next()
+}
+
+/**
+ * The web dashboard, served by the token service itself: pages (`/sign-in`, `/register`,
+ * `/keys`, `/sessions`, `/audit`, `/device`), their assets under `/assets/`, and the three
+ * form endpoints that handle the session cookie (`POST /dashboard/sign-in`, `/dashboard/sign-out`).
+ * Everything else the pages do goes through the documented `/v1` API (see `sessionBridge`).
+ *
+ * @example
+ * app.use(dashboardRoutes(ctx)) // after the /v1 routes, before the 404 handler
+ */
+export function dashboardRoutes(ctx: ServiceContext): Router {
+  const router = Router()
+  const pageHeaders = [contentSecurityPolicy, noStore]
+
+  router.use(
+    '/assets',
+    contentSecurityPolicy,
+    express.static(publicDir(), {
+      index: false,
+      dotfiles: 'ignore',
+      redirect: false,
+      setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache'),
+    }),
+  )
+
+  const toSignIn = (req: Request, res: Response): void => {
+    if (sessionCookieOf(req) !== undefined) clearSessionCookie(req, res)
+    res.redirect(303, `/sign-in?next=${encodeURIComponent(safeNext(req.originalUrl))}`)
+  }
+
+  const page =
+    (section: Section, title: string, script: string, main: (req: Request) => ReturnType<typeof keysMain>) =>
+    (req: Request, res: Response): void => {
+      const session = dashboardSession(ctx, req)
+      if (session === undefined) {
+        toSignIn(req, res)
+        return
+      }
+      ensureCsrfCookie(req, res)
+      res
+        .type('html')
+        .send(layout({ title, script, email: session.user.email, section, main: main(req) }).value)
+    }
+
+  router.get('/', noStore, (req: Request, res: Response) => {
+    res.redirect(303, dashboardSession(ctx, req) === undefined ? '/sign-in' : '/keys')
+  })
+  router.get('/keys', pageHeaders, page('keys', 'Keys', 'keys.js', keysMain))
+  router.get('/sessions', pageHeaders, page('sessions', 'Sessions', 'sessions.js', sessionsMain))
+  router.get('/audit', pageHeaders, page('audit', 'Audit log', 'audit.js', auditMain))
+  router.get(
+    '/device',
+    pageHeaders,
+    page('device', 'Approve a device', 'device.js', (req) => {
+      const code = req.query.user_code
+      return deviceMain(typeof code === 'string' ? code.slice(0, 32) : '')
+    }),
+  )
+
+  for (const register of [false, true]) {
+    router.get(register ? '/register' : '/sign-in', pageHeaders, (req: Request, res: Response) => {
+      const next = safeNext(req.query.next)
+      if (dashboardSession(ctx, req) !== undefined) {
+        res.redirect(303, next)
+        return
+      }
+      if (sessionCookieOf(req) !== undefined) clearSessionCookie(req, res)
+      ensureCsrfCookie(req, res)
+      res.type('html').send(
+        layout({
+          title: register ? 'Create account' : 'Sign in',
+          script: 'sign-in.js',
+          mainClass: 'auth',
+          main: signInMain({ register, next }),
+        }).value,
+      )
+    })
+  }
+
+  router.post('/dashboard/sign-in', noStore, async (req: Request, res: Response) => {
+    checkCsrf(req, ctx.config.publicUrl)
+    const body = parseRequest(sessionBody, req.body, 'body')
+    const user = await checkCredentials(ctx, req, body.email, body.password)
+    const previous = dashboardSession(ctx, req)
+    const minted = await ctx.writes.run(() => {
+      const minted = mintKey(ctx, {
+        user,
+        name: SESSION_KEY_NAME,
+        source: 'dashboard-session',
+        ttlMs: ctx.config.sessionTtlMs,
+        who: actorOf(req, user),
+        alsoAudit: ['login'],
+      })
+      // signing in again in the same browser ends the session it had
+      if (previous !== undefined) {
+        revokeKey(ctx, {
+          key: previous.key,
+          who: actorOf(req, previous.user, previous.key.id),
+          event: 'session_revoked',
+          reason: 'signed in again',
+          protectLast: false,
+        })
+      }
+      return minted
+    })
+    setSessionCookie(req, res, minted.token, ctx.config.sessionTtlMs)
+    issueCsrfCookie(req, res) // a new session, a new CSRF value
+    res.status(201).json({ user: { id: user.id, email: user.email }, session: keyJson(minted.key) })
+  })
+
+  router.post('/dashboard/sign-out', noStore, async (req: Request, res: Response) => {
+    checkCsrf(req, ctx.config.publicUrl)
+    const session = dashboardSession(ctx, req)
+    if (session !== undefined) {
+      await ctx.writes.run(() =>
+        revokeKey(ctx, {
+          key: session.key,
+          who: actorOf(req, session.user, session.key.id),
+          event: 'session_revoked',
+          reason: 'signed out',
+          protectLast: false,
+        }),
+      )
+    }
+    clearSessionCookie(req, res)
+    res.status(204).end()
+  })
+
+  return router
+}

@@ -1,0 +1,64 @@
+import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import type { AuthContext } from '../server/auth.js'
+import { authenticateToken } from '../server/auth.js'
+import type { ServiceContext } from '../server/context.js'
+import { requestMeta } from '../server/context.js'
+import { sessionCookieOf } from './cookies.js'
+import { checkCsrf, SAFE_METHODS } from './csrf.js'
+
+/**
+ * The signed-in dashboard session of a page request: the cookie's token verified as the API
+ * would verify it (and it must be a `dashboard-session` key). Records the use, so the sessions
+ * page shows when each browser was last seen. Undefined when signed out, expired or revoked.
+ *
+ * @example
+ * const session = dashboardSession(ctx, req)
+ * if (session === undefined) res.redirect('/sign-in')
+ */
+export function dashboardSession(ctx: ServiceContext, req: Request): AuthContext | undefined {
+  const token = sessionCookieOf(req)
+  if (token === undefined) return undefined
+  let auth: AuthContext
+  try {
+    auth = authenticateToken(
+      { ...ctx, leewayMs: ctx.config.leewayMs },
+      token,
+      SAFE_METHODS.has(req.method)
+        ? { op: 'read', ...(req.ip === undefined ? {} : { ip: req.ip }) }
+        : { op: 'write', ...(req.ip === undefined ? {} : { ip: req.ip }) },
+    )
+  } catch {
+    return undefined
+  }
+  if (auth.key.source !== 'dashboard-session') return undefined
+  const meta = requestMeta(req)
+  ctx.usage.record({ tokenId: auth.key.id, at: ctx.clock.now(), ip: meta.ip, userAgent: meta.userAgent })
+  return auth
+}
+
+/**
+ * Lets dashboard pages call the documented `/v1` API with their session cookie. Mounted once,
+ * before the `/v1` routes: a request without `Authorization` or `X-API-Key` but with the session
+ * cookie gets `Authorization: Bearer <cookie token>`, and the routes authenticate it as usual.
+ * A state-changing request must also pass {@link checkCsrf} (else 403 `forbidden`). Requests
+ * that present a token themselves are untouched.
+ *
+ * @example
+ * app.use('/v1', sessionBridge(ctx))
+ */
+export function sessionBridge(ctx: ServiceContext): RequestHandler {
+  return (req: Request, _res: Response, next: NextFunction): void => {
+    if (req.headers.authorization !== undefined || req.headers['x-api-key'] !== undefined) {
+      next()
+      return
+    }
+    const token = sessionCookieOf(req)
+    if (token === undefined) {
+      next()
+      return
+    }
+    if (!SAFE_METHODS.has(req.method)) checkCsrf(req, ctx.config.publicUrl)
+    req.headers.authorization = `Bearer ${token}`
+    next()
+  }
+}

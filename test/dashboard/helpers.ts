@@ -1,0 +1,215 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
+import { expect } from 'vitest'
+import type { Clock } from '../../src/server/clock.js'
+import { type RunningServer, startServer } from '../../src/server/start.js'
+
+/**
+ * Helpers for the dashboard's browser tests: Debian's chromium driven by playwright-core, a real
+ * token service on a loopback port (in-process `startServer`), and small API / page shortcuts.
+ */
+
+/** The repository root. */
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+/** Where screenshots go (gitignored). */
+export const ARTIFACTS = join(ROOT, 'test-artifacts', 'dashboard')
+export const PASSWORD = 'correct horse battery staple'
+
+/** Chromium flags (DEVELOPERS.md): headless, no sandbox (containers), nothing phoning home. */
+export const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--disable-quic',
+]
+
+/**
+ * Launches Debian's chromium (`CHROMIUM_PATH` overrides `/usr/bin/chromium`).
+ *
+ * @example
+ * const browser = await launchBrowser()
+ */
+export function launchBrowser(): Promise<Browser> {
+  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS })
+}
+
+/** A clock that runs with the wall clock, shifted by an offset tests can move (to age keys). */
+export interface ShiftingClock extends Clock {
+  shift(offsetMs: number): void
+}
+
+/** A {@link ShiftingClock} at offset 0. */
+export function shiftingClock(): ShiftingClock {
+  let offset = 0
+  return {
+    now: () => new Date(Date.now() + offset),
+    shift(ms: number) {
+      offset = ms
+    },
+  }
+}
+
+/** A token service for one test file. */
+export interface Dashboard {
+  readonly url: string
+  readonly server: RunningServer
+  readonly clock: ShiftingClock
+  close(): Promise<void>
+}
+
+/**
+ * Starts the token service in-process on 127.0.0.1 with a temp data directory, generous limits,
+ * fast usage flushes and a 1 s device-flow interval.
+ *
+ * @example
+ * const dash = await startDashboard()
+ * await page.goto(`${dash.url}/register`)
+ */
+export async function startDashboard(env: Record<string, string> = {}): Promise<Dashboard> {
+  const dataDir = mkdtempSync(join(tmpdir(), 'crumb-dashboard-'))
+  const clock = shiftingClock()
+  const server = await startServer({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    clock,
+    env: {
+      CRUMB_LOG_LEVEL: 'silent',
+      CRUMB_DEVICE_POLL_INTERVAL: '1',
+      CRUMB_USAGE_FLUSH_INTERVAL: '50ms',
+      CRUMB_KEY_CREATE_LIMIT: '1000',
+      CRUMB_LOGIN_LIMIT: '1000',
+      CRUMB_REGISTER_LIMIT: '1000',
+      ...env,
+    },
+  })
+  return {
+    url: server.url,
+    server,
+    clock,
+    async close() {
+      await server.close()
+      rmSync(dataDir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** A response of {@link callApi}. */
+export interface ApiResult {
+  readonly status: number
+  readonly body: Record<string, unknown>
+  readonly headers: Headers
+}
+
+/**
+ * Calls the token service from Node (no cookies), as a script using a key would.
+ *
+ * @example
+ * const { status, body } = await callApi(url, 'GET', '/v1/whoami', { token })
+ */
+export async function callApi(
+  url: string,
+  method: string,
+  path: string,
+  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
+): Promise<ApiResult> {
+  const headers: Record<string, string> = { ...options.headers }
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`
+  if (options.body !== undefined) headers['content-type'] = 'application/json'
+  const response = await fetch(url + path, {
+    method,
+    headers,
+    redirect: 'manual',
+    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
+  })
+  const text = await response.text()
+  let body: Record<string, unknown> = {}
+  if (text !== '') {
+    try {
+      body = JSON.parse(text) as Record<string, unknown>
+    } catch {
+      body = { text }
+    }
+  }
+  return { status: response.status, body, headers: response.headers }
+}
+
+/**
+ * Registers a user through the API; returns the first key's token.
+ *
+ * @example
+ * const token = await registerViaApi(url, 'ada@example.com')
+ */
+export async function registerViaApi(url: string, email: string): Promise<string> {
+  const res = await callApi(url, 'POST', '/v1/users', { body: { email, password: PASSWORD } })
+  expect(res.status).toBe(201)
+  return res.body.token as string
+}
+
+/** Browser problems a test fails on: uncaught errors and Content-Security-Policy violations. */
+export interface PageProblems {
+  readonly errors: string[]
+}
+
+/**
+ * A new page that records uncaught errors and CSP violations (see {@link PageProblems}).
+ *
+ * @example
+ * const { page, problems } = await watchedPage(context)
+ * expect(problems.errors).toEqual([])
+ */
+export async function watchedPage(context: BrowserContext): Promise<{ page: Page; problems: PageProblems }> {
+  const page = await context.newPage()
+  const problems: PageProblems = { errors: [] }
+  page.on('pageerror', (error) => problems.errors.push(`pageerror: ${error.message}`))
+  page.on('console', (message) => {
+    if (message.type() === 'error' && /Content.Security.Policy|Refused to/i.test(message.text())) {
+      problems.errors.push(`csp: ${message.text()}`)
+    }
+  })
+  return { page, problems }
+}
+
+/**
+ * Signs in through the sign-in page and waits for the page it leads to.
+ *
+ * @example
+ * await signIn(page, url, 'ada@example.com')
+ */
+export async function signIn(page: Page, url: string, email: string, next = '/keys'): Promise<void> {
+  await page.goto(`${url}/sign-in?next=${encodeURIComponent(next)}`)
+  await page.getByLabel('Email').fill(email)
+  await page.getByLabel('Password').fill(PASSWORD)
+  await page.getByRole('button', { name: 'Sign in' }).click()
+  await page.waitForURL((u) => u.pathname === new URL(next, url).pathname)
+}
+
+/**
+ * Saves a full-page screenshot to `test-artifacts/dashboard/<name>.png`.
+ *
+ * @example
+ * await screenshot(page, 'keys')
+ */
+export async function screenshot(page: Page, name: string, path?: string): Promise<void> {
+  mkdirSync(ARTIFACTS, { recursive: true })
+  await page.screenshot({ path: path ?? join(ARTIFACTS, `${name}.png`), fullPage: true })
+}
+
+/**
+ * The row of the keys table whose name cell is exactly `name`.
+ *
+ * @example
+ * await keyRow(page, 'Deploy from CI').getByRole('button', { name: /^Revoke/ }).click()
+ */
+export function keyRow(page: Page, name: string): ReturnType<Page['locator']> {
+  return page.locator('#keys-table tbody tr').filter({
+    has: page.locator('th .name', { hasText: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }),
+  })
+}
