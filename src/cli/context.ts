@@ -1,7 +1,9 @@
+import { homedir } from 'node:os'
 import type { Command } from 'commander'
 import type { CrumbApi } from './api.js'
 import { type CrumbConfig, configPath, readConfig, resolveSettings, type Settings } from './config.js'
 import { CliError } from './errors.js'
+import { tildify } from './output.js'
 
 /** Options every command has (defined once on the program). */
 export interface GlobalFlags {
@@ -14,6 +16,8 @@ export interface Context {
   readonly json: boolean
   readonly env: NodeJS.ProcessEnv
   readonly configPath: string
+  /** The config path for messages (`~/.config/crumb/config.json`). */
+  readonly shownConfigPath: string
   readonly config: CrumbConfig
   readonly settings: Settings
   /**
@@ -38,6 +42,7 @@ export async function loadContext(command: Command, env: NodeJS.ProcessEnv = pro
     json: flags.json === true,
     env,
     configPath: path,
+    shownConfigPath: tildify(path, env.HOME ?? homedir()),
     config,
     settings,
     async api(options = {}): Promise<CrumbApi> {

@@ -110,3 +110,15 @@ export function describeTime(iso: string | null | undefined, now: Date = new Dat
   if (Number.isNaN(at)) return iso
   return `${new Date(at).toISOString().replace('.000Z', 'Z')} (${relativeTime(iso, now)})`
 }
+
+/**
+ * A path for people: the home directory shown as `~`.
+ *
+ * @example
+ * tildify('/home/ada/.config/crumb/config.json', '/home/ada') // '~/.config/crumb/config.json'
+ */
+export function tildify(path: string, home: string | undefined): string {
+  if (home === undefined || home === '' || home === '/') return path
+  const base = home.replace(/\/+$/, '')
+  return path === base || path.startsWith(`${base}/`) ? `~${path.slice(base.length)}` : path
+}

@@ -70,7 +70,7 @@ export function printSession(
     printLine(`✓ ${input.verb} to ${ctx.settings.server}${who}`)
     printLine(`  key      ${describeKey(issued.key)}`)
     printLine(`  expires  ${relativeTime(issued.key.expires_at)}`)
-    printLine(`  saved in ${ctx.configPath}`)
+    printLine(`  saved in ${ctx.shownConfigPath}`)
     if (input.showToken) printLine(issued.token)
   }
   if (ctx.env.CRUMB_TOKEN !== undefined && ctx.env.CRUMB_TOKEN !== '') {

@@ -148,60 +148,24 @@ export function verifyToken(tokens: string | readonly string[], options: VerifyT
   }
 
   const scope = effectiveScope(parsed)
-  return new VerifiedClaims(chain, scope, ctx.device)
-}
-
-/** Claims of a verified token; `revocationId` is computed on first read (it costs a hash). */
-class VerifiedClaims implements TokenClaims {
-  readonly userId: string
-  readonly tokenId: string
-  readonly kid: string
-  readonly device: string | undefined
-  readonly ops: readonly string[] | null
-  readonly orgs: readonly string[] | null
-  readonly apps: readonly string[] | null
-  readonly devices: readonly string[] | null
-  readonly expiresAt: Date | null
-  readonly notBefore: Date | null
-  readonly caveats: readonly string[]
-  readonly #signature: Uint8Array
-  #revocationId: string | undefined
-
-  constructor(chain: VerifiedChain, scope: ReturnType<typeof effectiveScope>, device: string | undefined) {
-    this.userId = chain.id.userId
-    this.tokenId = chain.id.tokenId
-    this.kid = chain.id.kid
-    this.device = device
-    this.ops = scope.ops
-    this.orgs = scope.orgs
-    this.apps = scope.apps
-    this.devices = scope.devices
-    this.expiresAt = scope.expiresAt
-    this.notBefore = scope.notBefore
-    this.caveats = chain.primaryCaveats
-    this.#signature = chain.signature
-  }
-
-  get revocationId(): string {
-    this.#revocationId ??= revocationIdOf(this.#signature)
-    return this.#revocationId
-  }
-
-  toJSON(): TokenClaims {
-    const { userId, tokenId, kid, device, ops, orgs, apps, devices, expiresAt, notBefore, caveats } = this
-    return {
-      userId,
-      tokenId,
-      kid,
-      device,
-      ops,
-      orgs,
-      apps,
-      devices,
-      expiresAt,
-      notBefore,
-      caveats,
-      revocationId: this.revocationId,
-    }
+  const signature = chain.signature
+  let revocationId: string | undefined
+  return {
+    userId: chain.id.userId,
+    tokenId: chain.id.tokenId,
+    kid: chain.id.kid,
+    device: ctx.device,
+    ops: scope.ops,
+    orgs: scope.orgs,
+    apps: scope.apps,
+    devices: scope.devices,
+    expiresAt: scope.expiresAt,
+    notBefore: scope.notBefore,
+    caveats: chain.primaryCaveats,
+    // Computed on first read (enumerable, so JSON includes it): most requests never need it.
+    get revocationId(): string {
+      revocationId ??= revocationIdOf(signature)
+      return revocationId
+    },
   }
 }

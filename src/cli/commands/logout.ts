@@ -30,7 +30,7 @@ export function registerLogout(program: Command): void {
         const envNote = ctx.env.CRUMB_TOKEN
           ? ' (CRUMB_TOKEN is set, but logout only touches the saved login)'
           : ''
-        throw new CliError('not_logged_in', `no saved login in ${ctx.configPath}${envNote}`)
+        throw new CliError('not_logged_in', `no saved login in ${ctx.shownConfigPath}${envNote}`)
       }
       const api = await ctx.api({ token })
       let revoked: Revoked | undefined
@@ -52,11 +52,11 @@ export function registerLogout(program: Command): void {
         })
       } else if (alreadyDead !== undefined) {
         printLine(
-          `✓ Logged out: the saved key was already unusable (${alreadyDead}); removed it from ${ctx.configPath}`,
+          `✓ Logged out: the saved key was already unusable (${alreadyDead}); removed it from ${ctx.shownConfigPath}`,
         )
       } else {
         printLine(
-          `✓ Logged out of ${ctx.settings.server}: revoked key ${tokenId ?? ''} and removed it from ${ctx.configPath}`,
+          `✓ Logged out of ${ctx.settings.server}: revoked key ${tokenId ?? ''} and removed it from ${ctx.shownConfigPath}`,
         )
       }
       if (ctx.env.CRUMB_TOKEN) note('! CRUMB_TOKEN is still set in this environment.')

@@ -61,7 +61,7 @@ export function registerTokensRotate(tokens: Command): void {
           `  The old key keeps working ${until ? relativeTime(until) : `for ${flags.grace?.text ?? 'a while'}`}.`,
         )
       }
-      if (ownKey) note(`  This CLI now uses the new key (saved in ${ctx.configPath}).`)
+      if (ownKey) note(`  This CLI now uses the new key (saved in ${ctx.shownConfigPath}).`)
       if (printToken) {
         note('  Copy the new token now: it is not shown again.')
         printLine(rotated.token)

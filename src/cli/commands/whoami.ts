@@ -57,7 +57,7 @@ export function registerWhoami(program: Command): void {
       pairs.push(['Device', ctx.settings.device])
       pairs.push([
         'Token',
-        ctx.settings.tokenSource === 'env' ? 'from CRUMB_TOKEN' : `from ${ctx.configPath}`,
+        ctx.settings.tokenSource === 'env' ? 'from CRUMB_TOKEN' : `from ${ctx.shownConfigPath}`,
       ])
       const scope = scopeLine(me.scope)
       if (scope !== undefined) pairs.push(['Scope', scope])
