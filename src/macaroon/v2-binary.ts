@@ -40,16 +40,24 @@ class Reader {
     return [type, data]
   }
 
-  /** Fields up to the next EOS, which must be in strictly increasing type order. */
-  section(): Map<number, Uint8Array> {
-    const fields = new Map<number, Uint8Array>()
+  /**
+   * Fields up to the next EOS into `out` (indexed by type), strictly increasing in type and
+   * each one allowed by the `allowed` bitmask. Returns how many fields the section held.
+   */
+  section(out: Array<Uint8Array | undefined>, allowed: number, where: string): number {
+    out[LOCATION] = undefined
+    out[IDENTIFIER] = undefined
+    out[VID] = undefined
     let last = -1
+    let count = 0
     for (;;) {
       const [type, data] = this.field()
-      if (type === EOS) return fields
+      if (type === EOS) return count
       if (type <= last) throw malformed('fields out of order')
+      if (type > 30 || ((1 << type) & allowed) === 0) throw malformed(`unexpected field ${type} in ${where}`)
       last = type
-      fields.set(type, data)
+      out[type] = data
+      count++
     }
   }
 }
@@ -63,49 +71,40 @@ function text(data: Uint8Array | undefined, what: string): string | undefined {
   return s
 }
 
-function onlyFields(section: Map<number, Uint8Array>, allowed: readonly number[], where: string): void {
-  for (const type of section.keys()) {
-    if (!allowed.includes(type)) throw malformed(`unexpected field ${type} in ${where}`)
-  }
-}
+const HEADER_FIELDS = (1 << LOCATION) | (1 << IDENTIFIER)
+const CAVEAT_FIELDS = (1 << LOCATION) | (1 << IDENTIFIER) | (1 << VID)
 
 /** Reads V2 binary (version byte 2) strictly: no unknown fields, no trailing bytes. */
 export function decodeV2(bytes: Uint8Array): MacaroonData {
   if (bytes.byteLength === 0 || bytes[0] !== 2) throw malformed('not V2 binary')
   const r = new Reader(bytes)
   r.pos = 1
-  const header = r.section()
-  onlyFields(header, [LOCATION, IDENTIFIER], 'header')
-  const identifier = header.get(IDENTIFIER)
+  const f: Array<Uint8Array | undefined> = [undefined, undefined, undefined, undefined, undefined]
+  r.section(f, HEADER_FIELDS, 'header')
+  const identifier = f[IDENTIFIER]
   if (identifier === undefined) throw malformed('missing identifier')
-  const location = text(header.get(LOCATION), 'location')
+  const location = text(f[LOCATION], 'location')
   const caveats: Caveat[] = []
-  for (;;) {
-    const section = r.section()
-    if (section.size === 0) break
+  while (r.section(f, CAVEAT_FIELDS, 'caveat') > 0) {
     if (caveats.length >= LIMITS.maxCaveats) throw malformed(`more than ${LIMITS.maxCaveats} caveats`)
-    onlyFields(section, [LOCATION, IDENTIFIER, VID], 'caveat')
-    const cid = section.get(IDENTIFIER)
+    const cid = f[IDENTIFIER]
     if (cid === undefined) throw malformed('caveat without identifier')
-    const vid = section.get(VID)
-    const cl = text(section.get(LOCATION), 'caveat location')
-    caveats.push({
-      identifier: cid,
-      ...(vid === undefined ? {} : { verificationId: vid }),
-      ...(cl === undefined ? {} : { location: cl }),
-    })
+    const vid = f[VID]
+    const cl = text(f[LOCATION], 'caveat location')
+    if (vid === undefined && cl === undefined) caveats.push({ identifier: cid })
+    else
+      caveats.push({
+        identifier: cid,
+        ...(vid && { verificationId: vid }),
+        ...(cl !== undefined && { location: cl }),
+      })
   }
   const [type, signature] = r.field()
   if (type !== SIGNATURE) throw malformed('missing signature')
   if (signature.byteLength !== 32) throw malformed('signature must be 32 bytes')
   if (r.pos !== bytes.byteLength) throw malformed('trailing bytes after signature')
-  return {
-    identifier,
-    caveats,
-    signature,
-    version: 2,
-    ...(location === undefined || location === '' ? {} : { location }),
-  }
+  const m: MacaroonData = { identifier, caveats, signature, version: 2 }
+  return location === undefined || location === '' ? m : { ...m, location }
 }
 
 function varintLength(n: number): number {
@@ -117,9 +116,10 @@ function varintLength(n: number): number {
   return len
 }
 
+const enc = new TextEncoder()
+
 /** Writes V2 binary, the canonical form of crumb tokens. */
 export function encodeV2(m: MacaroonData): Uint8Array {
-  const enc = new TextEncoder()
   const fields: Array<[number, Uint8Array] | null> = []
   const push = (type: number, data: Uint8Array): void => {
     fields.push([type, data])

@@ -47,7 +47,7 @@ export interface AppDeps {
 export type CrumbApp = Express & {
   /** Routes' shared state: the feed, the usage buffer, limits... */
   readonly service: ServiceContext & {
-    /** Answers open long-polls and writes pending usage (call before closing the store). */
+    /** Answers open long-polls, commits queued writes and pending usage (call before closing the store). */
     close(): void
   }
 }
@@ -152,6 +152,7 @@ export function createApp(deps: AppDeps): CrumbApp {
     ...ctx,
     close(): void {
       feed.close()
+      ctx.writes.flush()
       usage.stop()
     },
   }

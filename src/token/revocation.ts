@@ -30,9 +30,10 @@ export function revocationIdOf(signature: Uint8Array): string {
  * list.add({ tokenId: 'tok_…', expiresAt: new Date('2027-01-01') })
  */
 export class RevocationList {
-  readonly #tokens = new Map<string, number>()
-  readonly #pairs = new Map<string, Map<string, number>>()
-  #pairCount = 0
+  // One map, one lookup per verification: a number means the whole token is revoked (until
+  // then); a map holds the revoked revocation ids under that token id.
+  readonly #entries = new Map<string, number | Map<string, number>>()
+  #size = 0
 
   constructor(entries: Iterable<RevocationEntry> = []) {
     for (const e of entries) this.add(e)
@@ -41,61 +42,78 @@ export class RevocationList {
   /** Adds an entry (idempotent). */
   add(entry: RevocationEntry): void {
     const expires = entry.expiresAt.getTime()
+    const current = this.#entries.get(entry.tokenId)
     if (entry.revocationId === undefined) {
-      this.#tokens.set(entry.tokenId, Math.max(expires, this.#tokens.get(entry.tokenId) ?? 0))
+      // The whole token is dead: its pair entries no longer matter.
+      if (typeof current === 'number') {
+        this.#entries.set(entry.tokenId, Math.max(current, expires))
+        return
+      }
+      this.#size += 1 - (current?.size ?? 0)
+      this.#entries.set(entry.tokenId, expires)
       return
     }
-    let pairs = this.#pairs.get(entry.tokenId)
-    if (pairs === undefined) {
-      pairs = new Map()
-      this.#pairs.set(entry.tokenId, pairs)
+    if (typeof current === 'number') return
+    if (current === undefined) {
+      this.#entries.set(entry.tokenId, new Map([[entry.revocationId, expires]]))
+      this.#size++
+      return
     }
-    if (!pairs.has(entry.revocationId)) this.#pairCount++
-    pairs.set(entry.revocationId, expires)
+    if (!current.has(entry.revocationId)) this.#size++
+    current.set(entry.revocationId, expires)
   }
 
   /** Is the whole token (root and descendants) revoked? */
   isTokenRevoked(tokenId: string): boolean {
-    return this.#tokens.has(tokenId)
+    return typeof this.#entries.get(tokenId) === 'number'
+  }
+
+  /**
+   * What is known about a token id in one lookup: 'revoked' (whole token), the revoked
+   * revocation ids under it, or undefined when there is nothing.
+   */
+  lookup(tokenId: string): 'revoked' | ReadonlyMap<string, number> | undefined {
+    const e = this.#entries.get(tokenId)
+    return typeof e === 'number' ? 'revoked' : e
   }
 
   /** The revoked revocation ids under a token id, or undefined when there are none. */
   pairsFor(tokenId: string): ReadonlyMap<string, number> | undefined {
-    return this.#pairs.get(tokenId)
+    const e = this.#entries.get(tokenId)
+    return typeof e === 'number' ? undefined : e
   }
 
   /** Drops entries whose root token has expired anyway; returns how many. */
   prune(now: Date = new Date()): number {
     const t = now.getTime()
-    let removed = 0
-    for (const [id, exp] of this.#tokens) {
-      if (exp <= t) {
-        this.#tokens.delete(id)
-        removed++
+    const before = this.#size
+    for (const [id, e] of this.#entries) {
+      if (typeof e === 'number') {
+        if (e <= t) {
+          this.#entries.delete(id)
+          this.#size--
+        }
+        continue
       }
-    }
-    for (const [id, pairs] of this.#pairs) {
-      for (const [rid, exp] of pairs) {
+      for (const [rid, exp] of e) {
         if (exp <= t) {
-          pairs.delete(rid)
-          this.#pairCount--
-          removed++
+          e.delete(rid)
+          this.#size--
         }
       }
-      if (pairs.size === 0) this.#pairs.delete(id)
+      if (e.size === 0) this.#entries.delete(id)
     }
-    return removed
+    return before - this.#size
   }
 
   /** Forgets everything (before loading a fresh snapshot). */
   clear(): void {
-    this.#tokens.clear()
-    this.#pairs.clear()
-    this.#pairCount = 0
+    this.#entries.clear()
+    this.#size = 0
   }
 
-  /** Number of entries of both kinds. */
+  /** Number of entries of both kinds (pairs under a revoked token id no longer count). */
   get size(): number {
-    return this.#tokens.size + this.#pairCount
+    return this.#size
   }
 }

@@ -75,12 +75,11 @@ function verifyChain(tokens: string | readonly string[], keys: KeyRing): Verifie
 }
 
 function isRevoked(chain: VerifiedChain, revocations: RevocationList | undefined): boolean {
-  if (revocations === undefined) return false
-  if (revocations.isTokenRevoked(chain.id.tokenId)) return true
+  const known = revocations?.lookup(chain.id.tokenId)
+  if (known === undefined) return false
+  if (known === 'revoked') return true
   // Hashing happens only for token ids that have per-token entries.
-  const pairs = revocations.pairsFor(chain.id.tokenId)
-  if (pairs === undefined) return false
-  return chain.prefixSignatures.some((sig) => pairs.has(revocationIdOf(sig)))
+  return chain.prefixSignatures.some((sig) => known.has(revocationIdOf(sig)))
 }
 
 /**
