@@ -34,10 +34,12 @@ declare global {
   }
 }
 
+/** Where `req.crumb` keeps the full claims: a module-private symbol (not in JSON, not spoofable). */
+const CLAIMS = Symbol('crumb.claims')
+
 /**
- * `req.crumb` as the verifier builds it: the public fields, plus the full claims in a private field
- * (`require` needs them; JSON output and spoofed objects do not carry them). One own property on
- * the request keeps the per-request cost to a single hidden-class transition.
+ * `req.crumb` as the verifier builds it: the public fields, plus the full claims under a private
+ * symbol (`require` needs them; JSON output and hand-made objects do not carry them).
  */
 class VerifiedAuth implements CrumbAuth {
   readonly userId: string
@@ -48,7 +50,7 @@ class VerifiedAuth implements CrumbAuth {
   readonly apps: readonly string[] | null
   readonly expiresAt: Date | null
   readonly caveats: readonly string[]
-  readonly #claims: TokenClaims
+  readonly [CLAIMS]: TokenClaims
 
   constructor(claims: TokenClaims) {
     this.userId = claims.userId
@@ -59,11 +61,7 @@ class VerifiedAuth implements CrumbAuth {
     this.apps = claims.apps
     this.expiresAt = claims.expiresAt
     this.caveats = claims.caveats
-    this.#claims = claims
-  }
-
-  static claimsOf(auth: unknown): TokenClaims | undefined {
-    return auth instanceof VerifiedAuth ? auth.#claims : undefined
+    this[CLAIMS] = claims
   }
 }
 
@@ -76,7 +74,8 @@ export function attachClaims(req: Request, claims: TokenClaims): CrumbAuth {
 
 /** The full claims the verifier recorded for a request, if it verified one. */
 export function verifiedClaims(req: Request): TokenClaims | undefined {
-  return VerifiedAuth.claimsOf(req.crumb)
+  const auth = req.crumb
+  return auth instanceof VerifiedAuth ? auth[CLAIMS] : undefined
 }
 
 /**

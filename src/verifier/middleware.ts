@@ -2,11 +2,10 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { Dimension } from '../../caveats/index.js'
 import { CrumbError } from '../errors.js'
 import type { TokenClaims } from '../token/claims.js'
-import type { RequestFacts } from '../token/verify.js'
-import { verifyToken } from '../token/verify.js'
 import { attachClaims } from './claims.js'
 import { deviceOf, extractToken, normalizeIp } from './extract.js'
 import { type KeyRingSource, readKeyRing, staticKeyRing, watchedKeyRing } from './keys.js'
+import { LocalVerifier } from './local.js'
 import { parseVerifierOptions, type ResolvedVerifierOptions, type VerifierOptions } from './options.js'
 import { sendProblem } from './problem.js'
 import { RemoteVerifier } from './remote.js'
@@ -143,18 +142,10 @@ export function verifier(options: VerifierOptions): Verifier {
     return last === undefined || now - last > o.maxStalenessMs
   }
 
-  const verifyLocal = (token: string, facts: RequestFacts, now: Date): TokenClaims => {
-    if (keys === undefined) throw new CrumbError('invalid_token', 'no key ring')
-    return verifyToken(token, {
-      keys: keys.current,
-      ...(sync === undefined ? {} : { revocations: sync.list }),
-      request: facts,
-      now,
-      leewayMs: o.leewayMs,
-      registry: o.registry,
-      deferred: DEFERRED,
-    })
-  }
+  const local =
+    keys === undefined
+      ? undefined
+      : new LocalVerifier({ keys, sync, registry: o.registry, deferred: DEFERRED, leewayMs: o.leewayMs })
 
   const accept = (req: Request, claims: TokenClaims, ip: string | undefined, next: NextFunction): void => {
     attachClaims(req, claims)
@@ -191,7 +182,8 @@ export function verifier(options: VerifierOptions): Verifier {
     if (remote === undefined) {
       let claims: TokenClaims
       try {
-        claims = verifyLocal(token, facts, now)
+        if (local === undefined) throw new CrumbError('invalid_token', 'no key ring')
+        claims = local.verify(token, facts, now)
       } catch (error) {
         sendProblem(res, error)
         return
@@ -243,6 +235,7 @@ export function verifier(options: VerifierOptions): Verifier {
   }
   middleware.close = async () => {
     remote?.close()
+    local?.close()
     keys?.close()
     await Promise.all([release(), usage?.close()])
   }

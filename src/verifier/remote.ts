@@ -5,7 +5,6 @@ import {
   type Dimension,
   effectiveScope,
   type ParsedCaveat,
-  type RequestContext,
 } from '../../caveats/index.js'
 import { CrumbError, ERROR_CODES, type ErrorCode } from '../errors.js'
 import { utf8OrUndefined } from '../macaroon/bytes.js'
@@ -15,6 +14,7 @@ import { decodeTokenList } from '../token/format.js'
 import { decodeIdentifier } from '../token/identifier.js'
 import { revocationIdOf } from '../token/revocation.js'
 import type { RequestFacts } from '../token/verify.js'
+import { type Check, failedCheck } from './checks.js'
 import type { FetchLike } from './options.js'
 import type { FeedUpdate, RevocationSync } from './revocation-sync.js'
 
@@ -33,11 +33,6 @@ export interface RemoteVerifierOptions {
   readonly cache: { readonly ttlMs: number; readonly max: number }
   readonly timeoutMs: number
   readonly fetch: FetchLike
-}
-
-interface Check {
-  readonly index: string
-  readonly caveat: ParsedCaveat
 }
 
 /** A positive answer, kept under the hash of the token string. */
@@ -122,7 +117,8 @@ export class RemoteVerifier {
     const hit = this.#cache.get(key)
     if (hit !== undefined) {
       if (hit.until > now.getTime() && !this.#o.sync.list.isTokenRevoked(hit.tokenId)) {
-        this.#check(hit.checks, facts, now)
+        const failure = failedCheck(hit.checks, facts, now, this.#o.leewayMs)
+        if (failure !== undefined) throw failure
         return { ...hit.claims, device: facts.device }
       }
       this.#forget(key, hit.tokenId)
@@ -232,19 +228,6 @@ export class RemoteVerifier {
       })
     }
     throw unavailable(new Error(`verify answered ${res.status}`))
-  }
-
-  #check(checks: readonly Check[], facts: RequestFacts, now: Date): void {
-    const ctx: RequestContext = { ...facts, now, leewayMs: this.#o.leewayMs }
-    for (const { index, caveat } of checks) {
-      const result = caveat.kind.check(caveat.value, ctx)
-      if (!result.ok) {
-        throw new CrumbError(result.code, `caveat ${index} (${caveat.text}) failed: ${result.reason}`, {
-          caveatIndex: Number.parseInt(index, 10),
-          caveat: caveat.text,
-        })
-      }
-    }
   }
 
   #store(key: string, entry: CacheEntry): void {

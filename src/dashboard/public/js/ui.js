@@ -179,7 +179,10 @@ export function showTokenOnce(options) {
   window.addEventListener('pagehide', onPageHide)
   return new Promise((resolve) => {
     const done = document.getElementById('token-done')
-    const onDone = () => dialog.close()
+    const onDone = () => {
+      wipe()
+      dialog.close()
+    }
     done.addEventListener('click', onDone)
     dialog.addEventListener(
       'close',

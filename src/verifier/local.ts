@@ -1,0 +1,150 @@
+import type { CaveatRegistry, Dimension } from '../../caveats/index.js'
+import type { TokenClaims } from '../token/claims.js'
+import type { KeyRing } from '../token/keyring.js'
+import { type RequestFacts, verifyToken } from '../token/verify.js'
+import { type Check, compileChecks, failedCheck } from './checks.js'
+import type { KeyRingSource } from './keys.js'
+import type { RevocationSync } from './revocation-sync.js'
+
+/** Options of a local verifier. */
+export interface LocalVerifierOptions {
+  readonly keys: KeyRingSource
+  /** The feed whose list is checked, and whose revocations drop remembered tokens; none = no revocation checks. */
+  readonly sync: RevocationSync | undefined
+  readonly registry: CaveatRegistry
+  /** Dimensions checked per route (`require`), not here. */
+  readonly deferred: ReadonlySet<Dimension>
+  readonly leewayMs: number
+  /** Most tokens remembered. Default 10000; 0 turns the memo off. */
+  readonly max?: number
+}
+
+/** What an earlier full verification of one exact token string established. */
+interface Remembered {
+  /** The ring it verified under (a new ring object — rotation, retirement — means verify again). */
+  readonly ring: KeyRing
+  readonly tokenId: string
+  /** Claims without the request's device. */
+  readonly claims: TokenClaims
+  /** The caveats to re-check per request (time, device, ip…). */
+  readonly checks: readonly Check[]
+}
+
+/**
+ * Local verification with the key ring (`verifyToken`), plus a bounded memo of tokens that fully
+ * verified: a service sees the same tokens over and over, and a repeat only needs what can change
+ * between requests — the revocation list and the time / device / ip caveats. A repeat that fails any
+ * of these goes through `verifyToken` again, so every refusal is the one full verification gives.
+ * Entries are dropped when the feed reports a revocation for their token id or replaces the list,
+ * and are not used under another key ring.
+ *
+ * @example
+ * const local = new LocalVerifier({ keys: staticKeyRing(ring), sync, registry: defaultRegistry(),
+ *   deferred: new Set(['org', 'app', 'op']), leewayMs: 30_000 })
+ * const claims = local.verify(token, { ip: '10.1.2.3' }, new Date())
+ */
+export class LocalVerifier {
+  readonly #o: LocalVerifierOptions
+  readonly #max: number
+  readonly #memo = new Map<string, Remembered>()
+  readonly #byToken = new Map<string, Set<string>>()
+  readonly #unsubscribe: () => void
+
+  constructor(options: LocalVerifierOptions) {
+    this.#o = options
+    this.#max = options.max ?? 10_000
+    this.#unsubscribe =
+      options.sync?.subscribe((update) => {
+        if (update.replaced) {
+          this.#memo.clear()
+          this.#byToken.clear()
+          return
+        }
+        for (const tokenId of update.tokenIds) {
+          for (const token of this.#byToken.get(tokenId) ?? []) this.#memo.delete(token)
+          this.#byToken.delete(tokenId)
+        }
+      }) ?? (() => {})
+  }
+
+  /** Tokens remembered. */
+  get size(): number {
+    return this.#memo.size
+  }
+
+  /** Stops listening to the feed and forgets every token. */
+  close(): void {
+    this.#unsubscribe()
+    this.#memo.clear()
+    this.#byToken.clear()
+  }
+
+  /** Verifies a token for a request (device, ip, time; org / app / op are left to `require`). Throws a CrumbError. */
+  verify(token: string, facts: RequestFacts, now: Date): TokenClaims {
+    const ring = this.#o.keys.current
+    const list = this.#o.sync?.list
+    const hit = this.#memo.get(token)
+    if (
+      hit !== undefined &&
+      hit.ring === ring &&
+      list?.isTokenRevoked(hit.tokenId) !== true &&
+      failedCheck(hit.checks, facts, now, this.#o.leewayMs) === undefined
+    ) {
+      return facts.device === undefined ? hit.claims : { ...hit.claims, device: facts.device }
+    }
+    const claims = verifyToken(token, {
+      keys: ring,
+      ...(list === undefined ? {} : { revocations: list }),
+      request: facts,
+      now,
+      leewayMs: this.#o.leewayMs,
+      registry: this.#o.registry,
+      deferred: this.#o.deferred,
+    })
+    if (hit === undefined || hit.ring !== ring) this.#remember(token, ring, claims)
+    return claims
+  }
+
+  #remember(token: string, ring: KeyRing, claims: TokenClaims): void {
+    // Discharges carry caveats of their own that the claims do not list: such tokens are not remembered.
+    if (this.#max === 0 || token.includes(',')) return
+    const checks = compileChecks(
+      claims.caveats.map((text, i) => [String(i), text] as const),
+      this.#o.registry,
+      this.#o.deferred,
+    )
+    if (checks === undefined) return
+    if (this.#memo.size >= this.#max) {
+      const oldest = this.#memo.entries().next()
+      if (oldest.done !== true) this.#forget(oldest.value[0], oldest.value[1].tokenId)
+    }
+    const base: TokenClaims = {
+      userId: claims.userId,
+      tokenId: claims.tokenId,
+      kid: claims.kid,
+      device: undefined,
+      ops: claims.ops,
+      orgs: claims.orgs,
+      apps: claims.apps,
+      devices: claims.devices,
+      expiresAt: claims.expiresAt,
+      notBefore: claims.notBefore,
+      caveats: claims.caveats,
+      revocationId: claims.revocationId,
+    }
+    this.#memo.set(token, { ring, tokenId: claims.tokenId, claims: base, checks })
+    let tokens = this.#byToken.get(claims.tokenId)
+    if (tokens === undefined) {
+      tokens = new Set()
+      this.#byToken.set(claims.tokenId, tokens)
+    }
+    tokens.add(token)
+  }
+
+  #forget(token: string, tokenId: string): void {
+    this.#memo.delete(token)
+    const tokens = this.#byToken.get(tokenId)
+    tokens?.delete(token)
+    if (tokens?.size === 0) this.#byToken.delete(tokenId)
+  }
+}
