@@ -72,7 +72,7 @@ export function layout(options: LayoutOptions): SafeHtml {
 <body>
 <a class="skip-link" href="#main">Skip to content</a>
 ${header(options.email, options.section)}
-<div class="status-wrap"><div id="status" class="status" role="status" aria-live="polite" aria-atomic="true"></div></div>
+<div class="status-wrap"><div id="status" class="flash" role="status" aria-live="polite" aria-atomic="true"></div></div>
 <main id="main" tabindex="-1"${options.mainClass === undefined ? '' : html` class="${options.mainClass}"`}>
 <noscript><p class="notice error">The dashboard needs JavaScript to talk to the API.</p></noscript>
 ${options.main}

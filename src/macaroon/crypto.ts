@@ -1,5 +1,15 @@
 import { createHmac, timingSafeEqual } from 'node:crypto'
-import nacl from 'tweetnacl'
+import { createRequire } from 'node:module'
+import type Nacl from 'tweetnacl'
+
+// tweetnacl is needed only for third-party caveats: load it on first use so commands that never
+// see one (attenuate, inspect, most verifications) start faster.
+const require = createRequire(import.meta.url)
+let naclModule: typeof Nacl | undefined
+function nacl(): typeof Nacl {
+  naclModule ??= require('tweetnacl') as typeof Nacl
+  return naclModule
+}
 
 const KEY_GENERATOR = new TextEncoder().encode('macaroons-key-generator')
 const ZERO_KEY = new Uint8Array(32)
@@ -38,7 +48,7 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
 
 /** nonce(24) ‖ XSalsa20-Poly1305(secret, nonce, key). */
 export function sealSecret(key: Uint8Array, secret: Uint8Array, nonce: Uint8Array): Uint8Array {
-  const box = nacl.secretbox(secret, nonce, key)
+  const box = nacl().secretbox(secret, nonce, key)
   const out = new Uint8Array(nonce.byteLength + box.byteLength)
   out.set(nonce, 0)
   out.set(box, nonce.byteLength)
@@ -47,13 +57,13 @@ export function sealSecret(key: Uint8Array, secret: Uint8Array, nonce: Uint8Arra
 
 /** Opens what sealSecret made; undefined when it was not sealed under this key. */
 export function openSecret(key: Uint8Array, sealed: Uint8Array): Uint8Array | undefined {
-  if (sealed.byteLength < nacl.secretbox.nonceLength + nacl.secretbox.overheadLength) return undefined
-  const nonce = sealed.subarray(0, nacl.secretbox.nonceLength)
-  const box = sealed.subarray(nacl.secretbox.nonceLength)
-  return nacl.secretbox.open(box, nonce, key) ?? undefined
+  if (sealed.byteLength < nacl().secretbox.nonceLength + nacl().secretbox.overheadLength) return undefined
+  const nonce = sealed.subarray(0, nacl().secretbox.nonceLength)
+  const box = sealed.subarray(nacl().secretbox.nonceLength)
+  return nacl().secretbox.open(box, nonce, key) ?? undefined
 }
 
 /** 24 random bytes for a secretbox nonce. */
 export function randomNonce(): Uint8Array {
-  return nacl.randomBytes(nacl.secretbox.nonceLength)
+  return nacl().randomBytes(nacl().secretbox.nonceLength)
 }

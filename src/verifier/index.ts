@@ -20,6 +20,7 @@ export { type CrumbAuth, crumbOf } from './claims.js'
 export { durationSchema, parseDuration } from './duration.js'
 export { deviceOf, extractToken, normalizeIp } from './extract.js'
 export { type KeyRingSource, readKeyRing, staticKeyRing, watchedKeyRing } from './keys.js'
+export { LocalVerifier, type LocalVerifierOptions } from './local.js'
 export { type Verifier, type VerifierStatus, verifier } from './middleware.js'
 export {
   type FetchLike,

@@ -37,7 +37,10 @@ export const CHROMIUM_ARGS = [
  * const browser = await launchBrowser()
  */
 export function launchBrowser(): Promise<Browser> {
-  return chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS })
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: CHROMIUM_ARGS,
+  })
 }
 
 /** A clock that runs with the wall clock, shifted by an offset tests can move (to age keys). */
@@ -210,6 +213,8 @@ export async function screenshot(page: Page, name: string, path?: string): Promi
  */
 export function keyRow(page: Page, name: string): ReturnType<Page['locator']> {
   return page.locator('#keys-table tbody tr').filter({
-    has: page.locator('th .name', { hasText: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`) }),
+    has: page.locator('th .name', {
+      hasText: new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`),
+    }),
   })
 }

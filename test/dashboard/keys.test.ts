@@ -88,7 +88,9 @@ describe('keys page', () => {
     // gone from the DOM, not stored anywhere
     await expect.poll(() => page.locator('#token-value').count()).toBe(0)
     expect(await page.content()).not.toContain(token)
-    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }))
+    const stored = await page.evaluate(
+      () => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }),
+    )
     expect(stored).not.toContain('crumb_')
     // the row: hint, source, caveats in words, status
     const row = keyRow(page, 'Nightly backup')
@@ -108,14 +110,19 @@ describe('keys page', () => {
     expect(who.body.key).toMatchObject({ name: 'Nightly backup', hint })
     await new Promise((r) => setTimeout(r, 200)) // usage is flushed every 50 ms
     await page.reload()
-    await expect.poll(() => keyRow(page, 'Nightly backup').locator('td.last-used').textContent()).toMatch(
-      /just now.*127\.0\.0\.1 · backup-script\/2\.1/,
-    )
+    await expect
+      .poll(() => keyRow(page, 'Nightly backup').locator('td.last-used').textContent())
+      .toMatch(/just now.*127\.0\.0\.1 · backup-script\/2\.1/)
     // read-only means read-only
-    const write = await callApi(dash.url, 'PATCH', `/v1/tokens/${String((who.body.key as { id: string }).id)}`, {
-      token,
-      body: { name: 'x' },
-    })
+    const write = await callApi(
+      dash.url,
+      'PATCH',
+      `/v1/tokens/${String((who.body.key as { id: string }).id)}`,
+      {
+        token,
+        body: { name: 'x' },
+      },
+    )
     expect(write.status).toBe(403)
   })
 
@@ -161,7 +168,9 @@ describe('keys page', () => {
     await dialog.getByRole('button', { name: 'Save name' }).click()
     await keyRow(page, 'Deploy from GitHub Actions').waitFor()
     expect(await keyRow(page, 'Bad IP').count()).toBe(0)
-    await expect.poll(() => page.locator('#status').textContent()).toBe('Renamed to “Deploy from GitHub Actions”.')
+    await expect
+      .poll(() => page.locator('#status').textContent())
+      .toBe('Renamed to “Deploy from GitHub Actions”.')
     // focus stays on the renamed row
     expect(await page.evaluate(() => document.activeElement?.getAttribute('aria-label'))).toBe(
       'Rename Deploy from GitHub Actions',
@@ -183,7 +192,9 @@ describe('keys page', () => {
     await confirm.waitFor()
     await screenshot(page, 'revoke-confirm')
     await confirm.getByRole('button', { name: 'Revoke key' }).click()
-    await expect.poll(() => page.locator('#status').textContent()).toBe('Revoked “Laptop I lost”. It no longer works.')
+    await expect
+      .poll(() => page.locator('#status').textContent())
+      .toBe('Revoked “Laptop I lost”. It no longer works.')
     await expect.poll(() => keyRow(page, 'Laptop I lost').count()).toBe(0) // revoked keys hidden by default
 
     const refused = await callApi(dash.url, 'GET', '/v1/whoami', { token })
@@ -234,7 +245,9 @@ describe('keys page', () => {
     await keyRow(page, 'Laptop I lost').getByRole('button', { name: 'Delete Laptop I lost' }).click()
     await confirm.getByRole('button', { name: 'Delete permanently' }).click()
     await expect.poll(() => keyRow(page, 'Laptop I lost').count()).toBe(0)
-    const { body } = await callApi(dash.url, 'GET', '/v1/tokens?include_revoked=true', { token: firstKeyToken })
+    const { body } = await callApi(dash.url, 'GET', '/v1/tokens?include_revoked=true', {
+      token: firstKeyToken,
+    })
     expect((body.keys as { name: string }[]).map((k) => k.name)).not.toContain('Laptop I lost')
     await page.getByLabel('Show revoked keys').uncheck()
   })
@@ -242,7 +255,10 @@ describe('keys page', () => {
   it('sorts by last used and flags stale keys', async () => {
     // a key made 40 days ago and never used since
     dash.clock.shift(-40 * 86_400_000)
-    const old = await callApi(dash.url, 'POST', '/v1/tokens', { token: firstKeyToken, body: { name: 'Old CI key' } })
+    const old = await callApi(dash.url, 'POST', '/v1/tokens', {
+      token: firstKeyToken,
+      body: { name: 'Old CI key' },
+    })
     expect(old.status).toBe(201)
     dash.clock.shift(0)
     await page.reload()
@@ -273,10 +289,16 @@ describe('keys page', () => {
     await p.getByLabel('Email').fill('solo@example.com')
     await p.getByLabel('Password').fill(PASSWORD)
     await p.getByRole('button', { name: 'Create account' }).click()
-    await p.getByRole('dialog', { name: 'Your account is ready' }).getByRole('button', { name: /Done/ }).click()
+    await p
+      .getByRole('dialog', { name: 'Your account is ready' })
+      .getByRole('button', { name: /Done/ })
+      .click()
     await p.waitForURL(/\/keys/)
     await keyRow(p, 'Registration key').getByRole('button', { name: 'Revoke Registration key' }).click()
-    await p.getByRole('dialog', { name: /Revoke/ }).getByRole('button', { name: 'Revoke key' }).click()
+    await p
+      .getByRole('dialog', { name: /Revoke/ })
+      .getByRole('button', { name: 'Revoke key' })
+      .click()
     await expect.poll(() => p.locator('#status').textContent()).toMatch(/last active key/)
     expect(await p.locator('#status').getAttribute('data-kind')).toBe('error')
     await other.close()
@@ -287,16 +309,28 @@ describe('keys page', () => {
     await page.waitForURL(/\/audit/)
     await expect.poll(() => page.locator('#audit-table tbody tr').count()).toBeGreaterThan(5)
     const events = await page.locator('#audit-table tbody tr td:nth-child(2)').allTextContents()
-    for (const e of ['Created', 'Renamed', 'Revoked', 'Rotated', 'Deleted', 'Signed in']) expect(events).toContain(e)
-    const firstRow = page.locator('#audit-table tbody tr').first()
-    expect(await firstRow.locator('td').nth(3).textContent()).toBe(EMAIL)
-    expect(await firstRow.locator('td').nth(4).textContent()).toBe('127.0.0.1')
-    expect(await firstRow.locator('td').nth(5).textContent()).toBe('Headless Chrome on Linux')
+    for (const e of ['Created', 'Renamed', 'Revoked', 'Rotated', 'Deleted', 'Signed in'])
+      expect(events).toContain(e)
+    // done in the browser: actor, IP and browser recorded
+    const deleted = page.locator('#audit-table tbody tr').filter({ hasText: 'Deleted' }).first()
+    expect(await deleted.locator('td').nth(2).textContent()).toBe('Laptop I lost') // named after deletion too
+    expect(await deleted.locator('td').nth(3).textContent()).toBe(EMAIL)
+    expect(await deleted.locator('td').nth(4).textContent()).toBe('127.0.0.1')
+    expect(await deleted.locator('td').nth(5).textContent()).toBe('Headless Chrome on Linux')
+    // done with a key from a script
+    const scripted = page.locator('#audit-table tbody tr').first()
+    expect(await scripted.locator('td').nth(1).textContent()).toBe('Created')
+    expect(await scripted.locator('td').nth(5).textContent()).toBe('Node.js')
+    expect(await scripted.locator('td.details').textContent()).toContain('using Registration key')
     await screenshot(page, 'audit')
 
-    await page.getByLabel('Key').selectOption({ label: (await optionLabel(page, 'Deploy from GitHub Actions')) ?? '' })
+    await page
+      .getByLabel('Key')
+      .selectOption({ label: (await optionLabel(page, 'Deploy from GitHub Actions')) ?? '' })
     await expect
-      .poll(async () => (await page.locator('#audit-table tbody tr td:nth-child(2)').allTextContents()).join(','))
+      .poll(async () =>
+        (await page.locator('#audit-table tbody tr td:nth-child(2)').allTextContents()).join(','),
+      )
       .toBe('Renamed,Created')
     expect(new URL(page.url()).searchParams.get('key_id')).toMatch(/^tok_/)
     expect(await page.locator('#audit-count').textContent()).toBe('2 events for “Deploy from GitHub Actions”')
@@ -306,7 +340,9 @@ describe('keys page', () => {
     await keyRow(page, 'Nightly backup').getByRole('link', { name: 'History of Nightly backup' }).click()
     await page.waitForURL(/\/audit\?key_id=tok_/)
     await expect
-      .poll(async () => (await page.locator('#audit-table tbody tr td:nth-child(2)').allTextContents()).join(','))
+      .poll(async () =>
+        (await page.locator('#audit-table tbody tr td:nth-child(2)').allTextContents()).join(','),
+      )
       .toBe('Created')
   })
 

@@ -106,7 +106,7 @@ function expiresCell(key) {
       key.revoked_at === null ? null : timeEl(key.revoked_at),
     )
   }
-  return el('td', {}, timeEl(key.expires_at))
+  return el('td', { class: 'nowrap' }, timeEl(key.expires_at))
 }
 
 function actionButton(key, action, label, extraClass = '') {
@@ -152,12 +152,12 @@ function row(key) {
     el('th', { scope: 'row', class: 'key-name' }, el('span', { class: 'name' }, key.name)),
     el('td', {}, el('code', { class: 'hint', title: key.id }, key.hint)),
     el('td', {}, el('span', { class: `source source-${key.source}` }, sourceLabel(key.source))),
-    el('td', {}, timeEl(key.created_at)),
+    el('td', { class: 'nowrap' }, timeEl(key.created_at)),
     expiresCell(key),
     lastUsedCell(key),
     el('td', { class: 'scope' }, caveatsInWords(key)),
     el('td', { class: 'status' }, ...statusBadges(key)),
-    el('td', { class: 'actions' }, actions),
+    el('td', { class: 'cell-actions' }, actions),
   )
 }
 

@@ -55,7 +55,7 @@ function row(session, login) {
     el('td', {}, timeEl(session.expires_at)),
     el(
       'td',
-      { class: 'actions' },
+      { class: 'cell-actions' },
       isCurrent
         ? null
         : el(
