@@ -381,7 +381,7 @@ export function deviceMain(userCode: string): SafeHtml {
 <section id="device-result" class="card" aria-labelledby="result-title" hidden>
   <h2 id="result-title" tabindex="-1"></h2>
   <p id="result-text"></p>
-  <p><a href="/keys">Go to your keys</a></p>
+  <p class="links"><a href="/keys">Go to your keys</a> · <a href="/device">Approve another device</a></p>
 </section>
 </div>`
 }

@@ -13,6 +13,7 @@ import { type Clock, systemClock } from './clock.js'
 import type { ServiceConfig } from './config.js'
 import type { ServiceContext } from './context.js'
 import { RevocationFeed } from './feed.js'
+import { redactUrl } from './logger.js'
 import { bodyLimit, errorHandler, notFoundHandler } from './problem.js'
 import { SlidingWindowLimiter } from './rate-limit.js'
 import { auditRoutes } from './routes/audit.js'
@@ -84,6 +85,8 @@ export function createApp(deps: AppDeps): CrumbApp {
       loginEmail: limiter(config.loginLimit, config.loginWindowMs),
       loginIp: limiter(config.loginLimit, config.loginWindowMs),
       register: limiter(config.registerLimit, 3_600_000),
+      deviceStart: limiter(config.deviceStartLimit, 3_600_000),
+      deviceCode: limiter(config.loginLimit, config.loginWindowMs),
     },
     authenticate,
   }
@@ -111,7 +114,7 @@ export function createApp(deps: AppDeps): CrumbApp {
         }) => ({
           id: req.id,
           method: req.method,
-          url: req.url,
+          url: redactUrl(req.url),
           remoteAddress: req.remoteAddress,
           userAgent: req.headers?.['user-agent'],
         }),

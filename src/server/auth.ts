@@ -96,6 +96,10 @@ export function authenticateToken(
   const key = deps.store.keys.get(claims.tokenId, now)
   if (key === undefined || key.userId !== claims.userId) throw new CrumbError('invalid_token', 'unknown key')
   if (key.revokedAt !== null) throw new CrumbError('token_revoked', 'token has been revoked')
+  // a rotated key whose grace period has ended is dead now, not when the periodic job gets to it
+  if (key.revokeAfter !== null && new Date(key.revokeAfter).getTime() <= now.getTime()) {
+    throw new CrumbError('token_revoked', 'token has been revoked (rotation grace period ended)')
+  }
   const user = deps.store.users.get(key.userId)
   if (user === undefined) throw new CrumbError('invalid_token', 'unknown user')
   return { claims, key, user, isRoot: isRootToken(token, key) }

@@ -67,6 +67,8 @@ export const envSchema = z.object({
   CRUMB_LOGIN_WINDOW: duration(15 * 60_000, { min: 1000 }),
   /** Registrations allowed per IP per hour. */
   CRUMB_REGISTER_LIMIT: int(1, 1_000_000, 30),
+  /** Device authorizations (`POST /v1/auth/device`, public) allowed per IP per hour. */
+  CRUMB_DEVICE_START_LIMIT: int(1, 1_000_000, 30),
   /** Keys unused for this long are revoked (`auto_revoked`). */
   CRUMB_UNUSED_KEY_TTL: duration(90 * DAY, { min: 60_000 }),
   /** Revoked (and expired) key rows are hard-deleted after this long (`hard_deleted`). */
@@ -103,6 +105,7 @@ export interface ServiceConfig {
   readonly loginLimit: number
   readonly loginWindowMs: number
   readonly registerLimit: number
+  readonly deviceStartLimit: number
   readonly unusedKeyTtlMs: number
   readonly revokedRetentionMs: number
   readonly jobIntervalMs: number
@@ -167,6 +170,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     loginLimit: e.CRUMB_LOGIN_LIMIT,
     loginWindowMs: e.CRUMB_LOGIN_WINDOW,
     registerLimit: e.CRUMB_REGISTER_LIMIT,
+    deviceStartLimit: e.CRUMB_DEVICE_START_LIMIT,
     unusedKeyTtlMs: e.CRUMB_UNUSED_KEY_TTL,
     revokedRetentionMs: e.CRUMB_REVOKED_RETENTION,
     jobIntervalMs: e.CRUMB_JOB_INTERVAL,

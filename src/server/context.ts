@@ -35,6 +35,10 @@ export interface ServiceContext {
     readonly loginIp: SlidingWindowLimiter
     /** Registrations per client IP. */
     readonly register: SlidingWindowLimiter
+    /** Device authorizations started per client IP (public route: keeps the table small). */
+    readonly deviceStart: SlidingWindowLimiter
+    /** Unknown user codes entered per user (lookup or decision): no guessing other people's codes. */
+    readonly deviceCode: SlidingWindowLimiter
   }
   /** Middleware: verifies the request's token and puts an {@link AuthContext} in `res.locals`. */
   readonly authenticate: RequestHandler

@@ -20,6 +20,44 @@ export const REDACT_PATHS = [
   '*.*.device_code',
 ]
 
+/** Query parameters whose values are credentials or one-time codes: never logged. */
+export const SECRET_QUERY_PARAMS: ReadonlySet<string> = new Set([
+  'user_code',
+  'device_code',
+  'code',
+  'token',
+  'access_token',
+  'api_key',
+  'password',
+])
+
+/**
+ * A request URL as logged: the values of {@link SECRET_QUERY_PARAMS} (the device flow's
+ * `?user_code=` above all) replaced by `[redacted]`, whatever their case or encoding.
+ *
+ * @example
+ * redactUrl('/device?user_code=WDJB-MJHT') // '/device?user_code=[redacted]'
+ */
+export function redactUrl(url: string): string {
+  const q = url.indexOf('?')
+  if (q === -1) return url
+  const parts = url
+    .slice(q + 1)
+    .split('&')
+    .map((part) => {
+      const eq = part.indexOf('=')
+      const rawName = eq === -1 ? part : part.slice(0, eq)
+      let name = rawName
+      try {
+        name = decodeURIComponent(rawName.replace(/\+/g, ' '))
+      } catch {
+        // undecodable name: judged as written
+      }
+      return SECRET_QUERY_PARAMS.has(name.trim().toLowerCase()) ? `${rawName}=[redacted]` : part
+    })
+  return `${url.slice(0, q)}?${parts.join('&')}`
+}
+
 /**
  * The service logger: JSON lines, secrets redacted.
  *

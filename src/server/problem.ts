@@ -132,9 +132,17 @@ interface BodyParserError {
 }
 
 function fromBodyParser(err: unknown): CrumbError | undefined {
-  if (typeof err !== 'object' || err === null || !('type' in err)) return undefined
+  if (typeof err !== 'object' || err === null) return undefined
   const e = err as BodyParserError
   const status = typeof e.status === 'number' ? e.status : typeof e.statusCode === 'number' ? e.statusCode : 0
+  // the router throws a URIError (status 400) for a path with broken percent-encoding (`/v1/tokens/%E0%A4%A`):
+  // a client error, not a 500. Its message echoes the path, so it is not passed on.
+  if (err instanceof URIError && status === 400) {
+    return new ValidationProblem('request path is not valid percent-encoding', [
+      { in: 'params', path: '', message: 'malformed percent-encoding' },
+    ])
+  }
+  if (!('type' in err)) return undefined
   if (typeof e.type !== 'string' || status < 400 || status >= 500) return undefined
   if (e.type === 'entity.too.large') {
     return new CrumbError('payload_too_large', 'request body is larger than 16 KiB')

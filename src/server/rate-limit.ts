@@ -48,6 +48,17 @@ export class SlidingWindowLimiter {
     if (now - this.#lastSweep > this.#windowMs) this.#sweep(now)
   }
 
+  /**
+   * Takes back one hit of `key` (the newest): for callers that count an attempt up front, before
+   * an await, so concurrent attempts cannot all pass the check, and release it when it succeeds.
+   */
+  release(key: string): void {
+    const hits = this.#hits.get(key)
+    if (hits === undefined) return
+    hits.pop()
+    if (hits.length === 0) this.#hits.delete(key)
+  }
+
   /** Forgets `key` (after a successful login, for the per-email counter). */
   reset(key: string): void {
     this.#hits.delete(key)

@@ -1,5 +1,5 @@
 import { mkdirSync } from 'node:fs'
-import { createServer } from 'node:http'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
@@ -83,6 +83,13 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   }
   const server = createServer(app)
   server.keepAliveTimeout = 5000
+  const inFlight = new Set<ServerResponse>()
+  let draining = false
+  server.on('request', (_req: IncomingMessage, res: ServerResponse) => {
+    if (draining && !res.headersSent) res.setHeader('Connection', 'close')
+    inFlight.add(res)
+    res.once('close', () => inFlight.delete(res))
+  })
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject)
@@ -106,6 +113,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const close = (): Promise<void> => {
     closing ??= (async () => {
       const drained = new Promise<void>((resolve) => server.close(() => resolve()))
+      // requests still running (the long-polls about to be answered) end their connection with
+      // the response, so a keep-alive client does not hold the drain until keepAliveTimeout
+      draining = true
+      for (const res of inFlight) if (res.headersSent && false) res.setHeader('Connection', 'close')
       app.service.feed.close() // open long-polls answer now
       server.closeIdleConnections()
       let timer: NodeJS.Timeout | undefined

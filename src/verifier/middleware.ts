@@ -191,10 +191,13 @@ export function verifier(options: VerifierOptions): Verifier {
       accept(req, claims, ip, next)
       return
     }
-    remote.verify(token, facts, now).then(
-      (claims) => accept(req, claims, ip, next),
-      (error: unknown) => sendProblem(res, error),
-    )
+    remote
+      .verify(token, facts, now)
+      .then(
+        (claims) => accept(req, claims, ip, next),
+        (error: unknown) => sendProblem(res, error),
+      )
+      .catch(next)
   }
 
   const handle = (req: Request, res: Response, next: NextFunction): void => {

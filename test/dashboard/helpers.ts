@@ -1,10 +1,12 @@
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { expect } from 'vitest'
 import type { Clock } from '../../src/server/clock.js'
+import { createLogger } from '../../src/server/logger.js'
 import { type RunningServer, startServer } from '../../src/server/start.js'
 
 /**
@@ -59,11 +61,20 @@ export function shiftingClock(): ShiftingClock {
   }
 }
 
+/** One request as the service logged it. */
+export interface LoggedRequest {
+  readonly method: string
+  readonly url: string
+  readonly status: number
+}
+
 /** A token service for one test file. */
 export interface Dashboard {
   readonly url: string
   readonly server: RunningServer
   readonly clock: ShiftingClock
+  /** Every request the service answered so far (from its request log). */
+  requests(): LoggedRequest[]
   close(): Promise<void>
 }
 
@@ -78,13 +89,29 @@ export interface Dashboard {
 export async function startDashboard(env: Record<string, string> = {}): Promise<Dashboard> {
   const dataDir = mkdtempSync(join(tmpdir(), 'crumb-dashboard-'))
   const clock = shiftingClock()
+  const requests: LoggedRequest[] = []
+  const destination = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      for (const line of chunk.toString('utf8').split('\n')) {
+        if (line === '') continue
+        const entry = JSON.parse(line) as {
+          req?: { method: string; url: string }
+          res?: { statusCode: number }
+        }
+        if (entry.req !== undefined && entry.res !== undefined) {
+          requests.push({ method: entry.req.method, url: entry.req.url, status: entry.res.statusCode })
+        }
+      }
+      done()
+    },
+  })
   const server = await startServer({
     port: 0,
     host: '127.0.0.1',
     dataDir,
     clock,
+    logger: createLogger({ level: 'info', destination }),
     env: {
-      CRUMB_LOG_LEVEL: 'silent',
       CRUMB_DEVICE_POLL_INTERVAL: '1',
       CRUMB_USAGE_FLUSH_INTERVAL: '50ms',
       CRUMB_KEY_CREATE_LIMIT: '1000',
@@ -97,6 +124,7 @@ export async function startDashboard(env: Record<string, string> = {}): Promise<
     url: server.url,
     server,
     clock,
+    requests: () => [...requests],
     async close() {
       await server.close()
       rmSync(dataDir, { recursive: true, force: true })
@@ -170,6 +198,7 @@ export interface PageProblems {
  */
 export async function watchedPage(context: BrowserContext): Promise<{ page: Page; problems: PageProblems }> {
   const page = await context.newPage()
+  page.setDefaultTimeout(10_000) // fail at the step, well before the test's own timeout
   const problems: PageProblems = { errors: [] }
   page.on('pageerror', (error) => problems.errors.push(`pageerror: ${error.message}`))
   page.on('console', (message) => {

@@ -114,7 +114,7 @@ async function seed(): Promise<void> {
     ip,
     user_agent: ua,
   })
-  const usage = await cli('ada-macbook', 2 * HOUR, 'POST', '/v1/usage', {
+  const usage = await cli('ada-macbook', 0, 'POST', '/v1/usage', {
     reports: [
       use('Registration key', 88 * DAY, '198.51.100.23', 'curl/8.5.0'),
       use('old-thinkpad', 52 * DAY, '192.0.2.77', 'crumb-cli/0.0.9 node/20.11.1'),
@@ -164,7 +164,7 @@ describe('screenshots', () => {
     await page.mouse.move(0, 0)
     await screenshot(page, 'keys')
     mkdirSync(join(ROOT, 'docs'), { recursive: true })
-    await page.screenshot({ path: join(ROOT, 'docs', 'keys-page.png') })
+    await page.screenshot({ path: join(ROOT, 'docs', 'keys-page.png'), fullPage: true })
     await page.getByLabel('Show revoked keys').check()
     await keyRow(page, 'Contractor: Q3 audit').waitFor()
     await screenshot(page, 'keys-with-revoked')

@@ -7,7 +7,7 @@ import { type DeviceCodeRecord, hashDeviceCode } from '../../store/index.js'
 import { authOf, requireUnrestricted } from '../auth.js'
 import { requestMeta, type ServiceContext } from '../context.js'
 import { actorOf, keyJson, type MintedKey, mintKey } from '../lifecycle.js'
-import { parseRequest } from '../problem.js'
+import { parseRequest, RateLimited } from '../problem.js'
 import { bearer, deviceSchema, jsonBody, jsonResponse, mintedSchema, problems } from '../schemas.js'
 import { cliKeyName } from './auth-login.js'
 
@@ -89,10 +89,18 @@ function publicUrl(ctx: ServiceContext, req: Request): string {
   return ctx.config.publicUrl ?? `${req.protocol}://${req.get('host') ?? 'localhost'}`
 }
 
-/** A pending, unexpired request by user code, or 404. */
-function pendingRequest(ctx: ServiceContext, userCode: string): DeviceCodeRecord {
+/**
+ * A pending, unexpired request by user code, or 404. Unknown codes count against the caller
+ * (`userId`): after `CRUMB_LOGIN_LIMIT` misses per window the answer is 429, so a signed-in user
+ * cannot enumerate other people's pending codes.
+ */
+function pendingRequest(ctx: ServiceContext, userCode: string, userId: string): DeviceCodeRecord {
+  const limitKey = `user:${userId}`
+  const wait = ctx.limits.deviceCode.retryAfterMs(limitKey)
+  if (wait > 0) throw new RateLimited('too many unknown device codes entered; try again later', wait / 1000)
   const rec = ctx.store.deviceCodes.findByUserCode(normalizeUserCode(userCode))
   if (rec === undefined || rec.status !== 'pending' || rec.expiresAt <= ctx.clock.now().toISOString()) {
+    ctx.limits.deviceCode.hit(limitKey)
     throw new CrumbError('not_found', 'no pending device request with this code')
   }
   return rec
@@ -111,9 +119,14 @@ export function deviceRoutes(ctx: ServiceContext): Router {
   const ttlS = Math.round(ctx.config.deviceCodeTtlMs / 1000)
 
   router.post('/auth/device', async (req: Request, res: Response) => {
-    const body = parseRequest(deviceAuthBody, req.body, 'body')
-    const now = ctx.clock.now()
     const meta = requestMeta(req)
+    // public and it writes a row: limited per client address
+    const ipKey = `ip:${meta.ip ?? '?'}`
+    const wait = ctx.limits.deviceStart.retryAfterMs(ipKey)
+    if (wait > 0) throw new RateLimited('too many device authorizations from this address', wait / 1000)
+    const body = parseRequest(deviceAuthBody, req.body, 'body')
+    ctx.limits.deviceStart.hit(ipKey)
+    const now = ctx.clock.now()
     const issued = await ctx.writes.run(() => {
       for (let attempt = 0; attempt < 10; attempt++) {
         const deviceCode = randomBytes(32).toString('base64url')
@@ -198,7 +211,7 @@ export function deviceRoutes(ctx: ServiceContext): Router {
 
   router.get('/auth/device', ctx.authenticate, (req: Request, res: Response) => {
     const query = parseRequest(deviceLookupQuery, req.query, 'query')
-    res.json({ request: requestJson(pendingRequest(ctx, query.user_code)) })
+    res.json({ request: requestJson(pendingRequest(ctx, query.user_code, authOf(res).user.id)) })
   })
 
   router.post('/auth/device/approve', ctx.authenticate, async (req: Request, res: Response) => {
@@ -206,7 +219,7 @@ export function deviceRoutes(ctx: ServiceContext): Router {
     const auth = authOf(res)
     if (body.approve) requireUnrestricted(auth)
     const after = await ctx.writes.run(() => {
-      const rec = pendingRequest(ctx, body.user_code)
+      const rec = pendingRequest(ctx, body.user_code, auth.user.id)
       const now = ctx.clock.now()
       const decided = body.approve
         ? ctx.store.deviceCodes.approve(rec.userCode, auth.user.id, now) !== undefined
@@ -229,7 +242,7 @@ export function registerDeviceApi(registry: OpenAPIRegistry): void {
     request: { body: jsonBody(deviceAuthBody) },
     responses: {
       '200': jsonResponse('codes for the device and the user', deviceAuthResponse),
-      ...problems(400, 413),
+      ...problems(400, 413, 429),
     },
   })
   registry.registerPath({
@@ -248,7 +261,7 @@ export function registerDeviceApi(registry: OpenAPIRegistry): void {
     request: { query: deviceLookupQuery },
     responses: {
       '200': jsonResponse('the request', z.object({ request: deviceRequestSchema })),
-      ...problems(400, 401, 403, 404),
+      ...problems(400, 401, 403, 404, 429),
     },
   })
   registry.registerPath({
@@ -259,7 +272,7 @@ export function registerDeviceApi(registry: OpenAPIRegistry): void {
     request: { body: jsonBody(deviceApproveBody) },
     responses: {
       '200': jsonResponse('the decided request', z.object({ request: deviceRequestSchema })),
-      ...problems(400, 401, 403, 404),
+      ...problems(400, 401, 403, 404, 429),
     },
   })
 }

@@ -36,16 +36,17 @@ export async function checkCredentials(
   const ipKey = `ip:${requestMeta(req).ip ?? '?'}`
   const wait = Math.max(ctx.limits.loginEmail.retryAfterMs(emailKey), ctx.limits.loginIp.retryAfterMs(ipKey))
   if (wait > 0) throw new RateLimited('too many failed login attempts; try again later', wait / 1000)
+  // Count the attempt as a failure before the (slow, awaited) password check: checking the
+  // limit and counting only afterwards let any number of concurrent guesses pass the check.
+  ctx.limits.loginEmail.hit(emailKey)
+  ctx.limits.loginIp.hit(ipKey)
   const user = ctx.store.users.getByEmail(email)
   let ok = false
   if (user === undefined) await burnPasswordCheck(password)
   else ok = await verifyPassword(password, user.passwordHash)
-  if (!ok || user === undefined) {
-    ctx.limits.loginEmail.hit(emailKey)
-    ctx.limits.loginIp.hit(ipKey)
-    throw new CrumbError('unauthorized', 'wrong email or password')
-  }
+  if (!ok || user === undefined) throw new CrumbError('unauthorized', 'wrong email or password')
   ctx.limits.loginEmail.reset(emailKey)
+  ctx.limits.loginIp.release(ipKey)
   return user
 }
 

@@ -19,15 +19,25 @@ import {
   validateCaveats,
 } from '../lifecycle.js'
 import { parseRequest, ValidationProblem } from '../problem.js'
-import { bearer, jsonBody, jsonResponse, keyIdParams, keySchema, mintedSchema, problems } from '../schemas.js'
+import {
+  bearer,
+  DISPLAY_TEXT,
+  DISPLAY_TEXT_MESSAGE,
+  jsonBody,
+  jsonResponse,
+  keyIdParams,
+  keySchema,
+  mintedSchema,
+  problems,
+} from '../schemas.js'
 
-/** A key name: 1–100 characters, no control characters. */
+/** A key name: 1–100 characters of display text (see DISPLAY_TEXT). */
 export const keyNameSchema = z
   .string()
   .trim()
   .min(1)
   .max(100)
-  .regex(/^[^\p{Cc}]+$/u, 'no control characters')
+  .regex(DISPLAY_TEXT, DISPLAY_TEXT_MESSAGE)
 
 /** `GET /v1/tokens` query. */
 export const listQuery = z.object({ include_revoked: z.enum(['true', 'false']).optional() })
@@ -73,6 +83,23 @@ function parseDurationField(field: string, text: string, max: number, min: numbe
   throw new ValidationProblem(`${field}: ${message}`, [{ in: 'body', path: field, message }])
 }
 
+/**
+ * A key whose own `expires` caveat has already passed could never be used: refuse it (400) rather
+ * than hand out a token that fails on its first request.
+ */
+function refuseDeadOnArrival(ctx: ServiceContext, caveats: readonly string[]): void {
+  const now = ctx.clock.now().getTime()
+  for (const [i, text] of caveats.entries()) {
+    const parsed = ctx.registry.parseCaveat(text)
+    if (parsed.kind.name === 'expires' && typeof parsed.value === 'number' && parsed.value <= now) {
+      const message = 'this expires caveat is in the past: the key could never be used'
+      throw new ValidationProblem(`caveat ${i} is not valid: ${message}`, [
+        { in: 'body', path: `caveats.${i}`, message },
+      ])
+    }
+  }
+}
+
 /** The caller's own key `id` (not a dashboard session), or 404. */
 function ownKey(ctx: ServiceContext, res: Response, id: string): KeyRecord {
   const { user } = authOf(res)
@@ -109,6 +136,7 @@ export function tokensRoutes(ctx: ServiceContext): Router {
         ? Math.min(ctx.config.tokenTtlMs, ctx.config.tokenMaxTtlMs)
         : parseDurationField('expires_in', body.expires_in, ctx.config.tokenMaxTtlMs, 1000)
     validateCaveats(ctx, body.caveats ?? [])
+    refuseDeadOnArrival(ctx, body.caveats ?? [])
     requireUnrestricted(auth)
     const who = actorOf(req, auth.user, auth.key.id)
     const minted = await ctx.writes.run(() => {

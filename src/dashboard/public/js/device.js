@@ -93,6 +93,7 @@ async function decide(approve) {
     pending = null
     form.reset()
     input.value = ''
+    form.hidden = true // done: the code is used up
     document.getElementById('result-title').focus()
   } catch (error) {
     approveButton.disabled = false

@@ -101,7 +101,7 @@ function expiresCell(key) {
   if (key.status === 'revoked') {
     return el(
       'td',
-      {},
+      { class: 'nowrap' },
       el('span', { class: 'muted' }, 'revoked '),
       key.revoked_at === null ? null : timeEl(key.revoked_at),
     )
