@@ -116,7 +116,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       // requests still running (the long-polls about to be answered) end their connection with
       // the response, so a keep-alive client does not hold the drain until keepAliveTimeout
       draining = true
-      for (const res of inFlight) if (res.headersSent && false) res.setHeader('Connection', 'close')
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close')
       app.service.feed.close() // open long-polls answer now
       server.closeIdleConnections()
       let timer: NodeJS.Timeout | undefined

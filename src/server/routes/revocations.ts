@@ -33,9 +33,9 @@ export const revokeResponse = z
 export const feedQuery = z.object({
   since: z
     .string()
-    .regex(/^\d{1,15}$/, 'a cursor from an earlier response')
+    .regex(/^(\d{1,15})?$/, 'a cursor from an earlier response')
     .optional()
-    .meta({ description: 'cursor; absent or 0 = full snapshot' }),
+    .meta({ description: 'cursor; absent, empty or 0 = full snapshot' }),
   wait: z
     .string()
     .regex(/^\d{1,6}(\.\d{1,3})?$/, 'seconds to wait')
@@ -112,7 +112,8 @@ export function revocationsRoutes(ctx: ServiceContext): Router {
 
   router.get('/revocations', ctx.authenticate, async (req: Request, res: Response) => {
     const query = parseRequest(feedQuery, req.query, 'query')
-    const since = query.since === undefined ? undefined : Number(query.since)
+    // `?since=` (empty) is a first sync, like no cursor at all.
+    const since = query.since === undefined || query.since === '' ? undefined : Number(query.since)
     const waitMs = Math.min(Number(query.wait ?? 0), FEED_MAX_WAIT_S) * 1000
     let page = ctx.feed.read(since)
     if (since !== undefined && page.entries.length === 0 && page.reset === undefined && waitMs > 0) {
