@@ -109,7 +109,10 @@ const bodyValue: fc.Arbitrary<unknown> = fc.oneof(
       request: fc.jsonValue({ maxDepth: 2 }),
       reports: fc.oneof(
         fc.array(
-          fc.record({ token_id: fc.oneof(text, fc.constant('KEY')), at: text, ip: text }, { requiredKeys: [] }),
+          fc.record(
+            { token_id: fc.oneof(text, fc.constant('KEY')), at: text, ip: text },
+            { requiredKeys: [] },
+          ),
           { maxLength: 3 },
         ),
         text,
@@ -163,7 +166,9 @@ describe('HTTP fuzz (security review item 1)', () => {
             const json =
               body === undefined
                 ? rawBody
-                : JSON.stringify(body).replaceAll('"TOKEN"', JSON.stringify(tokens[0])).replaceAll('"KEY"', JSON.stringify(keyId))
+                : JSON.stringify(body)
+                    .replaceAll('"TOKEN"', JSON.stringify(tokens[0]))
+                    .replaceAll('"KEY"', JSON.stringify(keyId))
             if (json !== undefined) req = req.set('Content-Type', type).send(json)
           }
           const res = await req.timeout(5000)
@@ -176,7 +181,8 @@ describe('HTTP fuzz (security review item 1)', () => {
             expect(typeof problem.title).toBe('string')
             expect(typeof problem.detail).toBe('string')
             expect(res.text).not.toMatch(/\n\s+at |node_modules|\.ts:\d+/)
-            if (res.status === 401) expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"')
+            if (res.status === 401)
+              expect(res.headers['www-authenticate']).toBe('Bearer error="invalid_token"')
           }
         },
       ),

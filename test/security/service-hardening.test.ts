@@ -57,13 +57,16 @@ describe('login rate limit', () => {
     const u = await register(t.app)
     const attempts = await Promise.all(
       Array.from({ length: 25 }, () =>
-        request(t.app).post('/v1/auth/login').send({ email: u.email, password: 'wrong-password', device: 'd' }),
+        request(t.app)
+          .post('/v1/auth/login')
+          .send({ email: u.email, password: 'wrong-password', device: 'd' }),
       ),
     )
     const statuses = attempts.map((r) => r.status)
     expect(statuses.filter((s) => s === 401)).toHaveLength(t.config.loginLimit)
     expect(statuses.filter((s) => s === 429)).toHaveLength(25 - t.config.loginLimit)
-    for (const r of attempts.filter((x) => x.status === 429)) expect(r.headers['retry-after']).toMatch(/^\d+$/)
+    for (const r of attempts.filter((x) => x.status === 429))
+      expect(r.headers['retry-after']).toMatch(/^\d+$/)
   })
 
   it('finding 2: a successful login does not count against the per-IP failure limit', async () => {
@@ -120,7 +123,13 @@ describe('rotation grace', () => {
       .set(...bearer(old.token))
       .expect(200)
     t.clock.advance(HOUR + 1000)
-    expectProblem(await request(t.app).get('/v1/whoami').set(...bearer(old.token)), 401, 'token_revoked')
+    expectProblem(
+      await request(t.app)
+        .get('/v1/whoami')
+        .set(...bearer(old.token)),
+      401,
+      'token_revoked',
+    )
     // remote verification answers the same
     const verified = await request(t.app)
       .post('/v1/verify')
@@ -128,7 +137,13 @@ describe('rotation grace', () => {
       .send({ token: old.token })
     expectProblem(verified, 401, 'token_revoked')
     runJobs(t.app.service)
-    expectProblem(await request(t.app).get('/v1/whoami').set(...bearer(old.token)), 401, 'token_revoked')
+    expectProblem(
+      await request(t.app)
+        .get('/v1/whoami')
+        .set(...bearer(old.token)),
+      401,
+      'token_revoked',
+    )
   })
 })
 
@@ -166,7 +181,9 @@ describe('secrets in logs', () => {
       .post('/v1/auth/login')
       .send({ email: u.email, password: 'wrong-password-xyz', device: 'd' })
     await request(t.app).get('/v1/whoami').set('X-API-Key', u.token).set('Cookie', 'crumb_session=s3cr3t')
-    await request(t.app).post('/v1/revocations').send({ token: `${u.token}x` })
+    await request(t.app)
+      .post('/v1/revocations')
+      .send({ token: `${u.token}x` })
     await request(t.app)
       .post('/v1/verify')
       .set(...bearer(u.token))
@@ -214,7 +231,8 @@ describe('device flow limits', () => {
   it('finding 5: starting device authorizations (public, writes a row) is rate-limited per IP', async () => {
     t.cleanup()
     t = testService({ config: { deviceStartLimit: 3 } })
-    for (let i = 0; i < 3; i++) await request(t.app).post('/v1/auth/device').send({ device: 'box' }).expect(200)
+    for (let i = 0; i < 3; i++)
+      await request(t.app).post('/v1/auth/device').send({ device: 'box' }).expect(200)
     const res = await request(t.app).post('/v1/auth/device').send({ device: 'box' })
     expectProblem(res, 429, 'rate_limited')
     expect(Number(res.headers['retry-after'])).toBeGreaterThan(0)
@@ -238,9 +256,14 @@ describe('device flow limits', () => {
       .send({ user_code: codes.body.user_code, approve: true })
       .expect(200)
     t.clock.advance(10_000)
-    await request(t.app).post('/v1/auth/device/token').send({ device_code: codes.body.device_code }).expect(200)
+    await request(t.app)
+      .post('/v1/auth/device/token')
+      .send({ device_code: codes.body.device_code })
+      .expect(200)
     t.clock.advance(10_000)
-    const again = await request(t.app).post('/v1/auth/device/token').send({ device_code: codes.body.device_code })
+    const again = await request(t.app)
+      .post('/v1/auth/device/token')
+      .send({ device_code: codes.body.device_code })
     expectProblem(again, 400, 'expired_token')
   })
 })
@@ -269,7 +292,9 @@ describe('careless input', () => {
         .send({ name })
       expectProblem(res, 400, 'validation_failed')
       expectProblem(
-        await request(t.app).post('/v1/auth/login').send({ email: u.email, password: PASSWORD, device: name }),
+        await request(t.app)
+          .post('/v1/auth/login')
+          .send({ email: u.email, password: PASSWORD, device: name }),
         400,
         'validation_failed',
       )
@@ -382,7 +407,13 @@ describe('privilege escalation (guards)', () => {
       .expect(204)
     expect(t.store.keys.get(k.key.id)).toBeUndefined()
     for (const token of [k.token, child]) {
-      expectProblem(await request(t.app).get('/v1/whoami').set(...bearer(token)), 401, 'token_revoked')
+      expectProblem(
+        await request(t.app)
+          .get('/v1/whoami')
+          .set(...bearer(token)),
+        401,
+        'token_revoked',
+      )
     }
   })
 
@@ -399,7 +430,11 @@ describe('privilege escalation (guards)', () => {
     const foreign = testService()
     try {
       const f = await register(foreign.app)
-      expectProblem(await request(t.app).post('/v1/revocations').send({ token: f.token }), 401, 'invalid_token')
+      expectProblem(
+        await request(t.app).post('/v1/revocations').send({ token: f.token }),
+        401,
+        'invalid_token',
+      )
     } finally {
       foreign.cleanup()
     }
@@ -412,7 +447,10 @@ describe('process: shutdown and data directory', () => {
   afterEach(() => {
     for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
   })
-  const quiet = createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, done) => done() }) })
+  const quiet = createLogger({
+    level: 'silent',
+    destination: new Writable({ write: (_c, _e, done) => done() }),
+  })
 
   it('finding 8: close() drains many keep-alive long-polls promptly (not after keepAliveTimeout)', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'crumb-sec-'))

@@ -32,12 +32,7 @@ import {
 } from '../schemas.js'
 
 /** A key name: 1–100 characters of display text (see DISPLAY_TEXT). */
-export const keyNameSchema = z
-  .string()
-  .trim()
-  .min(1)
-  .max(100)
-  .regex(DISPLAY_TEXT, DISPLAY_TEXT_MESSAGE)
+export const keyNameSchema = z.string().trim().min(1).max(100).regex(DISPLAY_TEXT, DISPLAY_TEXT_MESSAGE)
 
 /** `GET /v1/tokens` query. */
 export const listQuery = z.object({ include_revoked: z.enum(['true', 'false']).optional() })
