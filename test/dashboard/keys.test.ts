@@ -346,6 +346,65 @@ describe('keys page', () => {
       .toBe('Created')
   })
 
+  it('pages through a long audit log', async () => {
+    for (let i = 0; i < 45; i++) {
+      const res = await callApi(dash.url, 'POST', '/v1/tokens', { token: firstKeyToken, body: { name: `Batch ${i}` } })
+      expect(res.status).toBe(201)
+    }
+    await page.goto(`${dash.url}/audit`)
+    await expect.poll(() => page.locator('#audit-table tbody tr').count()).toBe(50)
+    expect(await page.locator('#audit-count').textContent()).toBe('50 events so far')
+    const older = page.getByRole('button', { name: 'Load older events' })
+    const rows = () => page.locator('#audit-table tbody tr').count()
+    while (await older.isVisible()) {
+      const before = await rows()
+      await older.click()
+      await expect.poll(rows).toBeGreaterThan(before)
+    }
+    // down to the very first event: the registration
+    const first = page.locator('#audit-table tbody tr').last()
+    expect(await first.locator('td').nth(1).textContent()).toBe('Created')
+    expect(await first.locator('td').nth(2).textContent()).toBe('Registration key')
+    expect(await page.locator('#audit-count').textContent()).toBe(`${await rows()} events`)
+  })
+
+  it('works with the keyboard alone', async () => {
+    const active = () =>
+      page.evaluate(() => {
+        const el = document.activeElement
+        return el === null ? '' : (el.getAttribute('aria-label') ?? el.id) || (el.textContent ?? '').trim()
+      })
+    await page.goto(`${dash.url}/keys`)
+    await keyRow(page, 'Nightly backup').waitFor()
+    await page.keyboard.press('Tab')
+    expect(await active()).toBe('Skip to content')
+    await page.keyboard.press('Enter')
+    expect(await active()).toBe('main')
+    await page.keyboard.press('Tab')
+    expect(await active()).toBe('new-key')
+    await page.keyboard.press('Enter')
+    expect(await active()).toBe('create-name')
+    await page.keyboard.type('Typed by keyboard')
+    await page.keyboard.press('Enter')
+    await page.getByRole('dialog', { name: 'Copy your new key' }).waitFor()
+    expect(await active()).toBe('copy-token')
+    await page.keyboard.press('Escape')
+    await expect.poll(() => page.locator('#token-value').count()).toBe(0)
+    await expect.poll(active).toBe('Rename Typed by keyboard')
+    // the row's actions are reachable in order
+    await page.keyboard.press('Tab')
+    expect(await active()).toBe('Rotate Typed by keyboard')
+    await page.keyboard.press('Tab')
+    expect(await active()).toBe('Revoke Typed by keyboard')
+    await page.keyboard.press('Enter')
+    const confirm = page.getByRole('dialog', { name: 'Revoke “Typed by keyboard”?' })
+    await confirm.waitFor()
+    expect(await active()).toBe('confirm-cancel') // the safe choice has focus
+    await page.keyboard.press('Escape')
+    await expect.poll(() => confirm.isVisible()).toBe(false)
+    await expect.poll(active).toBe('Revoke Typed by keyboard')
+  })
+
   it('raised no script errors and no CSP violations', () => {
     expect(problems.errors).toEqual([])
   })
