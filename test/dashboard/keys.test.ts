@@ -358,6 +358,7 @@ describe('keys page', () => {
     const rows = () => page.locator('#audit-table tbody tr').count()
     while (await older.isVisible()) {
       const before = await rows()
+      console.log('rows', before, await page.locator('#audit-count').textContent())
       await older.click()
       await expect.poll(rows).toBeGreaterThan(before)
     }
