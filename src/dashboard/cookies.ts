@@ -117,3 +117,40 @@ export function setSessionCookie(req: Request, res: Response, token: string, max
 export function clearSessionCookie(req: Request, res: Response): void {
   res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: secure(req), path: '/' })
 }
+
+/**
+ * HttpOnly, Path=/device: the user code of a device approval that had to wait for a sign-in
+ * (so the code never travels in the sign-in page's `next` parameter, or its logs).
+ */
+export const DEVICE_CODE_COOKIE = 'crumb_device_code'
+
+/** What a user code may look like (letters, spaces, dashes). */
+const USER_CODE = /^[A-Za-z][A-Za-z -]{0,31}$/
+
+/**
+ * The user code a device approval page should show, if it is well formed.
+ *
+ * @example
+ * const code = typeof req.query.user_code === 'string' ? req.query.user_code : deviceCodeCookieOf(req)
+ */
+export function deviceCodeCookieOf(req: Request): string | undefined {
+  const value = readCookies(req).get(DEVICE_CODE_COOKIE)
+  return value !== undefined && USER_CODE.test(value) ? value : undefined
+}
+
+/**
+ * Remembers a user code across the sign-in (or forgets it with `code` undefined).
+ *
+ * @example
+ * setDeviceCodeCookie(req, res, 'WDJB-MJHT', 600_000)
+ */
+export function setDeviceCodeCookie(
+  req: Request,
+  res: Response,
+  code: string | undefined,
+  maxAgeMs = 0,
+): void {
+  const options = { httpOnly: true, sameSite: 'lax', secure: secure(req), path: '/device' } as const
+  if (code === undefined || !USER_CODE.test(code)) res.clearCookie(DEVICE_CODE_COOKIE, options)
+  else res.cookie(DEVICE_CODE_COOKIE, code, { ...options, maxAge: maxAgeMs })
+}

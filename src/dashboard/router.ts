@@ -10,9 +10,11 @@ import { checkCredentials } from '../server/routes/auth-login.js'
 import { sessionBody } from '../server/routes/sessions.js'
 import {
   clearSessionCookie,
+  deviceCodeCookieOf,
   ensureCsrfCookie,
   issueCsrfCookie,
   sessionCookieOf,
+  setDeviceCodeCookie,
   setSessionCookie,
 } from './cookies.js'
 import { checkCsrf } from './csrf.js'
@@ -25,16 +27,15 @@ export const SESSION_KEY_NAME = 'Dashboard session'
 /**
  * Where the static assets (CSS, page modules) live: next to this module when they were copied
  * there, else in the source tree (`tsc` emits only `.ts`; from `dist/src/dashboard/` the source
- * folder is three levels up).
+ * folder is three levels up). Undefined when neither exists.
  *
  * @example
- * express.static(publicDir())
+ * const dir = publicDir() // '/srv/crumb/src/dashboard/public'
  */
-export function publicDir(): string {
+export function publicDir(): string | undefined {
   const here = dirname(fileURLToPath(import.meta.url))
   const candidates = [join(here, 'public'), join(here, '..', '..', '..', 'src', 'dashboard', 'public')]
-  for (const dir of candidates) if (existsSync(join(dir, 'dashboard.css'))) return dir
-  throw new Error(`dashboard assets not found (looked in ${candidates.join(', ')})`)
+  return candidates.find((dir) => existsSync(join(dir, 'dashboard.css')))
 }
 
 /**
@@ -87,16 +88,22 @@ export function dashboardRoutes(ctx: ServiceContext): Router {
   const router = Router()
   const pageHeaders = [contentSecurityPolicy, noStore]
 
-  router.use(
-    '/assets',
-    contentSecurityPolicy,
-    express.static(publicDir(), {
-      index: false,
-      dotfiles: 'ignore',
-      redirect: false,
-      setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache'),
-    }),
-  )
+  const assets = publicDir()
+  if (assets === undefined) {
+    // the API must not depend on the dashboard: serve it unstyled rather than not start
+    ctx.logger.warn('dashboard assets not found; the dashboard pages will not work')
+  } else {
+    router.use(
+      '/assets',
+      contentSecurityPolicy,
+      express.static(assets, {
+        index: false,
+        dotfiles: 'ignore',
+        redirect: false,
+        setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache'),
+      }),
+    )
+  }
 
   const toSignIn = (req: Request, res: Response): void => {
     if (sessionCookieOf(req) !== undefined) clearSessionCookie(req, res)
@@ -123,14 +130,31 @@ export function dashboardRoutes(ctx: ServiceContext): Router {
   router.get('/keys', pageHeaders, page('keys', 'Keys', 'keys.js', keysMain))
   router.get('/sessions', pageHeaders, page('sessions', 'Sessions', 'sessions.js', sessionsMain))
   router.get('/audit', pageHeaders, page('audit', 'Audit log', 'audit.js', auditMain))
-  router.get(
-    '/device',
-    pageHeaders,
-    page('device', 'Approve a device', 'device.js', (req) => {
-      const code = req.query.user_code
-      return deviceMain(typeof code === 'string' ? code.slice(0, 32) : '')
-    }),
-  )
+  // the device flow's verification URI: `/device?user_code=WDJB-MJHT` from the CLI
+  router.get('/device', pageHeaders, (req: Request, res: Response) => {
+    const given = typeof req.query.user_code === 'string' ? req.query.user_code.slice(0, 32) : undefined
+    const session = dashboardSession(ctx, req)
+    if (session === undefined) {
+      // sign in first, then back here with the code (kept in a cookie, not in the URL)
+      if (sessionCookieOf(req) !== undefined) clearSessionCookie(req, res)
+      if (given !== undefined) setDeviceCodeCookie(req, res, given, ctx.config.deviceCodeTtlMs)
+      res.redirect(303, `/sign-in?next=${encodeURIComponent('/device')}`)
+      return
+    }
+    const remembered = deviceCodeCookieOf(req)
+    if (remembered !== undefined) setDeviceCodeCookie(req, res, undefined)
+    ensureCsrfCookie(req, res)
+    const main = deviceMain(given ?? remembered ?? '')
+    res.type('html').send(
+      layout({
+        title: 'Approve a device',
+        script: 'device.js',
+        email: session.user.email,
+        section: 'device',
+        main,
+      }).value,
+    )
+  })
 
   for (const register of [false, true]) {
     router.get(register ? '/register' : '/sign-in', pageHeaders, (req: Request, res: Response) => {

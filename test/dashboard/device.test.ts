@@ -80,13 +80,13 @@ describe('device approval', () => {
     // not signed in: sign in first, then straight back to the code
     await page.goto(url)
     expect(new URL(page.url()).pathname).toBe('/sign-in')
+    expect(page.url()).not.toContain(code) // the code waits in a cookie, out of URLs and logs
     expect(await page.locator('.notice').textContent()).toContain('approve the device')
     await screenshot(page, 'device-sign-in')
     await page.getByLabel('Email').fill(EMAIL)
     await page.getByLabel('Password').fill(PASSWORD)
     await page.getByRole('button', { name: 'Sign in' }).click()
     await page.waitForURL((u) => u.pathname === '/device')
-    expect(new URL(page.url()).searchParams.get('user_code')).toBe(code)
     expect(await page.getByLabel('One-time code').inputValue()).toBe(code)
 
     // which device is asking
@@ -102,6 +102,10 @@ describe('device approval', () => {
     await page.getByRole('heading', { name: 'Device approved' }).waitFor()
     await expect.poll(() => page.locator('#status').textContent()).toBe('Approved laptop-7.')
     await screenshot(page, 'device-approved')
+
+    // the remembered code is used once
+    expect((await context.cookies(dash.url)).some((c) => c.name === 'crumb_device_code')).toBe(false)
+    expect(dash.requests().some((r) => r.url.includes(code))).toBe(false)
 
     const result = await done
     expect(result.code, result.stderr).toBe(0)

@@ -348,7 +348,10 @@ describe('keys page', () => {
 
   it('pages through a long audit log', async () => {
     for (let i = 0; i < 45; i++) {
-      const res = await callApi(dash.url, 'POST', '/v1/tokens', { token: firstKeyToken, body: { name: `Batch ${i}` } })
+      const res = await callApi(dash.url, 'POST', '/v1/tokens', {
+        token: firstKeyToken,
+        body: { name: `Batch ${i}` },
+      })
       expect(res.status).toBe(201)
     }
     await page.goto(`${dash.url}/audit`)
@@ -358,7 +361,6 @@ describe('keys page', () => {
     const rows = () => page.locator('#audit-table tbody tr').count()
     while (await older.isVisible()) {
       const before = await rows()
-      console.log('rows', before, await page.locator('#audit-count').textContent())
       await older.click()
       await expect.poll(rows).toBeGreaterThan(before)
     }

@@ -3,6 +3,13 @@
  * the page never sees; state-changing calls echo the `crumb_csrf` cookie in `X-CSRF-Token`.
  */
 
+/**
+ * A key as the API returns it (DESIGN.md "Key").
+ * @typedef {{ id: string, name: string, hint: string, source: string, status: 'active' | 'revoked' | 'expired',
+ *   caveats: string[], created_at: string, expires_at: string, last_used_at: string | null,
+ *   last_used_ip: string | null, last_used_user_agent: string | null, revoked_at: string | null }} Key
+ */
+
 /** A failed call: the problem+json body's `code` and `detail`, and the HTTP status. */
 export class ApiError extends Error {
   /**
@@ -39,7 +46,7 @@ const SESSION_ENDED = new Set(['invalid_token', 'token_expired', 'token_revoked'
  * @param {string} method
  * @param {string} path
  * @param {{ body?: unknown, headers?: Record<string, string>, redirectOn401?: boolean }} [options]
- * @returns {Promise<any>} the parsed JSON body (null for 204)
+ * @returns {Promise<unknown>} the parsed JSON body (null for 204)
  */
 export async function api(method, path, options = {}) {
   const headers = { accept: 'application/json', ...options.headers }

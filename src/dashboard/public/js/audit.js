@@ -81,6 +81,7 @@ function row(e) {
 }
 
 async function loadPage(reset) {
+  if (!reset && cursor === null) return
   const query = new URLSearchParams({ limit: '50' })
   if (keyId !== '') query.set('key_id', keyId)
   if (!reset && cursor !== null) query.set('cursor', cursor)

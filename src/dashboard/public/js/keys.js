@@ -24,7 +24,7 @@ import {
 } from './ui.js'
 
 const state = {
-  /** @type {any[]} */
+  /** @type {import('./api.js').Key[]} */
   keys: [],
   loaded: false,
   showRevoked: new URLSearchParams(location.search).get('revoked') === '1',

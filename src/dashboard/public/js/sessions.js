@@ -11,7 +11,7 @@ const tbody = /** @type {HTMLTableSectionElement} */ (document.querySelector('#s
 const count = document.getElementById('sessions-count')
 const othersButton = /** @type {HTMLButtonElement} */ (document.getElementById('sign-out-others'))
 
-/** @type {any[]} */
+/** @type {import('./api.js').Key[]} */
 let sessions = []
 let current = null
 

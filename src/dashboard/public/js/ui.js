@@ -9,7 +9,7 @@ import { absoluteTime, relativeTime } from './format.js'
  * Creates an element. Props: `class`, `text`, `dataset`, `on<event>` listeners, other keys as
  * attributes (true = present, false/null/undefined = absent). Children: nodes or text.
  * @param {string} tag
- * @param {Record<string, any>} [props]
+ * @param {Record<string, unknown>} [props]
  * @param {...(Node | string | null | undefined | false | (Node | string)[])} children
  * @returns {HTMLElement}
  */
