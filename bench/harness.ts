@@ -32,7 +32,9 @@ export async function measure(
   for (const c of cases) await batch(c, Math.ceil(ops / 4)) // warm-up
   const samples = new Map<string, number[]>(cases.map((c) => [c.name, []]))
   for (let b = 0; b < batches; b++) {
-    for (const c of cases) samples.get(c.name)!.push(await batch(c, ops))
+    // Alternate the order so no case always runs right after another's garbage.
+    const order = b % 2 === 0 ? cases : [...cases].reverse()
+    for (const c of order) samples.get(c.name)!.push(await batch(c, ops))
   }
   return new Map([...samples].map(([k, v]) => [k, median(v)]))
 }
