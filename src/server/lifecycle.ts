@@ -1,26 +1,15 @@
 import type { Request } from 'express'
+import type * as z from 'zod'
 import { formatInstant } from '../../caveats/lib/instant.js'
 import { CrumbError } from '../errors.js'
 import type { AuditEventType, KeyRecord, KeySource, UserRecord } from '../store/index.js'
 import { mintRootToken } from '../token/index.js'
 import { type RequestMeta, requestMeta, type ServiceContext } from './context.js'
 import { RateLimited, ValidationProblem } from './problem.js'
+import type { keySchema } from './schemas.js'
 
 /** A key as the API shows it (DESIGN.md "Key"). */
-export interface KeyJson {
-  id: string
-  name: string
-  hint: string
-  source: KeySource
-  status: 'active' | 'revoked' | 'expired'
-  caveats: string[]
-  created_at: string
-  expires_at: string
-  last_used_at: string | null
-  last_used_ip: string | null
-  last_used_user_agent: string | null
-  revoked_at: string | null
-}
+export type KeyJson = z.infer<typeof keySchema>
 
 /**
  * A key row as JSON (snake_case, RFC 3339 times).

@@ -130,16 +130,7 @@ function toEvent(r: AuditRow): AuditEvent {
  * const audit = createAuditRepo(db)
  */
 export function createAuditRepo(db: BetterSqlite3.Database): AuditRepo {
-  const insertStmt = db.prepare<{
-    at: string
-    event: AuditEventType
-    userId: string | null
-    keyId: string | null
-    actor: string
-    ip: string | null
-    userAgent: string | null
-    detail: string | null
-  }>(
+  const insertStmt = db.prepare<Omit<AuditEvent, 'id' | 'detail'> & { detail: string | null }>(
     `INSERT INTO audit_events (at, event, user_id, key_id, actor, ip, user_agent, detail)
      VALUES (@at, @event, @userId, @keyId, @actor, @ip, @userAgent, @detail)`,
   )

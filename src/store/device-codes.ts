@@ -147,16 +147,10 @@ const nowIso = (at: Instant | undefined): string => toIso(at ?? new Date())
  */
 export function createDeviceCodesRepo(db: BetterSqlite3.Database): DeviceCodesRepo {
   const insertStmt = db.prepare<
-    {
-      hash: string
-      userCode: string
-      deviceName: string
-      clientIp: string | null
-      clientUserAgent: string | null
-      createdAt: string
-      expiresAt: string
-      interval: number
-    },
+    Pick<
+      DeviceCodeRecord,
+      'userCode' | 'deviceName' | 'clientIp' | 'clientUserAgent' | 'createdAt' | 'expiresAt' | 'interval'
+    > & { hash: string },
     DeviceCodeRow
   >(
     `INSERT INTO device_codes (device_code_hash, user_code, device_name, client_ip, client_user_agent,

@@ -37,13 +37,7 @@ export interface KeyRecord {
 }
 
 /** What {@link KeysRepo.insert} takes. */
-export interface NewKey {
-  id: string
-  userId: string
-  name: string
-  hint: string
-  source: KeySource
-  kid: string
+export interface NewKey extends Pick<KeyRecord, 'id' | 'userId' | 'name' | 'hint' | 'source' | 'kid'> {
   caveats?: readonly string[] | undefined
   createdAt: Instant
   expiresAt: Instant
