@@ -25,6 +25,9 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 5)
 const CONNECTIONS = 16
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 120)
 const ROUTE = '/orgs/acme/apps/web/status'
+/** A folder to write V8 CPU profiles of the throughput servers to (`node --cpu-prof`), or unset. */
+const PROFILE_DIR = process.env.BENCH_CPU_PROF
+const profileArgs = PROFILE_DIR === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${resolve(PROFILE_DIR)}`]
 
 const children = new Set<ChildProcess>()
 process.once('exit', () => {
@@ -189,14 +192,14 @@ async function main(): Promise<void> {
 
     // ---- 1. throughput --------------------------------------------------------------------------
     const [noAuth, local, remote] = await Promise.all([
-      start(['--input-type=module', '-e', NO_AUTH_SERVER], {}, 'no-auth app'),
+      start([...profileArgs, '--input-type=module', '-e', NO_AUTH_SERVER], {}, 'no-auth app'),
       start(
-        [example],
+        [...profileArgs, example],
         { PORT: '0', CRUMB_SERVER: api, CRUMB_SERVICE_TOKEN: serviceToken, CRUMB_KEYRING: keyring },
         'local',
       ),
       start(
-        [example],
+        [...profileArgs, example],
         { PORT: '0', CRUMB_SERVER: api, CRUMB_SERVICE_TOKEN: serviceToken, CRUMB_MODE: 'remote' },
         'remote',
       ),

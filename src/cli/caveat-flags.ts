@@ -44,6 +44,10 @@ function listParser(
   }
 }
 
+function listOption(flags: string, help: string, kind: ListKind, expected: string): Option {
+  return new Option(flags, help).argParser(listParser(kind, expected))
+}
+
 function whenParser(): (value: string) => When {
   return (value) => {
     const parsed = parseWith(whenSchema, value)
@@ -61,19 +65,28 @@ function whenParser(): (value: string) => When {
 export function addCaveatOptions(command: Command, expiresHelp: string): Command {
   return command
     .addOption(
-      new Option('--org <orgs>', 'only these orgs (comma-separated; repeatable)').argParser(
-        listParser(org, 'org names such as acme or acme,beta'),
+      listOption(
+        '--org <orgs>',
+        'only these orgs (comma-separated; repeatable)',
+        org,
+        'org names such as acme or acme,beta',
       ),
     )
     .addOption(
-      new Option('--app <apps>', 'only these apps (comma-separated; repeatable)').argParser(
-        listParser(app, 'app names such as web or web,api'),
+      listOption(
+        '--app <apps>',
+        'only these apps (comma-separated; repeatable)',
+        app,
+        'app names such as web or web,api',
       ),
     )
     .addOption(
-      new Option('--ops <ops>', 'only these operations, e.g. read,write or deploy')
-        .argParser(listParser(ops, 'operation names such as read,write,deploy'))
-        .conflicts('readOnly'),
+      listOption(
+        '--ops <ops>',
+        'only these operations, e.g. read,write or deploy',
+        ops,
+        'operation names such as read,write,deploy',
+      ).conflicts('readOnly'),
     )
     .addOption(new Option('--read-only', 'same as --ops read'))
     .addOption(new Option('--expires <when>', expiresHelp).argParser(whenParser()))
@@ -84,13 +97,19 @@ export function addCaveatOptions(command: Command, expiresHelp: string): Command
       ).argParser(whenParser()),
     )
     .addOption(
-      new Option('--device <names>', 'only requests declaring this device (Crumb-Device)').argParser(
-        listParser(device, 'device names such as laptop-7'),
+      listOption(
+        '--device <names>',
+        'only requests declaring this device (Crumb-Device)',
+        device,
+        'device names such as laptop-7',
       ),
     )
     .addOption(
-      new Option('--ip <ranges>', 'only clients in these ranges, e.g. 10.0.0.0/8,203.0.113.7').argParser(
-        listParser(ip, 'IP addresses or CIDR ranges'),
+      listOption(
+        '--ip <ranges>',
+        'only clients in these ranges, e.g. 10.0.0.0/8,203.0.113.7',
+        ip,
+        'IP addresses or CIDR ranges',
       ),
     )
 }

@@ -111,6 +111,20 @@ function tokenDialog(): SafeHtml {
 </dialog>`
 }
 
+/** The header row of a data table: one `<th scope="col">` a label. */
+function columnHeads(labels: readonly (string | SafeHtml)[]): SafeHtml {
+  return html`<tr>${labels.map((label) => html`<th scope="col">${label}</th>`)}</tr>`
+}
+
+/** A free-text restriction of the create-key form (`create-<name>`), with its error line. */
+function caveatField(name: string, label: string, placeholder: string): SafeHtml {
+  return html`<div class="field">
+  <label for="create-${name}">${label}</label>
+  <input id="create-${name}" name="${name}" autocomplete="off" spellcheck="false" placeholder="${placeholder}" aria-describedby="create-${name}-error">
+  <p class="field-error" id="create-${name}-error" hidden></p>
+</div>`
+}
+
 /**
  * Keys: the table (filter, sort, show revoked), create / rename / rotate / revoke / delete.
  *
@@ -149,17 +163,7 @@ export function keysMain(): SafeHtml {
   <table id="keys-table" class="data" aria-describedby="keys-count">
     <caption class="sr-only">Your keys</caption>
     <thead>
-      <tr>
-        <th scope="col">Name</th>
-        <th scope="col">Hint</th>
-        <th scope="col">Source</th>
-        <th scope="col">Created</th>
-        <th scope="col">Expires</th>
-        <th scope="col">Last used</th>
-        <th scope="col">Scope</th>
-        <th scope="col">Status</th>
-        <th scope="col"><span class="sr-only">Actions</span></th>
-      </tr>
+      ${columnHeads(['Name', 'Hint', 'Source', 'Created', 'Expires', 'Last used', 'Scope', 'Status', html`<span class="sr-only">Actions</span>`])}
     </thead>
     <tbody></tbody>
   </table>
@@ -178,16 +182,8 @@ export function keysMain(): SafeHtml {
     <fieldset class="caveats">
       <legend>Restrictions <span class="hint">(optional; each one narrows what the key may do)</span></legend>
       <div class="grid-2">
-        <div class="field">
-          <label for="create-org">Organisations</label>
-          <input id="create-org" name="org" autocomplete="off" spellcheck="false" placeholder="acme, beta" aria-describedby="create-org-error">
-          <p class="field-error" id="create-org-error" hidden></p>
-        </div>
-        <div class="field">
-          <label for="create-app">Apps</label>
-          <input id="create-app" name="app" autocomplete="off" spellcheck="false" placeholder="web" aria-describedby="create-app-error">
-          <p class="field-error" id="create-app-error" hidden></p>
-        </div>
+        ${caveatField('org', 'Organisations', 'acme, beta')}
+        ${caveatField('app', 'Apps', 'web')}
       </div>
       <fieldset class="radios">
         <legend>Operations</legend>
@@ -211,17 +207,9 @@ export function keysMain(): SafeHtml {
             <option value="365d">1 year</option>
           </select>
         </div>
-        <div class="field">
-          <label for="create-device">Device</label>
-          <input id="create-device" name="device" autocomplete="off" spellcheck="false" placeholder="laptop-7" aria-describedby="create-device-error">
-          <p class="field-error" id="create-device-error" hidden></p>
-        </div>
+        ${caveatField('device', 'Device', 'laptop-7')}
       </div>
-      <div class="field">
-        <label for="create-ip">IP addresses or ranges</label>
-        <input id="create-ip" name="ip" autocomplete="off" spellcheck="false" placeholder="10.0.0.0/8, 203.0.113.7" aria-describedby="create-ip-error">
-        <p class="field-error" id="create-ip-error" hidden></p>
-      </div>
+      ${caveatField('ip', 'IP addresses or ranges', '10.0.0.0/8, 203.0.113.7')}
     </fieldset>
     <div class="actions">
       <button type="button" class="button" data-close>Cancel</button>
@@ -287,14 +275,7 @@ export function sessionsMain(): SafeHtml {
   <table id="sessions-table" class="data">
     <caption class="sr-only">Dashboard sessions</caption>
     <thead>
-      <tr>
-        <th scope="col">Device</th>
-        <th scope="col">IP address</th>
-        <th scope="col">Signed in</th>
-        <th scope="col">Last seen</th>
-        <th scope="col">Expires</th>
-        <th scope="col"><span class="sr-only">Actions</span></th>
-      </tr>
+      ${columnHeads(['Device', 'IP address', 'Signed in', 'Last seen', 'Expires', html`<span class="sr-only">Actions</span>`])}
     </thead>
     <tbody></tbody>
   </table>
@@ -326,15 +307,7 @@ export function auditMain(): SafeHtml {
   <table id="audit-table" class="data">
     <caption class="sr-only">Audit events</caption>
     <thead>
-      <tr>
-        <th scope="col">Time</th>
-        <th scope="col">Event</th>
-        <th scope="col">Key</th>
-        <th scope="col">Actor</th>
-        <th scope="col">IP address</th>
-        <th scope="col">User agent</th>
-        <th scope="col">Details</th>
-      </tr>
+      ${columnHeads(['Time', 'Event', 'Key', 'Actor', 'IP address', 'User agent', 'Details'])}
     </thead>
     <tbody></tbody>
   </table>

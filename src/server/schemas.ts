@@ -2,6 +2,7 @@ import type { OpenAPIRegistry, RouteConfig, ZodRequestBody } from '@asteasolutio
 import * as z from 'zod'
 import { ERROR_CODES } from '../errors.js'
 import { KEY_SOURCES } from '../store/index.js'
+import type { TokenClaims } from '../token/index.js'
 
 /** A key as the API shows it (DESIGN.md "Key"). */
 export const keySchema = z
@@ -20,6 +21,35 @@ export const keySchema = z
     revoked_at: z.string().nullable(),
   })
   .meta({ id: 'Key' })
+
+/** The restricting dimensions of verified claims, snake_case; null = unrestricted on that dimension. */
+export const claimsScopeSchema = z.object({
+  ops: z.array(z.string()).nullable(),
+  orgs: z.array(z.string()).nullable(),
+  apps: z.array(z.string()).nullable(),
+  devices: z.array(z.string()).nullable(),
+  expires_at: z.string().nullable(),
+  not_before: z.string().nullable(),
+  caveats: z.array(z.string()),
+})
+
+/**
+ * The restricting dimensions of verified claims as JSON (see {@link claimsScopeSchema}).
+ *
+ * @example
+ * res.json({ scope: { ...claimsScopeJson(claims), attenuated: !isRoot } })
+ */
+export function claimsScopeJson(c: TokenClaims): z.infer<typeof claimsScopeSchema> {
+  return {
+    ops: c.ops === null ? null : [...c.ops],
+    orgs: c.orgs === null ? null : [...c.orgs],
+    apps: c.apps === null ? null : [...c.apps],
+    devices: c.devices === null ? null : [...c.devices],
+    expires_at: c.expiresAt?.toISOString() ?? null,
+    not_before: c.notBefore?.toISOString() ?? null,
+    caveats: [...c.caveats],
+  }
+}
 
 /** A user as the API shows it. */
 export const userSchema = z.object({ id: z.string(), email: z.string() }).meta({ id: 'User' })

@@ -250,17 +250,11 @@ const flag = (b: boolean | undefined): number => (b ? 1 : 0)
  * const keys = createKeysRepo(db)
  */
 export function createKeysRepo(db: BetterSqlite3.Database): KeysRepo {
-  const insertStmt = db.prepare<{
-    id: string
-    userId: string
-    name: string
-    hint: string
-    source: KeySource
-    kid: string
-    caveats: string
-    createdAt: string
-    expiresAt: string
-  }>(
+  const insertStmt = db.prepare<
+    Pick<KeyRecord, 'id' | 'userId' | 'name' | 'hint' | 'source' | 'kid' | 'createdAt' | 'expiresAt'> & {
+      caveats: string
+    }
+  >(
     `INSERT INTO keys (id, user_id, name, hint, source, kid, caveats, created_at, expires_at)
      VALUES (@id, @userId, @name, @hint, @source, @kid, @caveats, @createdAt, @expiresAt)`,
   )

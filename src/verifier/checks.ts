@@ -49,10 +49,15 @@ export function failedCheck(
   now: Date,
   leewayMs: number,
 ): CrumbError | undefined {
-  let ctx: RequestContext | undefined
+  // Built by assignment, not a spread: this runs on every request that reuses a verification.
+  const ctx: RequestContext = { now, leewayMs }
+  if (facts.device !== undefined) ctx.device = facts.device
+  if (facts.ip !== undefined) ctx.ip = facts.ip
+  if (facts.org !== undefined) ctx.org = facts.org
+  if (facts.app !== undefined) ctx.app = facts.app
+  if (facts.op !== undefined) ctx.op = facts.op
   let failure: CrumbError | undefined
   for (const { index, caveat } of checks) {
-    ctx ??= { ...facts, now, leewayMs }
     const result = caveat.kind.check(caveat.value, ctx)
     if (result.ok) continue
     if (failure === undefined || (result.code === 'token_expired' && failure.code !== 'token_expired')) {

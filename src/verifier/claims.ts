@@ -2,13 +2,14 @@ import type { Request } from 'express'
 import { CrumbError } from '../errors.js'
 import type { TokenClaims } from '../token/claims.js'
 
+/** Where `req.crumb` keeps the full claims: a module-private symbol (not in JSON, not spoofable). */
+const CLAIMS = Symbol('crumb.claims')
+
 /**
- * What a route handler learns about the token behind a request (`req.crumb`).
- *
- * @example
- * app.get('/me', (req, res) => res.json({ user: req.crumb?.userId, readOnly: req.crumb?.ops?.join() === 'read' }))
+ * `req.crumb` as the verifier builds it: the public fields, plus the full claims under a private
+ * symbol (`require` needs them; JSON output and hand-made objects do not carry them).
  */
-export interface CrumbAuth {
+class VerifiedAuth {
   /** `usr_…`: the token's owner. */
   readonly userId: string
   /** `tok_…`: the root token this one derives from (the key as the token service lists it). */
@@ -22,33 +23,6 @@ export interface CrumbAuth {
   /** The earliest `expires` among the caveats, or null. */
   readonly expiresAt: Date | null
   /** First-party caveat texts of the token, in order. */
-  readonly caveats: readonly string[]
-}
-
-declare global {
-  namespace Express {
-    interface Request {
-      /** Set by `crumb.verifier()` once the request's token verified. */
-      crumb?: CrumbAuth
-    }
-  }
-}
-
-/** Where `req.crumb` keeps the full claims: a module-private symbol (not in JSON, not spoofable). */
-const CLAIMS = Symbol('crumb.claims')
-
-/**
- * `req.crumb` as the verifier builds it: the public fields, plus the full claims under a private
- * symbol (`require` needs them; JSON output and hand-made objects do not carry them).
- */
-class VerifiedAuth implements CrumbAuth {
-  readonly userId: string
-  readonly tokenId: string
-  readonly device: string | undefined
-  readonly ops: readonly string[] | null
-  readonly orgs: readonly string[] | null
-  readonly apps: readonly string[] | null
-  readonly expiresAt: Date | null
   readonly caveats: readonly string[]
   readonly [CLAIMS]: TokenClaims
 
@@ -65,9 +39,36 @@ class VerifiedAuth implements CrumbAuth {
   }
 }
 
+/**
+ * What a route handler learns about the token behind a request (`req.crumb`).
+ *
+ * @example
+ * app.get('/me', (req, res) => res.json({ user: req.crumb?.userId, readOnly: req.crumb?.ops?.join() === 'read' }))
+ */
+export type CrumbAuth = Omit<VerifiedAuth, typeof CLAIMS>
+
+declare global {
+  namespace Express {
+    interface Request {
+      /** Set by `crumb.verifier()` once the request's token verified. */
+      crumb?: CrumbAuth
+    }
+  }
+}
+
+/**
+ * `req.crumb` of claims the verifiers share between requests (frozen, see `shareable`): built
+ * once per claims object, frozen too, so a repeated token costs no allocation here.
+ */
+const sharedAuth = new WeakMap<TokenClaims, VerifiedAuth>()
+
 /** Records the claims of a verified request as `req.crumb`. */
 export function attachClaims(req: Request, claims: TokenClaims): CrumbAuth {
-  const auth = new VerifiedAuth(claims)
+  let auth = sharedAuth.get(claims)
+  if (auth === undefined) {
+    auth = new VerifiedAuth(claims)
+    if (Object.isFrozen(claims)) sharedAuth.set(claims, Object.freeze(auth))
+  }
   req.crumb = auth
   return auth
 }

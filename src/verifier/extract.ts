@@ -1,5 +1,6 @@
 import type { IncomingHttpHeaders } from 'node:http'
 
+const MAPPED_IPV4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i
 const BEARER = /^Bearer[ \t]+(\S(?:.*\S)?)[ \t]*$/i
 
 /**
@@ -31,7 +32,9 @@ export function extractToken(headers: IncomingHttpHeaders): string | undefined {
  */
 export function normalizeIp(address: string | undefined): string | undefined {
   if (address === undefined || address === '') return undefined
-  const mapped = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i.exec(address)
+  // Only a mapped address (it starts with `::`) needs the pattern; plain IPv4 and IPv6 are kept as they are.
+  if (address.charCodeAt(0) !== 58 /* : */) return address
+  const mapped = MAPPED_IPV4.exec(address)
   return mapped?.[1] ?? address
 }
 

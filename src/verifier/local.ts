@@ -1,9 +1,11 @@
 import type { CaveatRegistry, Dimension } from '../../caveats/index.js'
+import { CrumbError } from '../errors.js'
 import type { TokenClaims } from '../token/claims.js'
 import type { KeyRing } from '../token/keyring.js'
 import { type RequestFacts, verifyToken } from '../token/verify.js'
-import { type Check, compileChecks, failedCheck } from './checks.js'
+import { compileChecks } from './checks.js'
 import type { KeyRingSource } from './keys.js'
+import { type MemoEntry, reuse, shareable, TokenMemo } from './memo.js'
 import type { RevocationSync } from './revocation-sync.js'
 
 /** Options of a local verifier. */
@@ -20,14 +22,9 @@ export interface LocalVerifierOptions {
 }
 
 /** What an earlier full verification of one exact token string established. */
-interface Remembered {
+interface Remembered extends MemoEntry {
   /** The ring it verified under (a new ring object — rotation, retirement — means verify again). */
   readonly ring: KeyRing
-  readonly tokenId: string
-  /** Claims without the request's device. */
-  readonly claims: TokenClaims
-  /** The caveats to re-check per request (time, device, ip…). */
-  readonly checks: readonly Check[]
 }
 
 /**
@@ -45,26 +42,14 @@ interface Remembered {
  */
 export class LocalVerifier {
   readonly #o: LocalVerifierOptions
-  readonly #max: number
-  readonly #memo = new Map<string, Remembered>()
-  readonly #byToken = new Map<string, Set<string>>()
+  readonly #memo: TokenMemo<Remembered>
   readonly #unsubscribe: () => void
 
   constructor(options: LocalVerifierOptions) {
     this.#o = options
-    this.#max = options.max ?? 10_000
-    this.#unsubscribe =
-      options.sync?.subscribe((update) => {
-        if (update.replaced) {
-          this.#memo.clear()
-          this.#byToken.clear()
-          return
-        }
-        for (const tokenId of update.tokenIds) {
-          for (const token of this.#byToken.get(tokenId) ?? []) this.#memo.delete(token)
-          this.#byToken.delete(tokenId)
-        }
-      }) ?? (() => {})
+    const memo = new TokenMemo<Remembered>(options.max ?? 10_000)
+    this.#memo = memo
+    this.#unsubscribe = options.sync?.subscribe((update) => memo.onFeed(update)) ?? (() => {})
   }
 
   /** Tokens remembered. */
@@ -76,7 +61,6 @@ export class LocalVerifier {
   close(): void {
     this.#unsubscribe()
     this.#memo.clear()
-    this.#byToken.clear()
   }
 
   /** Verifies a token for a request (device, ip, time; org / app / op are left to `require`). Throws a CrumbError. */
@@ -84,13 +68,10 @@ export class LocalVerifier {
     const ring = this.#o.keys.current
     const list = this.#o.sync?.list
     const hit = this.#memo.get(token)
-    if (
-      hit !== undefined &&
-      hit.ring === ring &&
-      list?.isTokenRevoked(hit.tokenId) !== true &&
-      failedCheck(hit.checks, facts, now, this.#o.leewayMs) === undefined
-    ) {
-      return facts.device === undefined ? hit.claims : { ...hit.claims, device: facts.device }
+    if (hit !== undefined && hit.ring === ring && list?.isTokenRevoked(hit.tokenId) !== true) {
+      const reused = reuse(hit, facts, now, this.#o.leewayMs)
+      // A failed re-check goes through full verification, so every refusal is the one it gives.
+      if (!(reused instanceof CrumbError)) return reused
     }
     const claims = verifyToken(token, {
       keys: ring,
@@ -107,44 +88,13 @@ export class LocalVerifier {
 
   #remember(token: string, ring: KeyRing, claims: TokenClaims): void {
     // Discharges carry caveats of their own that the claims do not list: such tokens are not remembered.
-    if (this.#max === 0 || token.includes(',')) return
+    if (token.includes(',')) return
     const checks = compileChecks(
       claims.caveats.map((text, i) => [String(i), text] as const),
       this.#o.registry,
       this.#o.deferred,
     )
     if (checks === undefined) return
-    if (this.#memo.size >= this.#max) {
-      const oldest = this.#memo.entries().next()
-      if (oldest.done !== true) this.#forget(oldest.value[0], oldest.value[1].tokenId)
-    }
-    const base: TokenClaims = {
-      userId: claims.userId,
-      tokenId: claims.tokenId,
-      kid: claims.kid,
-      device: undefined,
-      ops: claims.ops,
-      orgs: claims.orgs,
-      apps: claims.apps,
-      devices: claims.devices,
-      expiresAt: claims.expiresAt,
-      notBefore: claims.notBefore,
-      caveats: claims.caveats,
-      revocationId: claims.revocationId,
-    }
-    this.#memo.set(token, { ring, tokenId: claims.tokenId, claims: base, checks })
-    let tokens = this.#byToken.get(claims.tokenId)
-    if (tokens === undefined) {
-      tokens = new Set()
-      this.#byToken.set(claims.tokenId, tokens)
-    }
-    tokens.add(token)
-  }
-
-  #forget(token: string, tokenId: string): void {
-    this.#memo.delete(token)
-    const tokens = this.#byToken.get(tokenId)
-    tokens?.delete(token)
-    if (tokens?.size === 0) this.#byToken.delete(tokenId)
+    this.#memo.set(token, { ring, tokenId: claims.tokenId, claims: shareable(claims), checks })
   }
 }

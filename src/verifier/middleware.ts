@@ -147,9 +147,15 @@ export function verifier(options: VerifierOptions): Verifier {
       ? undefined
       : new LocalVerifier({ keys, sync, registry: o.registry, deferred: DEFERRED, leewayMs: o.leewayMs })
 
-  const accept = (req: Request, claims: TokenClaims, ip: string | undefined, next: NextFunction): void => {
+  const accept = (
+    req: Request,
+    claims: TokenClaims,
+    ip: string | undefined,
+    nowMs: number,
+    next: NextFunction,
+  ): void => {
     attachClaims(req, claims)
-    usage?.record(claims.tokenId, ip, req.headers['user-agent'])
+    usage?.record(claims.tokenId, ip, req.headers['user-agent'], nowMs)
     next()
   }
 
@@ -179,22 +185,25 @@ export function verifier(options: VerifierOptions): Verifier {
     const facts: { ip?: string; device?: string } = {}
     if (ip !== undefined) facts.ip = ip
     if (device !== undefined) facts.device = device
-    if (remote === undefined) {
-      let claims: TokenClaims
-      try {
-        if (local === undefined) throw new CrumbError('invalid_token', 'no key ring')
-        claims = local.verify(token, facts, now)
-      } catch (error) {
-        sendProblem(res, error)
-        return
-      }
-      accept(req, claims, ip, next)
+    let claims: TokenClaims | undefined
+    try {
+      // Local, or a remote answer still cached: no await (a promise hop per request costs more
+      // than the check itself).
+      if (remote !== undefined) claims = remote.cached(token, facts, now)
+      else if (local !== undefined) claims = local.verify(token, facts, now)
+      else throw new CrumbError('invalid_token', 'no key ring')
+    } catch (error) {
+      sendProblem(res, error)
+      return
+    }
+    if (claims !== undefined) {
+      accept(req, claims, ip, now.getTime(), next)
       return
     }
     remote
-      .verify(token, facts, now)
+      ?.verify(token, facts, now)
       .then(
-        (claims) => accept(req, claims, ip, next),
+        (verified) => accept(req, verified, ip, now.getTime(), next),
         (error: unknown) => sendProblem(res, error),
       )
       .catch(next)

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto'
+import { hash } from 'node:crypto'
 import * as z from 'zod'
 import {
   type CaveatRegistry,
@@ -14,7 +14,8 @@ import { decodeTokenList } from '../token/format.js'
 import { decodeIdentifier } from '../token/identifier.js'
 import { revocationIdOf } from '../token/revocation.js'
 import type { RequestFacts } from '../token/verify.js'
-import { type Check, failedCheck } from './checks.js'
+import type { Check } from './checks.js'
+import { type MemoEntry, reuse, shareable, TokenMemo } from './memo.js'
 import type { FetchLike } from './options.js'
 import type { FeedUpdate, RevocationSync } from './revocation-sync.js'
 
@@ -36,13 +37,9 @@ export interface RemoteVerifierOptions {
 }
 
 /** A positive answer, kept under the hash of the token string. */
-interface CacheEntry {
-  readonly tokenId: string
+interface CacheEntry extends MemoEntry {
+  /** Reused until then (ms since the epoch): the TTL, never past the token's expiry. */
   readonly until: number
-  /** Claims without the request's device (filled per request). */
-  readonly claims: TokenClaims
-  /** Caveats re-checked on every hit against that request (time, device, ip…), with their index. */
-  readonly checks: readonly Check[]
 }
 
 const problemSchema = z.object({
@@ -58,6 +55,9 @@ function caveatTexts(m: Pick<Macaroon, 'caveats'>): string[] {
     if (c.verificationId === undefined) out.push(utf8OrUndefined(c.identifier) ?? '\uFFFD')
   return out
 }
+
+/** The cache key of a token: its SHA-256, so no bearer token outlives its request in this process. */
+const cacheKey = (token: string): string => hash('sha256', token, 'base64url')
 
 const isRouteDimension = (d: Dimension): d is 'org' | 'app' | 'op' => d === 'org' || d === 'app' || d === 'op'
 
@@ -82,8 +82,7 @@ function unavailable(cause: unknown): CrumbError {
  */
 export class RemoteVerifier {
   readonly #o: RemoteVerifierOptions
-  readonly #cache = new Map<string, CacheEntry>()
-  readonly #byToken = new Map<string, Set<string>>()
+  readonly #cache: TokenMemo<CacheEntry>
   /** Revocation sequence numbers per token id, kept while answers are in flight. */
   readonly #revokedAt = new Map<string, number>()
   #seq = 0
@@ -92,6 +91,7 @@ export class RemoteVerifier {
 
   constructor(options: RemoteVerifierOptions) {
     this.#o = options
+    this.#cache = new TokenMemo<CacheEntry>(options.cache.ttlMs > 0 ? options.cache.max : 0)
     this.#unsubscribe = options.sync.subscribe((update) => this.#onFeed(update))
   }
 
@@ -104,7 +104,6 @@ export class RemoteVerifier {
   close(): void {
     this.#unsubscribe()
     this.#cache.clear()
-    this.#byToken.clear()
   }
 
   /**
@@ -113,17 +112,28 @@ export class RemoteVerifier {
    * cannot be reached.
    */
   async verify(token: string, facts: RequestFacts, now: Date = new Date()): Promise<TokenClaims> {
-    const key = createHash('sha256').update(token).digest('base64url')
-    const hit = this.#cache.get(key)
-    if (hit !== undefined) {
-      if (hit.until > now.getTime() && !this.#o.sync.list.isTokenRevoked(hit.tokenId)) {
-        const failure = failedCheck(hit.checks, facts, now, this.#o.leewayMs)
-        if (failure !== undefined) throw failure
-        return { ...hit.claims, device: facts.device }
-      }
-      this.#forget(key, hit.tokenId)
-    }
+    return this.cached(token, facts, now) ?? this.#verifyRemotely(token, facts, now)
+  }
 
+  /**
+   * The answer for a token from the cache, without waiting: its claims for this request, or
+   * undefined when nothing valid is cached (then `verify` asks the token service). Throws the
+   * CrumbError of a per-request caveat (time, device, ip) that fails for this request.
+   */
+  cached(token: string, facts: RequestFacts, now: Date): TokenClaims | undefined {
+    const key = cacheKey(token)
+    const hit = this.#cache.get(key)
+    if (hit === undefined) return undefined
+    if (hit.until > now.getTime() && !this.#o.sync.list.isTokenRevoked(hit.tokenId)) {
+      const reused = reuse(hit, facts, now, this.#o.leewayMs)
+      if (reused instanceof CrumbError) throw reused
+      return reused
+    }
+    this.#cache.delete(key, hit.tokenId)
+    return undefined
+  }
+
+  async #verifyRemotely(token: string, facts: RequestFacts, now: Date): Promise<TokenClaims> {
     // Decode here first: garbage never reaches the token service, and the claims come from the
     // token itself (the service only vouches for signature, revocation and caveats).
     const [primary, ...discharges] = decodeTokenList(token)
@@ -146,7 +156,7 @@ export class RemoteVerifier {
 
     const parsed: ParsedCaveat[] = []
     const checks: Check[] = []
-    let cacheable = this.#o.cache.max > 0 && this.#o.cache.ttlMs > 0
+    let cacheable = true
     for (const [index, text] of indexed) {
       try {
         const caveat = this.#o.registry.parseCaveat(text)
@@ -177,10 +187,10 @@ export class RemoteVerifier {
     if (this.#inFlight === 0) this.#revokedAt.clear()
     if (cacheable && !revokedMeanwhile) {
       const expiry = scope.expiresAt?.getTime() ?? Number.POSITIVE_INFINITY
-      this.#store(key, {
+      this.#cache.set(cacheKey(token), {
         tokenId: id.tokenId,
         until: Math.min(now.getTime() + this.#o.cache.ttlMs, expiry),
-        claims,
+        claims: shareable(claims),
         checks,
       })
     }
@@ -230,38 +240,10 @@ export class RemoteVerifier {
     throw unavailable(new Error(`verify answered ${res.status}`))
   }
 
-  #store(key: string, entry: CacheEntry): void {
-    if (this.#cache.size >= this.#o.cache.max) {
-      const oldest = this.#cache.entries().next()
-      if (oldest.done !== true) this.#forget(oldest.value[0], oldest.value[1].tokenId)
-    }
-    this.#cache.set(key, entry)
-    let keys = this.#byToken.get(entry.tokenId)
-    if (keys === undefined) {
-      keys = new Set()
-      this.#byToken.set(entry.tokenId, keys)
-    }
-    keys.add(key)
-  }
-
-  #forget(key: string, tokenId: string): void {
-    this.#cache.delete(key)
-    const keys = this.#byToken.get(tokenId)
-    keys?.delete(key)
-    if (keys?.size === 0) this.#byToken.delete(tokenId)
-  }
-
   #onFeed(update: FeedUpdate): void {
     this.#seq++
-    if (update.replaced) {
-      this.#cache.clear()
-      this.#byToken.clear()
-    }
-    for (const tokenId of update.tokenIds) {
-      if (this.#inFlight > 0) this.#revokedAt.set(tokenId, this.#seq)
-      for (const key of this.#byToken.get(tokenId) ?? []) this.#cache.delete(key)
-      this.#byToken.delete(tokenId)
-    }
+    this.#cache.onFeed(update)
+    if (this.#inFlight > 0) for (const tokenId of update.tokenIds) this.#revokedAt.set(tokenId, this.#seq)
     if (update.replaced && this.#inFlight > 0) {
       // Everything in flight predates the new snapshot: none of it may be cached.
       this.#revokedAt.set('*', this.#seq)

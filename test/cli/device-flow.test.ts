@@ -3,16 +3,8 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  api,
-  collect,
-  ensureBuilt,
-  isolatedEnv,
-  runCli,
-  type Service,
-  spawnCli,
-  startService,
-} from './helpers.js'
+import { callApi, registerViaApi } from '../helpers/http.js'
+import { collect, ensureBuilt, isolatedEnv, runCli, type Service, spawnCli, startService } from './helpers.js'
 
 /**
  * `crumb login` without a password runs the device authorization grant (RFC 8628) end to end:
@@ -48,11 +40,7 @@ beforeAll(async () => {
   ensureBuilt()
   work = await mkdtemp(join(tmpdir(), 'crumb-cli-device-'))
   service = await startService(join(work, 'data'))
-  const registered = await api(service.url, 'POST', '/v1/users', {
-    body: { email: 'grace@example.com', password: 'a long enough password' },
-  })
-  expect(registered.status).toBe(201)
-  approverToken = registered.body.token as string
+  approverToken = await registerViaApi(service.url, 'grace@example.com', 'a long enough password')
 })
 
 afterAll(async () => {
@@ -60,19 +48,31 @@ afterAll(async () => {
   await rm(work, { recursive: true, force: true })
 })
 
+/**
+ * Runs `crumb login --device <device>` in a fresh home, approves or denies its request as the
+ * approver (the approval call must succeed), and waits for the CLI to end.
+ */
+async function deviceLogin(
+  homeName: string,
+  device: string,
+  approve: boolean,
+): Promise<{ home: string; env: NodeJS.ProcessEnv; result: Awaited<ReturnType<typeof collect>> }> {
+  const home = join(work, homeName)
+  const env = isolatedEnv(home, { CRUMB_SERVER: service.url })
+  const child = spawnCli(['login', '--device', device], env)
+  const done = collect(child, { timeoutMs: 60_000 })
+  const userCode = await userCodeOf(child)
+  const decided = await callApi(service.url, 'POST', '/v1/auth/device/approve', {
+    token: approverToken,
+    body: { user_code: userCode, approve },
+  })
+  expect(decided.status).toBe(200)
+  return { home, env, result: await done }
+}
+
 describe('device-flow login', () => {
   it('prints the code, waits for approval, then signs in with a key named after the device', async () => {
-    const home = join(work, 'runner')
-    const env = isolatedEnv(home, { CRUMB_SERVER: service.url })
-    const child = spawnCli(['login', '--device', 'ci-runner'], env)
-    const done = collect(child, { timeoutMs: 60_000 })
-    const userCode = await userCodeOf(child)
-    const approved = await api(service.url, 'POST', '/v1/auth/device/approve', {
-      token: approverToken,
-      body: { user_code: userCode, approve: true },
-    })
-    expect(approved.status).toBe(200)
-    const result = await done
+    const { home, env, result } = await deviceLogin('runner', 'ci-runner', true)
     expect(result.code, result.stderr).toBe(0)
     expect(result.stderr).toMatch(new RegExp(`${service.url}\\S*`))
     expect(result.stdout).toContain('CLI login on ci-runner')
@@ -95,17 +95,7 @@ describe('device-flow login', () => {
   })
 
   it('a denied request ends the CLI with access_denied (exit 1) and saves nothing', async () => {
-    const home = join(work, 'denied')
-    const env = isolatedEnv(home, { CRUMB_SERVER: service.url })
-    const child = spawnCli(['login', '--device', 'stolen-laptop'], env)
-    const done = collect(child, { timeoutMs: 60_000 })
-    const userCode = await userCodeOf(child)
-    const denied = await api(service.url, 'POST', '/v1/auth/device/approve', {
-      token: approverToken,
-      body: { user_code: userCode, approve: false },
-    })
-    expect(denied.status).toBe(200)
-    const result = await done
+    const { home, result } = await deviceLogin('denied', 'stolen-laptop', false)
     expect(result.code).toBe(1)
     expect(result.stderr).toMatch(/^access_denied: /m)
     await expect(readFile(join(home, 'crumb', 'config.json'), 'utf8')).rejects.toThrow()

@@ -212,25 +212,3 @@ export async function startService(dataDir: string, extraEnv: Record<string, str
     },
   }
 }
-
-/**
- * Calls the service's HTTP API directly (for what the CLI is tested against, not through).
- */
-export async function api(
-  url: string,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown; device?: string } = {},
-): Promise<{ status: number; body: Record<string, unknown> }> {
-  const headers: Record<string, string> = {}
-  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`
-  if (options.device !== undefined) headers['crumb-device'] = options.device
-  if (options.body !== undefined) headers['content-type'] = 'application/json'
-  const response = await fetch(url + path, {
-    method,
-    headers,
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-  })
-  const text = await response.text()
-  return { status: response.status, body: text === '' ? {} : (JSON.parse(text) as Record<string, unknown>) }
-}

@@ -2,15 +2,8 @@ import { mkdir, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import {
-  api,
-  type CliResult,
-  ensureBuilt,
-  isolatedEnv,
-  runCli,
-  type Service,
-  startService,
-} from './helpers.js'
+import { callApi } from '../helpers/http.js'
+import { type CliResult, ensureBuilt, isolatedEnv, runCli, type Service, startService } from './helpers.js'
 
 /**
  * The main journey with real processes (issue #4): the built CLI against the real token service
@@ -210,9 +203,12 @@ describe('crumb against a real token service', () => {
     expect(refused.stderr).toMatch(/^insufficient_scope: /)
     expect(refused.stderr.trim().split('\n')).toHaveLength(1)
 
-    const direct = await api(service.url, 'GET', '/v1/tokens', { token: readOnly })
+    const direct = await callApi(service.url, 'GET', '/v1/tokens', { token: readOnly })
     expect(direct.status).toBe(200)
-    const write = await api(service.url, 'POST', '/v1/tokens', { token: readOnly, body: { name: 'nope' } })
+    const write = await callApi(service.url, 'POST', '/v1/tokens', {
+      token: readOnly,
+      body: { name: 'nope' },
+    })
     expect(write.status).toBe(403)
     expect(write.body.code).toBe('insufficient_scope')
   })

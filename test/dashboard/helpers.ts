@@ -4,10 +4,13 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
-import { expect } from 'vitest'
 import type { Clock } from '../../src/server/clock.js'
 import { createLogger } from '../../src/server/logger.js'
 import { type RunningServer, startServer } from '../../src/server/start.js'
+
+import { PASSWORD } from '../helpers/http.js'
+
+export { type ApiResult, callApi, PASSWORD, registerViaApi } from '../helpers/http.js'
 
 /**
  * Helpers for the dashboard's browser tests: Debian's chromium driven by playwright-core, a real
@@ -18,7 +21,6 @@ import { type RunningServer, startServer } from '../../src/server/start.js'
 export const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 /** Where screenshots go (gitignored). */
 export const ARTIFACTS = join(ROOT, 'test-artifacts', 'dashboard')
-export const PASSWORD = 'correct horse battery staple'
 
 /** Chromium flags (DEVELOPERS.md): headless, no sandbox (containers), nothing phoning home. */
 export const CHROMIUM_ARGS = [
@@ -130,58 +132,6 @@ export async function startDashboard(env: Record<string, string> = {}): Promise<
       rmSync(dataDir, { recursive: true, force: true })
     },
   }
-}
-
-/** A response of {@link callApi}. */
-export interface ApiResult {
-  readonly status: number
-  readonly body: Record<string, unknown>
-  readonly headers: Headers
-}
-
-/**
- * Calls the token service from Node (no cookies), as a script using a key would.
- *
- * @example
- * const { status, body } = await callApi(url, 'GET', '/v1/whoami', { token })
- */
-export async function callApi(
-  url: string,
-  method: string,
-  path: string,
-  options: { token?: string; body?: unknown; headers?: Record<string, string> } = {},
-): Promise<ApiResult> {
-  const headers: Record<string, string> = { ...options.headers }
-  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`
-  if (options.body !== undefined) headers['content-type'] = 'application/json'
-  const response = await fetch(url + path, {
-    method,
-    headers,
-    redirect: 'manual',
-    ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }),
-  })
-  const text = await response.text()
-  let body: Record<string, unknown> = {}
-  if (text !== '') {
-    try {
-      body = JSON.parse(text) as Record<string, unknown>
-    } catch {
-      body = { text }
-    }
-  }
-  return { status: response.status, body, headers: response.headers }
-}
-
-/**
- * Registers a user through the API; returns the first key's token.
- *
- * @example
- * const token = await registerViaApi(url, 'ada@example.com')
- */
-export async function registerViaApi(url: string, email: string): Promise<string> {
-  const res = await callApi(url, 'POST', '/v1/users', { body: { email, password: PASSWORD } })
-  expect(res.status).toBe(201)
-  return res.body.token as string
 }
 
 /** Browser problems a test fails on: uncaught errors and Content-Security-Policy violations. */

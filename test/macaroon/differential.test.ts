@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest'
 import { CrumbError } from '../../src/errors.js'
 import { toBase64Url } from '../../src/macaroon/bytes.js'
 import { Macaroon } from '../../src/macaroon/index.js'
+import { hex } from '../helpers/macaroon-view.js'
 
 const RUNS = 200
 
@@ -163,8 +164,6 @@ function toOurs(m: NpmMacaroon, via: 'json' | 'binary'): Macaroon {
   const binary = via === 'binary' ? theirBinary(m) : undefined
   return Macaroon.decode(binary ?? m.exportJSON())
 }
-
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 
 function ourVerdict(m: Macaroon, key: Uint8Array, ok: (p: string) => boolean, ds: Macaroon[]): boolean {
   try {

@@ -12,6 +12,7 @@ import type { Caveat, MacaroonData } from '../../src/macaroon/index.js'
 import { LIMITS, Macaroon } from '../../src/macaroon/index.js'
 import { encodeV1 } from '../../src/macaroon/v1-binary.js'
 import { encodeV2 } from '../../src/macaroon/v2-binary.js'
+import { hex } from '../helpers/macaroon-view.js'
 
 // Spy on the one constant-time compare; everything else in node:crypto stays real.
 vi.mock('node:crypto', async (importOriginal) => {
@@ -20,7 +21,6 @@ vi.mock('node:crypto', async (importOriginal) => {
 })
 
 const ROOT_KEY = 'root key of the first party'
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 const always = (): boolean => true
 
 function crumbError(fn: () => unknown): CrumbError {

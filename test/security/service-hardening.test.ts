@@ -8,27 +8,25 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import request from 'supertest'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it } from 'vitest'
 import { runJobs } from '../../src/server/jobs.js'
 import { createLogger, redactUrl } from '../../src/server/logger.js'
 import { startServer } from '../../src/server/start.js'
 import { attenuate } from '../../src/token/index.js'
+import { registerViaApi } from '../helpers/http.js'
 import {
+  api,
   bearer,
   createKey,
   expectProblem,
   HOUR,
   PASSWORD,
   register,
-  type TestService,
   testService,
+  useTestService,
 } from '../server/helpers.js'
 
-let t: TestService
-beforeEach(() => {
-  t = testService()
-})
-afterEach(() => t.cleanup())
+const t = useTestService()
 
 const errorLogs = (): string[] => t.logs.filter((l) => l.includes('"level":50'))
 
@@ -44,9 +42,7 @@ describe('malformed request paths', () => {
       const body = expectProblem(res, 400, 'validation_failed')
       expect(body.detail).not.toContain('%') // the raw path is not echoed
     }
-    const del = await request(t.app)
-      .delete('/v1/sessions/%E0%A4%A')
-      .set(...bearer(u.token))
+    const del = await api(t.app, u.token).delete('/v1/sessions/%E0%A4%A')
     expectProblem(del, 400, 'validation_failed')
     expect(errorLogs()).toEqual([])
   })
@@ -113,37 +109,15 @@ describe('rotation grace', () => {
   it('finding 3: the old key fails as soon as its grace ends, before the periodic job revokes it', async () => {
     const u = await register(t.app)
     const old = await createKey(t.app, u.token, { name: 'ci' })
-    await request(t.app)
-      .post(`/v1/tokens/${old.key.id}/rotate`)
-      .set(...bearer(u.token))
-      .send({ grace: '1h' })
-      .expect(201)
-    await request(t.app)
-      .get('/v1/whoami')
-      .set(...bearer(old.token))
-      .expect(200)
+    await api(t.app, u.token).post(`/v1/tokens/${old.key.id}/rotate`).send({ grace: '1h' }).expect(201)
+    await api(t.app, old.token).get('/v1/whoami').expect(200)
     t.clock.advance(HOUR + 1000)
-    expectProblem(
-      await request(t.app)
-        .get('/v1/whoami')
-        .set(...bearer(old.token)),
-      401,
-      'token_revoked',
-    )
+    expectProblem(await api(t.app, old.token).get('/v1/whoami'), 401, 'token_revoked')
     // remote verification answers the same
-    const verified = await request(t.app)
-      .post('/v1/verify')
-      .set(...bearer(u.token))
-      .send({ token: old.token })
+    const verified = await api(t.app, u.token).post('/v1/verify').send({ token: old.token })
     expectProblem(verified, 401, 'token_revoked')
     runJobs(t.app.service)
-    expectProblem(
-      await request(t.app)
-        .get('/v1/whoami')
-        .set(...bearer(old.token)),
-      401,
-      'token_revoked',
-    )
+    expectProblem(await api(t.app, old.token).get('/v1/whoami'), 401, 'token_revoked')
   })
 })
 
@@ -152,9 +126,8 @@ describe('secrets in logs', () => {
     const u = await register(t.app)
     const codes = await request(t.app).post('/v1/auth/device').send({ device: 'box' }).expect(200)
     const userCode: string = codes.body.user_code
-    await request(t.app)
+    await api(t.app, u.token)
       .get(`/v1/auth/device?user_code=${encodeURIComponent(userCode)}`)
-      .set(...bearer(u.token))
       .expect(200)
     await request(t.app).get(`/device?USER_CODE=${userCode.toLowerCase()}&x=1`)
     const all = t.logs.join('\n')
@@ -184,10 +157,7 @@ describe('secrets in logs', () => {
     await request(t.app)
       .post('/v1/revocations')
       .send({ token: `${u.token}x` })
-    await request(t.app)
-      .post('/v1/verify')
-      .set(...bearer(u.token))
-      .send({ token: u.token })
+    await api(t.app, u.token).post('/v1/verify').send({ token: u.token })
     const all = t.logs.join('\n')
     expect(all).not.toMatch(/crumb_[A-Za-z0-9_-]{20,}/)
     expect(all).not.toContain(PASSWORD)
@@ -210,27 +180,18 @@ describe('device flow limits', () => {
       expectProblem(await path.set(...bearer(u.token)), 404, 'not_found')
     }
     // even the right code is refused while locked out
-    const locked = await request(t.app)
-      .get(`/v1/auth/device?user_code=${codes.body.user_code}`)
-      .set(...bearer(u.token))
+    const locked = await api(t.app, u.token).get(`/v1/auth/device?user_code=${codes.body.user_code}`)
     expectProblem(locked, 429, 'rate_limited')
     // another user is not affected
     const other = await register(t.app)
-    await request(t.app)
-      .get(`/v1/auth/device?user_code=${codes.body.user_code}`)
-      .set(...bearer(other.token))
-      .expect(200)
+    await api(t.app, other.token).get(`/v1/auth/device?user_code=${codes.body.user_code}`).expect(200)
     t.clock.advance(t.config.loginWindowMs + 1000)
     const fresh = await request(t.app).post('/v1/auth/device').send({ device: 'box' }).expect(200)
-    await request(t.app)
-      .get(`/v1/auth/device?user_code=${fresh.body.user_code}`)
-      .set(...bearer(u.token))
-      .expect(200)
+    await api(t.app, u.token).get(`/v1/auth/device?user_code=${fresh.body.user_code}`).expect(200)
   })
 
   it('finding 5: starting device authorizations (public, writes a row) is rate-limited per IP', async () => {
-    t.cleanup()
-    t = testService({ config: { deviceStartLimit: 3 } })
+    t.restart(() => testService({ config: { deviceStartLimit: 3 } }))
     for (let i = 0; i < 3; i++)
       await request(t.app).post('/v1/auth/device').send({ device: 'box' }).expect(200)
     const res = await request(t.app).post('/v1/auth/device').send({ device: 'box' })
@@ -243,16 +204,14 @@ describe('device flow limits', () => {
     const codes = await request(t.app).post('/v1/auth/device').send({ device: 'box' }).expect(200)
     const ro = attenuate(u.token, ['ops = read'])
     expectProblem(
-      await request(t.app)
+      await api(t.app, ro)
         .post('/v1/auth/device/approve')
-        .set(...bearer(ro))
         .send({ user_code: codes.body.user_code, approve: true }),
       403,
       'insufficient_scope',
     )
-    await request(t.app)
+    await api(t.app, u.token)
       .post('/v1/auth/device/approve')
-      .set(...bearer(u.token))
       .send({ user_code: codes.body.user_code, approve: true })
       .expect(200)
     t.clock.advance(10_000)
@@ -271,25 +230,19 @@ describe('device flow limits', () => {
 describe('careless input', () => {
   it('finding 6: a key whose expires caveat is already past is refused (400 naming the caveat)', async () => {
     const u = await register(t.app)
-    const res = await request(t.app)
+    const res = await api(t.app, u.token)
       .post('/v1/tokens')
-      .set(...bearer(u.token))
       .send({ name: 'dead', caveats: ['ops = read', 'expires = 2000-01-01T00:00:00Z'] })
     const body = expectProblem(res, 400, 'validation_failed')
     expect(body.errors?.[0]?.path).toBe('caveats.1')
-    const keys = await request(t.app)
-      .get('/v1/tokens')
-      .set(...bearer(u.token))
+    const keys = await api(t.app, u.token).get('/v1/tokens')
     expect(keys.body.keys.map((k: { name: string }) => k.name)).not.toContain('dead')
   })
 
   it('finding 7: key and device names refuse bidi overrides and unpaired surrogates', async () => {
     const u = await register(t.app)
     for (const name of ['deploy\u202egnp.exe', 'a\u2066b', 'x\ud800y']) {
-      const res = await request(t.app)
-        .post('/v1/tokens')
-        .set(...bearer(u.token))
-        .send({ name })
+      const res = await api(t.app, u.token).post('/v1/tokens').send({ name })
       expectProblem(res, 400, 'validation_failed')
       expectProblem(
         await request(t.app)
@@ -378,18 +331,12 @@ describe('privilege escalation (guards)', () => {
     const ci = await createKey(t.app, u.token, { name: 'ci', caveats: ['ops = read,write'] })
     for (const token of [ci.token, attenuate(u.token, ['ops = read,write'])]) {
       expectProblem(
-        await request(t.app)
-          .post('/v1/tokens')
-          .set(...bearer(token))
-          .send({ name: 'broader' }),
+        await api(t.app, token).post('/v1/tokens').send({ name: 'broader' }),
         403,
         'insufficient_scope',
       )
       expectProblem(
-        await request(t.app)
-          .post(`/v1/tokens/${ci.key.id}/rotate`)
-          .set(...bearer(token))
-          .send({}),
+        await api(t.app, token).post(`/v1/tokens/${ci.key.id}/rotate`).send({}),
         403,
         'insufficient_scope',
       )
@@ -400,20 +347,13 @@ describe('privilege escalation (guards)', () => {
     const u = await register(t.app)
     const k = await createKey(t.app, u.token, { name: 'k' })
     const child = attenuate(k.token, ['ops = read'])
-    await request(t.app)
+    await api(t.app, u.token)
       .delete(`/v1/tokens/${k.key.id}?hard=true`)
-      .set(...bearer(u.token))
       .set('X-Confirm-Destructive', 'true')
       .expect(204)
     expect(t.store.keys.get(k.key.id)).toBeUndefined()
     for (const token of [k.token, child]) {
-      expectProblem(
-        await request(t.app)
-          .get('/v1/whoami')
-          .set(...bearer(token)),
-        401,
-        'token_revoked',
-      )
+      expectProblem(await api(t.app, token).get('/v1/whoami'), 401, 'token_revoked')
     }
   })
 
@@ -423,10 +363,7 @@ describe('privilege escalation (guards)', () => {
     const last = k.token.at(-2) === 'A' ? 'B' : 'A'
     const forged = `${k.token.slice(0, -2)}${last}${k.token.at(-1)}`
     expectProblem(await request(t.app).post('/v1/revocations').send({ token: forged }), 401, 'invalid_token')
-    await request(t.app)
-      .get('/v1/whoami')
-      .set(...bearer(k.token))
-      .expect(200)
+    await api(t.app, k.token).get('/v1/whoami').expect(200)
     const foreign = testService()
     try {
       const f = await register(foreign.app)
@@ -456,12 +393,7 @@ describe('process: shutdown and data directory', () => {
     const dir = mkdtempSync(join(tmpdir(), 'crumb-sec-'))
     dirs.push(dir)
     const server = await startServer({ port: 0, dataDir: dir, env: {}, logger: quiet })
-    const reg = await fetch(`${server.url}/v1/users`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'polls@example.com', password: PASSWORD }),
-    })
-    const { token } = (await reg.json()) as { token: string }
+    const token = await registerViaApi(server.url, 'polls@example.com')
     // a keep-alive agent, one socket per poll: the sockets stay open after the answers unless the
     // server ends them
     const agent = new Agent({ keepAlive: true, maxSockets: 1000 })

@@ -1,13 +1,9 @@
 import request from 'supertest'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { generateKeyRing, mintRootToken } from '../../src/token/index.js'
-import { bearer, createKey, DAY, expectProblem, register, type TestService, testService } from './helpers.js'
+import { api, bearer, createKey, DAY, expectProblem, register, useTestService } from './helpers.js'
 
-let t: TestService
-beforeEach(() => {
-  t = testService()
-})
-afterEach(() => t.cleanup())
+const t = useTestService()
 
 describe('authentication', () => {
   it('401 invalid_token with WWW-Authenticate for no token, garbage, a bad scheme, another ring', async () => {
@@ -27,13 +23,7 @@ describe('authentication', () => {
       userId: 'usr_x',
       caveats: ['expires = 2099-01-01T00:00:00Z'],
     })
-    expectProblem(
-      await request(t.app)
-        .get('/v1/whoami')
-        .set(...bearer(foreign.token)),
-      401,
-      'invalid_token',
-    )
+    expectProblem(await api(t.app, foreign.token).get('/v1/whoami'), 401, 'invalid_token')
   })
 
   it('a validly signed token whose key row does not exist is refused', async () => {
@@ -43,13 +33,7 @@ describe('authentication', () => {
       userId: u.userId,
       caveats: ['expires = 2099-01-01T00:00:00Z'],
     })
-    expectProblem(
-      await request(t.app)
-        .get('/v1/whoami')
-        .set(...bearer(ghost.token)),
-      401,
-      'invalid_token',
-    )
+    expectProblem(await api(t.app, ghost.token).get('/v1/whoami'), 401, 'invalid_token')
   })
 
   it('accepts X-API-Key and a Bearer token with trailing whitespace', async () => {
@@ -62,23 +46,13 @@ describe('authentication', () => {
     const u = await register(t.app)
     const k = await createKey(t.app, u.token, { name: 'short', expires_in: '1h' })
     t.clock.advance(2 * 3_600_000)
-    expectProblem(
-      await request(t.app)
-        .get('/v1/whoami')
-        .set(...bearer(k.token)),
-      401,
-      'token_expired',
-    )
+    expectProblem(await api(t.app, k.token).get('/v1/whoami'), 401, 'token_expired')
     expect(t.store.keys.get(k.key.id, t.clock.now())?.status).toBe('expired')
   })
 
   it('records last use (time, IP, user agent) in batches', async () => {
     const u = await register(t.app)
-    await request(t.app)
-      .get('/v1/whoami')
-      .set(...bearer(u.token))
-      .set('User-Agent', 'crumb-cli/1.0')
-      .expect(200)
+    await api(t.app, u.token).get('/v1/whoami').set('User-Agent', 'crumb-cli/1.0').expect(200)
     expect(t.store.keys.get(u.keyId)?.lastUsedAt).toBeNull()
     expect(t.app.service.usage.flush()).toBe(1)
     const key = t.store.keys.get(u.keyId)

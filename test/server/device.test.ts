@@ -1,15 +1,11 @@
 import request from 'supertest'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { normalizeUserCode } from '../../src/server/routes/auth-device.js'
 import { hashDeviceCode } from '../../src/store/index.js'
 import { attenuate } from '../../src/token/index.js'
-import { bearer, expectProblem, PASSWORD, register, type TestService, testService } from './helpers.js'
+import { api, expectProblem, PASSWORD, register, useTestService } from './helpers.js'
 
-let t: TestService
-beforeEach(() => {
-  t = testService({ config: { publicUrl: 'https://crumb.example' } })
-})
-afterEach(() => t.cleanup())
+const t = useTestService({ config: { publicUrl: 'https://crumb.example' } })
 
 async function start(device = 'laptop') {
   const res = await request(t.app).post('/v1/auth/device').send({ device }).expect(200)
@@ -51,9 +47,8 @@ describe('device authorization grant (RFC 8628)', () => {
     t.clock.advance(16_000)
     expectProblem(await poll(d.device_code), 400, 'authorization_pending')
 
-    const lookup = await request(t.app)
+    const lookup = await api(t.app, u.token)
       .get(`/v1/auth/device?user_code=${d.user_code.toLowerCase()}`)
-      .set(...bearer(u.token))
       .expect(200)
     expect(lookup.body.request).toMatchObject({ device: 'laptop', status: 'pending' })
     expectProblem(
@@ -62,16 +57,14 @@ describe('device authorization grant (RFC 8628)', () => {
       'invalid_token',
     )
     expectProblem(
-      await request(t.app)
+      await api(t.app, attenuate(u.token, ['ops = read']))
         .post('/v1/auth/device/approve')
-        .set(...bearer(attenuate(u.token, ['ops = read'])))
         .send({ user_code: d.user_code, approve: true }),
       403,
       'insufficient_scope',
     )
-    const approved = await request(t.app)
+    const approved = await api(t.app, u.token)
       .post('/v1/auth/device/approve')
-      .set(...bearer(u.token))
       .send({ user_code: d.user_code, approve: true })
       .expect(200)
     expect(approved.body.request.status).toBe('approved')
@@ -79,10 +72,7 @@ describe('device authorization grant (RFC 8628)', () => {
     t.clock.advance(20_000)
     const got = await poll(d.device_code).expect(200)
     expect(got.body.key).toMatchObject({ name: 'CLI login on laptop', source: 'cli-login', status: 'active' })
-    await request(t.app)
-      .get('/v1/whoami')
-      .set(...bearer(got.body.token))
-      .expect(200)
+    await api(t.app, got.body.token).get('/v1/whoami').expect(200)
     t.clock.advance(20_000)
     expectProblem(await poll(d.device_code), 400, 'expired_token')
     expect(
@@ -100,9 +90,8 @@ describe('device authorization grant (RFC 8628)', () => {
       .send({ email: u.email, password: PASSWORD, device: 'laptop' })
       .expect(201)
     const d = await start('laptop')
-    await request(t.app)
+    await api(t.app, u.token)
       .post('/v1/auth/device/approve')
-      .set(...bearer(u.token))
       .send({ user_code: d.user_code, approve: true })
       .expect(200)
     const got = await poll(d.device_code).expect(200)
@@ -113,16 +102,14 @@ describe('device authorization grant (RFC 8628)', () => {
   it('denied → access_denied; expired → expired_token; unknown → expired_token; bad user code → 404', async () => {
     const u = await register(t.app)
     const d = await start()
-    await request(t.app)
+    await api(t.app, u.token)
       .post('/v1/auth/device/approve')
-      .set(...bearer(u.token))
       .send({ user_code: d.user_code, approve: false })
       .expect(200)
     expectProblem(await poll(d.device_code), 400, 'access_denied')
     expectProblem(
-      await request(t.app)
+      await api(t.app, u.token)
         .post('/v1/auth/device/approve')
-        .set(...bearer(u.token))
         .send({ user_code: d.user_code, approve: true }),
       404,
       'not_found',
@@ -131,9 +118,8 @@ describe('device authorization grant (RFC 8628)', () => {
     t.clock.advance(601_000)
     expectProblem(await poll(e.device_code), 400, 'expired_token')
     expectProblem(
-      await request(t.app)
+      await api(t.app, u.token)
         .post('/v1/auth/device/approve')
-        .set(...bearer(u.token))
         .send({ user_code: e.user_code, approve: true }),
       404,
       'not_found',

@@ -2,17 +2,20 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
-import request from 'supertest'
+import request, { type Test } from 'supertest'
 import { type CrumbApp, createApp } from '../../src/server/app.js'
 import { manualClock } from '../../src/server/clock.js'
 import { loadConfig, type ServiceConfig } from '../../src/server/config.js'
 import { createLogger } from '../../src/server/logger.js'
 import { openStore, type Store } from '../../src/store/index.js'
 import { generateKeyRing, type KeyRing } from '../../src/token/index.js'
+import { PASSWORD } from '../helpers/http.js'
+import { type PerTest, perTest } from '../helpers/per-test.js'
+
+export { PASSWORD }
 
 export const DAY = 86_400_000
 export const HOUR = 3_600_000
-export const PASSWORD = 'correct horse battery staple'
 
 /** A service over a fresh SQLite file, a manual clock and a captured log stream. */
 export interface TestService {
@@ -27,8 +30,14 @@ export interface TestService {
   cleanup(): void
 }
 
+/** What {@link testService} takes: config overrides and the clock's start. */
+export interface TestServiceOptions {
+  config?: Partial<ServiceConfig>
+  start?: string
+}
+
 /** Builds a service on a temp directory; `config` overrides the defaults. */
-export function testService(options: { config?: Partial<ServiceConfig>; start?: string } = {}): TestService {
+export function testService(options: TestServiceOptions = {}): TestService {
   const dir = mkdtempSync(join(tmpdir(), 'crumb-server-'))
   const store = openStore(join(dir, 'crumb.db'))
   const ring = generateKeyRing()
@@ -59,6 +68,18 @@ export function testService(options: { config?: Partial<ServiceConfig>; start?: 
   }
 }
 
+/**
+ * A fresh service for every test of the file (cleaned up after each); the handle reads the
+ * current test's service, and `t.restart(() => testService({...}))` swaps in another.
+ *
+ * @example
+ * const t = useTestService()
+ * it('registers', async () => { await register(t.app) })
+ */
+export function useTestService(options: TestServiceOptions = {}): PerTest<TestService> {
+  return perTest(() => testService(options))
+}
+
 let n = 0
 /** A unique email. */
 export function email(): string {
@@ -82,6 +103,41 @@ export async function register(app: CrumbApp, address = email()): Promise<Regist
 /** Authorization header value for a token. */
 export function bearer(token: string): [string, string] {
   return ['Authorization', `Bearer ${token}`]
+}
+
+/** Requests to `app` that carry `token` as the bearer (see {@link api}). */
+export interface AuthedApi {
+  get(path: string): Test
+  post(path: string): Test
+  patch(path: string): Test
+  delete(path: string): Test
+}
+
+/**
+ * Requests to `app` authorised with `token`.
+ *
+ * @example
+ * await api(t.app, u.token).get('/v1/whoami').expect(200)
+ */
+export function api(app: CrumbApp, token: string): AuthedApi {
+  return {
+    get: (path) =>
+      request(app)
+        .get(path)
+        .set(...bearer(token)),
+    post: (path) =>
+      request(app)
+        .post(path)
+        .set(...bearer(token)),
+    patch: (path) =>
+      request(app)
+        .patch(path)
+        .set(...bearer(token)),
+    delete: (path) =>
+      request(app)
+        .delete(path)
+        .set(...bearer(token)),
+  }
 }
 
 /** Creates a key through the API and returns `{token, key}`. */

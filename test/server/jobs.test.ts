@@ -1,13 +1,9 @@
 import request from 'supertest'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { runJobs, startJobs } from '../../src/server/jobs.js'
-import { bearer, createKey, DAY, expectProblem, register, type TestService, testService } from './helpers.js'
+import { api, createKey, DAY, expectProblem, register, useTestService } from './helpers.js'
 
-let t: TestService
-beforeEach(() => {
-  t = testService({ start: '2026-01-01T00:00:00.000Z', config: { tokenMaxTtlMs: 730 * DAY } })
-})
-afterEach(() => t.cleanup())
+const t = useTestService({ start: '2026-01-01T00:00:00.000Z', config: { tokenMaxTtlMs: 730 * DAY } })
 
 const events = (userId: string, keyId: string) =>
   t.store.audit.list(userId, { keyId }).events.map((e) => e.event)
@@ -18,10 +14,7 @@ describe('background jobs (injected clock)', () => {
     const idle = await createKey(t.app, u.token, { name: 'idle', expires_in: '365d' })
     const busy = await createKey(t.app, u.token, { name: 'busy', expires_in: '365d' })
     t.clock.advance(60 * DAY)
-    await request(t.app)
-      .get('/v1/whoami')
-      .set(...bearer(busy.token))
-      .expect(200)
+    await api(t.app, busy.token).get('/v1/whoami').expect(200)
     t.clock.advance(31 * DAY)
     // the use above sits in the usage buffer: the job flushes it before judging
     const report = runJobs(t.app.service)
@@ -30,13 +23,7 @@ describe('background jobs (injected clock)', () => {
     expect(events(u.userId, idle.key.id)[0]).toBe('auto_revoked')
     expect(t.store.audit.list(u.userId, { keyId: idle.key.id }).events[0]?.actor).toBe('system')
     expect(t.store.keys.get(busy.key.id, t.clock.now())?.status).toBe('active')
-    expectProblem(
-      await request(t.app)
-        .get('/v1/whoami')
-        .set(...bearer(idle.token)),
-      401,
-      'token_revoked',
-    )
+    expectProblem(await api(t.app, idle.token).get('/v1/whoami'), 401, 'token_revoked')
     expect(t.store.revocations.has(idle.key.id)).toBe(true)
     t.clock.advance(60 * DAY)
     expect(runJobs(t.app.service).autoRevoked).toBe(1)
@@ -45,10 +32,7 @@ describe('background jobs (injected clock)', () => {
   it('hard-delete revoked rows after 30 days (hard_deleted); the revocation entry and audit remain', async () => {
     const u = await register(t.app)
     const k = await createKey(t.app, u.token, { name: 'gone' })
-    await request(t.app)
-      .delete(`/v1/tokens/${k.key.id}`)
-      .set(...bearer(u.token))
-      .expect(200)
+    await api(t.app, u.token).delete(`/v1/tokens/${k.key.id}`).expect(200)
     t.clock.advance(29 * DAY)
     expect(runJobs(t.app.service).hardDeleted).toBe(0)
     t.clock.advance(2 * DAY)
@@ -57,13 +41,7 @@ describe('background jobs (injected clock)', () => {
     expect(t.store.keys.get(k.key.id)).toBeUndefined()
     expect(events(u.userId, k.key.id)).toEqual(['hard_deleted', 'revoked', 'created'])
     expect(t.store.revocations.has(k.key.id)).toBe(true)
-    expectProblem(
-      await request(t.app)
-        .get('/v1/whoami')
-        .set(...bearer(k.token)),
-      401,
-      'token_revoked',
-    )
+    expectProblem(await api(t.app, k.token).get('/v1/whoami'), 401, 'token_revoked')
   })
 
   it('prune feed entries once the root token has expired anyway (and keep the cursor)', async () => {
@@ -100,20 +78,12 @@ describe('background jobs (injected clock)', () => {
   it('run at start and on an interval, and stop', async () => {
     const u = await register(t.app)
     const k = await createKey(t.app, u.token, { name: 'k' })
-    await request(t.app)
-      .post(`/v1/tokens/${k.key.id}/rotate`)
-      .set(...bearer(u.token))
-      .send({ grace: '1m' })
-      .expect(201)
+    await api(t.app, u.token).post(`/v1/tokens/${k.key.id}/rotate`).send({ grace: '1m' }).expect(201)
     t.clock.advance(2 * 60_000)
     const jobs = startJobs(t.app.service, 50)
     expect(t.store.keys.get(k.key.id)?.status).toBe('revoked') // ran at start
     const other = await createKey(t.app, u.token, { name: 'other' })
-    await request(t.app)
-      .post(`/v1/tokens/${other.key.id}/rotate`)
-      .set(...bearer(u.token))
-      .send({ grace: '1m' })
-      .expect(201)
+    await api(t.app, u.token).post(`/v1/tokens/${other.key.id}/rotate`).send({ grace: '1m' }).expect(201)
     t.clock.advance(2 * 60_000)
     await new Promise((r) => setTimeout(r, 500))
     expect(t.store.keys.get(other.key.id)?.status).toBe('revoked') // ran on the interval

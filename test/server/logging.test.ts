@@ -1,13 +1,9 @@
 import request from 'supertest'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { attenuate } from '../../src/token/index.js'
-import { bearer, createKey, PASSWORD, register, type TestService, testService } from './helpers.js'
+import { api, createKey, PASSWORD, register, useTestService } from './helpers.js'
 
-let t: TestService
-beforeEach(() => {
-  t = testService()
-})
-afterEach(() => t.cleanup())
+const t = useTestService()
 
 describe('request logs', () => {
   it('carry a request id and contain none of the secrets used', async () => {
@@ -34,9 +30,8 @@ describe('request logs', () => {
       .set('X-API-Key', k.token)
       .set('Cookie', `session=${login.body.token}`)
     await request(t.app).get('/v1/whoami').set('Authorization', `Bearer ${child}`)
-    await request(t.app)
+    await api(t.app, u.token)
       .post('/v1/verify')
-      .set(...bearer(u.token))
       .send({ token: child, request: { org: 'acme', op: 'deploy' } })
     await request(t.app).post('/v1/revocations').send({ token: child }).expect(200)
     const forged = `${k.token.slice(0, -6)}AAAAAA`

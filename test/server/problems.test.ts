@@ -1,12 +1,8 @@
 import request from 'supertest'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { bearer, expectProblem, register, type TestService, testService } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { api, expectProblem, register, useTestService } from './helpers.js'
 
-let t: TestService
-beforeEach(() => {
-  t = testService()
-})
-afterEach(() => t.cleanup())
+const t = useTestService()
 
 describe('problem+json errors', () => {
   it('a body over 16 KiB is 413 payload_too_large (JSON or not, declared or chunked)', async () => {
@@ -22,9 +18,8 @@ describe('problem+json errors', () => {
     )
     const u = await register(t.app)
     expectProblem(
-      await request(t.app)
+      await api(t.app, u.token)
         .post('/v1/tokens')
-        .set(...bearer(u.token))
         .send({ name: 'x', caveats: Array.from({ length: 30 }, () => `org = ${'a'.repeat(600)}`) }),
       413,
       'payload_too_large',
@@ -56,10 +51,7 @@ describe('problem+json errors', () => {
   it('an unexpected failure is a 500 problem without a stack', async () => {
     const u = await register(t.app)
     t.store.db.exec('DROP TABLE audit_events')
-    const res = await request(t.app)
-      .post('/v1/tokens')
-      .set(...bearer(u.token))
-      .send({ name: 'x' })
+    const res = await api(t.app, u.token).post('/v1/tokens').send({ name: 'x' })
     expect(res.status).toBe(500)
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)
     expect(Object.keys(res.body).sort()).toEqual(['code', 'detail', 'status', 'title', 'type'])

@@ -1,19 +1,12 @@
 import request from 'supertest'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { attenuate } from '../../src/token/index.js'
-import { bearer, createKey, DAY, expectProblem, register, type TestService, testService } from './helpers.js'
+import { api, createKey, DAY, expectProblem, register, useTestService } from './helpers.js'
 
-let t: TestService
-beforeEach(() => {
-  t = testService()
-})
-afterEach(() => t.cleanup())
+const t = useTestService()
 
 const verify = (token: string, caller: string, req: Record<string, string> = {}) =>
-  request(t.app)
-    .post('/v1/verify')
-    .set(...bearer(caller))
-    .send({ token, request: req })
+  api(t.app, caller).post('/v1/verify').send({ token, request: req })
 
 describe('POST /v1/revocations (public, possession is proof)', () => {
   it('a root token: whole-token entry, key row revoked, audited', async () => {
@@ -61,17 +54,8 @@ describe('POST /v1/revocations (public, possession is proof)', () => {
     // the service's own API honours the pair entry too
     const ro = attenuate(k.token, ['ops = read'])
     await request(t.app).post('/v1/revocations').send({ token: ro }).expect(200)
-    expectProblem(
-      await request(t.app)
-        .get('/v1/tokens')
-        .set(...bearer(ro)),
-      401,
-      'token_revoked',
-    )
-    await request(t.app)
-      .get('/v1/tokens')
-      .set(...bearer(k.token))
-      .expect(200)
+    expectProblem(await api(t.app, ro).get('/v1/tokens'), 401, 'token_revoked')
+    await api(t.app, k.token).get('/v1/tokens').expect(200)
   })
 
   it('an expired token can still be revoked; a forged one cannot', async () => {
@@ -96,73 +80,49 @@ describe('GET /v1/revocations (feed)', () => {
     const a = await createKey(t.app, u.token, { name: 'a' })
     const b = await createKey(t.app, u.token, { name: 'b' })
     await request(t.app).post('/v1/revocations').send({ token: a.token }).expect(200)
-    const snap = await request(t.app)
-      .get('/v1/revocations')
-      .set(...bearer(u.token))
-      .expect(200)
+    const snap = await api(t.app, u.token).get('/v1/revocations').expect(200)
     expect(snap.body.entries).toEqual([{ token_id: a.key.id, expires_at: a.key.expires_at }])
     expect(typeof snap.body.cursor).toBe('string')
     expect(snap.body.reset).toBeUndefined()
-    const zero = await request(t.app)
-      .get('/v1/revocations?since=0')
-      .set(...bearer(u.token))
-      .expect(200)
+    const zero = await api(t.app, u.token).get('/v1/revocations?since=0').expect(200)
     expect(zero.body.entries).toHaveLength(1)
 
     const child = attenuate(b.token, ['ops = read'])
     await request(t.app).post('/v1/revocations').send({ token: child }).expect(200)
-    const next = await request(t.app)
-      .get(`/v1/revocations?since=${snap.body.cursor}`)
-      .set(...bearer(u.token))
-      .expect(200)
+    const next = await api(t.app, u.token).get(`/v1/revocations?since=${snap.body.cursor}`).expect(200)
     expect(next.body.entries).toEqual([
       { token_id: b.key.id, revocation_id: expect.any(String), expires_at: b.key.expires_at },
     ])
-    const none = await request(t.app)
-      .get(`/v1/revocations?since=${next.body.cursor}`)
-      .set(...bearer(u.token))
-      .expect(200)
+    const none = await api(t.app, u.token).get(`/v1/revocations?since=${next.body.cursor}`).expect(200)
     expect(none.body).toEqual({ cursor: next.body.cursor, entries: [] })
   })
 
   it('a read-only (service) token may read the feed', async () => {
     const u = await register(t.app)
-    await request(t.app)
+    await api(t.app, attenuate(u.token, ['ops = read']))
       .get('/v1/revocations')
-      .set(...bearer(attenuate(u.token, ['ops = read'])))
       .expect(200)
     expectProblem(await request(t.app).get('/v1/revocations'), 401, 'invalid_token')
-    expectProblem(
-      await request(t.app)
-        .get('/v1/revocations?since=abc')
-        .set(...bearer(u.token)),
-      400,
-      'validation_failed',
-    )
+    expectProblem(await api(t.app, u.token).get('/v1/revocations?since=abc'), 400, 'validation_failed')
   })
 
   it('reset: true with a snapshot for a cursor from the future or older than pruned entries', async () => {
     const u = await register(t.app)
     const a = await createKey(t.app, u.token, { name: 'a', expires_in: '1d' })
     const b = await createKey(t.app, u.token, { name: 'b' })
-    const future = await request(t.app)
-      .get('/v1/revocations?since=999')
-      .set(...bearer(u.token))
-      .expect(200)
+    const future = await api(t.app, u.token).get('/v1/revocations?since=999').expect(200)
     expect(future.body).toMatchObject({ reset: true, entries: [], cursor: '0' })
 
     await request(t.app).post('/v1/revocations').send({ token: a.token }).expect(200)
     await request(t.app).post('/v1/revocations').send({ token: b.token }).expect(200)
     t.clock.advance(2 * DAY)
     t.app.service.feed.prune(0)
-    const stale = await request(t.app)
+    const stale = await api(t.app, await freshToken(u.email))
       .get('/v1/revocations?since=0')
-      .set(...bearer(await freshToken(u.email)))
       .expect(200)
     expect(stale.body.entries.map((e: { token_id: string }) => e.token_id)).toEqual([b.key.id])
-    const old = await request(t.app)
+    const old = await api(t.app, await freshToken(u.email))
       .get('/v1/revocations?since=1')
-      .set(...bearer(await freshToken(u.email)))
       .expect(200)
     // entry 2 (b) survives, entry 1 was pruned: since=1 continues without reset
     expect(old.body.reset).toBeUndefined()
@@ -171,14 +131,10 @@ describe('GET /v1/revocations (feed)', () => {
   it('long-poll: returns as soon as a revocation lands, else after wait', async () => {
     const u = await register(t.app)
     const k = await createKey(t.app, u.token, { name: 'k' })
-    const snap = await request(t.app)
-      .get('/v1/revocations')
-      .set(...bearer(u.token))
-      .expect(200)
+    const snap = await api(t.app, u.token).get('/v1/revocations').expect(200)
     const started = Date.now()
-    const poll = request(t.app)
+    const poll = api(t.app, u.token)
       .get(`/v1/revocations?since=${snap.body.cursor}&wait=20`)
-      .set(...bearer(u.token))
       .then((r) => ({ r, ms: Date.now() - started }))
     await new Promise((r) => setTimeout(r, 200))
     expect(t.app.service.feed.waiting).toBe(1)
@@ -189,10 +145,7 @@ describe('GET /v1/revocations (feed)', () => {
     expect(ms).toBeLessThan(2000)
 
     const t0 = Date.now()
-    const empty = await request(t.app)
-      .get(`/v1/revocations?since=${r.body.cursor}&wait=0.3`)
-      .set(...bearer(u.token))
-      .expect(200)
+    const empty = await api(t.app, u.token).get(`/v1/revocations?since=${r.body.cursor}&wait=0.3`).expect(200)
     expect(empty.body.entries).toEqual([])
     expect(Date.now() - t0).toBeGreaterThanOrEqual(250)
     expect(t.app.service.feed.waiting).toBe(0)
@@ -200,12 +153,8 @@ describe('GET /v1/revocations (feed)', () => {
 
   it('closing the feed answers open long-polls at once (shutdown)', async () => {
     const u = await register(t.app)
-    const snap = await request(t.app)
-      .get('/v1/revocations')
-      .set(...bearer(u.token))
-    const poll = request(t.app)
-      .get(`/v1/revocations?since=${snap.body.cursor}&wait=30`)
-      .set(...bearer(u.token))
+    const snap = await api(t.app, u.token).get('/v1/revocations')
+    const poll = api(t.app, u.token).get(`/v1/revocations?since=${snap.body.cursor}&wait=30`)
     const started = Date.now()
     await new Promise((r) => setTimeout(r, 100))
     t.app.service.feed.close()

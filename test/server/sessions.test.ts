@@ -1,12 +1,8 @@
 import request from 'supertest'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { bearer, expectProblem, PASSWORD, register, type TestService, testService } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { api, expectProblem, PASSWORD, register, useTestService } from './helpers.js'
 
-let t: TestService
-beforeEach(() => {
-  t = testService()
-})
-afterEach(() => t.cleanup())
+const t = useTestService()
 
 const signIn = (address: string) =>
   request(t.app).post('/v1/sessions').send({ email: address, password: PASSWORD }).expect(201)
@@ -16,15 +12,9 @@ describe('dashboard sessions', () => {
     const u = await register(t.app)
     const s = await signIn(u.email)
     expect(s.body.key).toMatchObject({ source: 'dashboard-session', status: 'active' })
-    const list = await request(t.app)
-      .get('/v1/tokens?include_revoked=true')
-      .set(...bearer(s.body.token))
-      .expect(200)
+    const list = await api(t.app, s.body.token).get('/v1/tokens?include_revoked=true').expect(200)
     expect(list.body.keys.map((k: { source: string }) => k.source)).toEqual(['register'])
-    const sessions = await request(t.app)
-      .get('/v1/sessions')
-      .set(...bearer(s.body.token))
-      .expect(200)
+    const sessions = await api(t.app, s.body.token).get('/v1/sessions').expect(200)
     expect(sessions.body.current).toBe(s.body.key.id)
     expect(sessions.body.sessions.map((k: { id: string }) => k.id)).toEqual([s.body.key.id])
     expectProblem(
@@ -39,63 +29,27 @@ describe('dashboard sessions', () => {
     const a = await signIn(u.email)
     const b = await signIn(u.email)
     const c = await signIn(u.email)
-    const res = await request(t.app)
-      .delete('/v1/sessions/others')
-      .set(...bearer(c.body.token))
-      .expect(200)
+    const res = await api(t.app, c.body.token).delete('/v1/sessions/others').expect(200)
     expect(res.body.revoked).toBe(2)
     for (const s of [a, b]) {
-      expectProblem(
-        await request(t.app)
-          .get('/v1/whoami')
-          .set(...bearer(s.body.token)),
-        401,
-        'token_revoked',
-      )
+      expectProblem(await api(t.app, s.body.token).get('/v1/whoami'), 401, 'token_revoked')
     }
-    await request(t.app)
-      .get('/v1/whoami')
-      .set(...bearer(c.body.token))
-      .expect(200)
+    await api(t.app, c.body.token).get('/v1/whoami').expect(200)
     const events = t.store.audit.list(u.userId).events.filter((e) => e.event === 'session_revoked')
     expect(events.map((e) => e.keyId).sort()).toEqual([a.body.key.id, b.body.key.id].sort())
     // from a non-session key every session goes
-    await request(t.app)
-      .delete('/v1/sessions/others')
-      .set(...bearer(u.token))
-      .expect(200)
+    await api(t.app, u.token).delete('/v1/sessions/others').expect(200)
     expect(t.store.keys.get(c.body.key.id)?.status).toBe('revoked')
   })
 
   it('sign out one session; a session never counts for last-key protection', async () => {
     const u = await register(t.app)
     const s = await signIn(u.email)
-    await request(t.app)
-      .delete(`/v1/sessions/${s.body.key.id}`)
-      .set(...bearer(u.token))
-      .expect(200)
-    expectProblem(
-      await request(t.app)
-        .delete(`/v1/sessions/${u.keyId}`)
-        .set(...bearer(u.token)),
-      404,
-      'not_found',
-    )
+    await api(t.app, u.token).delete(`/v1/sessions/${s.body.key.id}`).expect(200)
+    expectProblem(await api(t.app, u.token).delete(`/v1/sessions/${u.keyId}`), 404, 'not_found')
     const s2 = await signIn(u.email)
-    expectProblem(
-      await request(t.app)
-        .delete(`/v1/tokens/${u.keyId}`)
-        .set(...bearer(s2.body.token)),
-      409,
-      'last_key_protected',
-    )
+    expectProblem(await api(t.app, s2.body.token).delete(`/v1/tokens/${u.keyId}`), 409, 'last_key_protected')
     // a session is not a key: the key routes do not see it
-    expectProblem(
-      await request(t.app)
-        .delete(`/v1/tokens/${s2.body.key.id}`)
-        .set(...bearer(u.token)),
-      404,
-      'not_found',
-    )
+    expectProblem(await api(t.app, u.token).delete(`/v1/tokens/${s2.body.key.id}`), 404, 'not_found')
   })
 })

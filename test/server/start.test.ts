@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { ConfigError } from '../../src/server/config.js'
 import { createLogger } from '../../src/server/logger.js'
 import { startServer } from '../../src/server/start.js'
-import { PASSWORD } from './helpers.js'
+import { registerViaApi } from '../helpers/http.js'
 
 const dirs: string[] = []
 afterEach(() => {
@@ -28,12 +28,7 @@ describe('startServer', () => {
       expect(statSync(join(dir, 'data', 'crumb.db')).isFile()).toBe(true)
       const health = await fetch(`${server.url}/healthz`)
       expect(health.status).toBe(200)
-      const reg = await fetch(`${server.url}/v1/users`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ email: 'start@example.com', password: PASSWORD }),
-      })
-      expect(reg.status).toBe(201)
+      await registerViaApi(server.url, 'start@example.com')
     } finally {
       await server.close()
     }
@@ -43,12 +38,7 @@ describe('startServer', () => {
     const dir = mkdtempSync(join(tmpdir(), 'crumb-start-'))
     dirs.push(dir)
     const server = await startServer({ port: 0, dataDir: dir, env: {}, logger: quiet })
-    const reg = await fetch(`${server.url}/v1/users`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email: 'drain@example.com', password: PASSWORD }),
-    })
-    const { token } = (await reg.json()) as { token: string }
+    const token = await registerViaApi(server.url, 'drain@example.com')
     const started = Date.now()
     const poll = fetch(`${server.url}/v1/revocations?since=0&wait=30`, {
       headers: { authorization: `Bearer ${token}` },

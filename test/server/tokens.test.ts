@@ -1,22 +1,19 @@
 import request from 'supertest'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { attenuate } from '../../src/token/index.js'
 import {
+  api,
   bearer,
   createKey,
   DAY,
   expectProblem,
   HOUR,
   register,
-  type TestService,
   testService,
+  useTestService,
 } from './helpers.js'
 
-let t: TestService
-beforeEach(() => {
-  t = testService()
-})
-afterEach(() => t.cleanup())
+const t = useTestService()
 
 const KEY_FIELDS = [
   'caveats',
@@ -36,9 +33,8 @@ const KEY_FIELDS = [
 describe('POST /v1/tokens', () => {
   it('mints a root token with an expires caveat and the chosen caveats; the Key has exactly the DESIGN fields', async () => {
     const u = await register(t.app)
-    const res = await request(t.app)
+    const res = await api(t.app, u.token)
       .post('/v1/tokens')
-      .set(...bearer(u.token))
       .send({ name: 'deploy (CI)', caveats: ['org = acme', 'app = web', 'ops = deploy'], expires_in: '30d' })
       .expect(201)
     expect(res.body.token).toMatch(/^crumb_[A-Za-z0-9_-]{40,}$/)
@@ -72,23 +68,16 @@ describe('POST /v1/tokens', () => {
     const { key } = await createKey(t.app, u.token, { name: 'default' })
     const ms = new Date(String(key.expires_at)).getTime() - t.clock.now().getTime()
     expect(Math.abs(ms - 90 * DAY)).toBeLessThan(1000)
-    const res = await request(t.app)
-      .post('/v1/tokens')
-      .set(...bearer(u.token))
-      .send({ name: 'forever', expires_in: '400d' })
+    const res = await api(t.app, u.token).post('/v1/tokens').send({ name: 'forever', expires_in: '400d' })
     expect(expectProblem(res, 400, 'validation_failed').errors?.[0]?.path).toBe('expires_in')
-    const bad = await request(t.app)
-      .post('/v1/tokens')
-      .set(...bearer(u.token))
-      .send({ name: 'x', expires_in: 'soon' })
+    const bad = await api(t.app, u.token).post('/v1/tokens').send({ name: 'x', expires_in: 'soon' })
     expectProblem(bad, 400, 'validation_failed')
   })
 
   it('refuses a bad caveat naming its index', async () => {
     const u = await register(t.app)
-    const res = await request(t.app)
+    const res = await api(t.app, u.token)
       .post('/v1/tokens')
-      .set(...bearer(u.token))
       .send({ name: 'x', caveats: ['org = acme', 'color = red', 'ops = '] })
     const p = expectProblem(res, 400, 'validation_failed')
     expect(p.errors?.map((e) => e.path)).toEqual(['caveats.1', 'caveats.2'])
@@ -96,10 +85,7 @@ describe('POST /v1/tokens', () => {
 
   it('lists zod issues for a bad body', async () => {
     const u = await register(t.app)
-    const res = await request(t.app)
-      .post('/v1/tokens')
-      .set(...bearer(u.token))
-      .send({ name: '', caveats: 'org = acme' })
+    const res = await api(t.app, u.token).post('/v1/tokens').send({ name: '', caveats: 'org = acme' })
     const p = expectProblem(res, 400, 'validation_failed')
     expect([...new Set(p.errors?.map((e) => `${e.in}:${e.path}`))].sort()).toEqual([
       'body:caveats',
@@ -108,15 +94,11 @@ describe('POST /v1/tokens', () => {
   })
 
   it('rate-limits creation per user (429 with Retry-After)', async () => {
-    t.cleanup()
-    t = testService({ config: { keyCreateLimit: 3 } })
+    t.restart(() => testService({ config: { keyCreateLimit: 3 } }))
     const u = await register(t.app)
     for (let i = 0; i < 3; i++) await createKey(t.app, u.token, { name: `k${i}` })
     t.clock.advance(10 * 60_000)
-    const res = await request(t.app)
-      .post('/v1/tokens')
-      .set(...bearer(u.token))
-      .send({ name: 'one too many' })
+    const res = await api(t.app, u.token).post('/v1/tokens').send({ name: 'one too many' })
     expectProblem(res, 429, 'rate_limited')
     expect(Number(res.headers['retry-after'])).toBe(50 * 60)
     // another user is not affected
@@ -132,44 +114,26 @@ describe('GET /v1/tokens', () => {
     const u = await register(t.app)
     const a = await createKey(t.app, u.token, { name: 'a' })
     const b = await createKey(t.app, u.token, { name: 'b', expires_in: '1h' })
-    await request(t.app)
-      .delete(`/v1/tokens/${a.key.id}`)
-      .set(...bearer(u.token))
-      .expect(200)
+    await api(t.app, u.token).delete(`/v1/tokens/${a.key.id}`).expect(200)
     t.clock.advance(2 * HOUR)
-    const list = await request(t.app)
-      .get('/v1/tokens')
-      .set(...bearer(u.token))
-      .expect(200)
+    const list = await api(t.app, u.token).get('/v1/tokens').expect(200)
     const statuses = Object.fromEntries(
       list.body.keys.map((k: { name: string; status: string }) => [k.name, k.status]),
     )
     expect(statuses).toEqual({ 'Registration key': 'active', b: 'expired' })
     expect(b.key.id).toBeDefined()
-    const all = await request(t.app)
-      .get('/v1/tokens?include_revoked=true')
-      .set(...bearer(u.token))
-      .expect(200)
+    const all = await api(t.app, u.token).get('/v1/tokens?include_revoked=true').expect(200)
     expect(
       all.body.keys.map((k: { name: string; status: string }) => `${k.name}:${k.status}`).sort(),
     ).toEqual(['Registration key:active', 'a:revoked', 'b:expired'])
-    expectProblem(
-      await request(t.app)
-        .get('/v1/tokens?include_revoked=yes')
-        .set(...bearer(u.token)),
-      400,
-      'validation_failed',
-    )
+    expectProblem(await api(t.app, u.token).get('/v1/tokens?include_revoked=yes'), 400, 'validation_failed')
   })
 
   it('shows only the caller’s keys', async () => {
     const u = await register(t.app)
     const v = await register(t.app)
     await createKey(t.app, v.token, { name: 'theirs' })
-    const list = await request(t.app)
-      .get('/v1/tokens')
-      .set(...bearer(u.token))
-      .expect(200)
+    const list = await api(t.app, u.token).get('/v1/tokens').expect(200)
     expect(list.body.keys.map((k: { name: string }) => k.name)).toEqual(['Registration key'])
   })
 })
@@ -178,11 +142,7 @@ describe('PATCH /v1/tokens/:id', () => {
   it('renames and audits; another user’s key is 404; a malformed id is 400', async () => {
     const u = await register(t.app)
     const v = await register(t.app)
-    const res = await request(t.app)
-      .patch(`/v1/tokens/${u.keyId}`)
-      .set(...bearer(u.token))
-      .send({ name: 'laptop' })
-      .expect(200)
+    const res = await api(t.app, u.token).patch(`/v1/tokens/${u.keyId}`).send({ name: 'laptop' }).expect(200)
     expect(res.body.key.name).toBe('laptop')
     const events = t.store.audit.list(u.userId).events
     expect(events[0]).toMatchObject({
@@ -191,18 +151,12 @@ describe('PATCH /v1/tokens/:id', () => {
       detail: { from: 'Registration key', to: 'laptop' },
     })
     expectProblem(
-      await request(t.app)
-        .patch(`/v1/tokens/${v.keyId}`)
-        .set(...bearer(u.token))
-        .send({ name: 'mine now' }),
+      await api(t.app, u.token).patch(`/v1/tokens/${v.keyId}`).send({ name: 'mine now' }),
       404,
       'not_found',
     )
     expectProblem(
-      await request(t.app)
-        .patch('/v1/tokens/not-a-key')
-        .set(...bearer(u.token))
-        .send({ name: 'x' }),
+      await api(t.app, u.token).patch('/v1/tokens/not-a-key').send({ name: 'x' }),
       400,
       'validation_failed',
     )
@@ -213,105 +167,56 @@ describe('DELETE /v1/tokens/:id', () => {
   it('revokes (the row stays), stops the token at once, and is idempotent', async () => {
     const u = await register(t.app)
     const k = await createKey(t.app, u.token, { name: 'spare' })
-    const res = await request(t.app)
-      .delete(`/v1/tokens/${k.key.id}`)
-      .set(...bearer(u.token))
-      .expect(200)
+    const res = await api(t.app, u.token).delete(`/v1/tokens/${k.key.id}`).expect(200)
     expect(res.body.key).toMatchObject({ id: k.key.id, status: 'revoked' })
     expect(res.body.key.revoked_at).not.toBeNull()
     expect(t.store.keys.get(k.key.id)?.status).toBe('revoked')
-    expectProblem(
-      await request(t.app)
-        .get('/v1/whoami')
-        .set(...bearer(k.token)),
-      401,
-      'token_revoked',
-    )
-    await request(t.app)
-      .delete(`/v1/tokens/${k.key.id}`)
-      .set(...bearer(u.token))
-      .expect(200)
+    expectProblem(await api(t.app, k.token).get('/v1/whoami'), 401, 'token_revoked')
+    await api(t.app, u.token).delete(`/v1/tokens/${k.key.id}`).expect(200)
     expect(t.store.audit.list(u.userId).events.filter((e) => e.event === 'revoked')).toHaveLength(1)
     expect(t.store.revocations.has(k.key.id)).toBe(true)
   })
 
   it('refuses to revoke the last active key (409 last_key_protected)', async () => {
     const u = await register(t.app)
-    expectProblem(
-      await request(t.app)
-        .delete(`/v1/tokens/${u.keyId}`)
-        .set(...bearer(u.token)),
-      409,
-      'last_key_protected',
-    )
+    expectProblem(await api(t.app, u.token).delete(`/v1/tokens/${u.keyId}`), 409, 'last_key_protected')
     const k = await createKey(t.app, u.token, { name: 'second' })
-    await request(t.app)
-      .delete(`/v1/tokens/${u.keyId}`)
-      .set(...bearer(k.token))
-      .expect(200)
-    expectProblem(
-      await request(t.app)
-        .delete(`/v1/tokens/${k.key.id}`)
-        .set(...bearer(k.token)),
-      409,
-      'last_key_protected',
-    )
+    await api(t.app, k.token).delete(`/v1/tokens/${u.keyId}`).expect(200)
+    expectProblem(await api(t.app, k.token).delete(`/v1/tokens/${k.key.id}`), 409, 'last_key_protected')
   })
 
   it('hard delete needs X-Confirm-Destructive; the revocation entry and audit outlive the row', async () => {
     const u = await register(t.app)
     const k = await createKey(t.app, u.token, { name: 'doomed' })
     expectProblem(
-      await request(t.app)
-        .delete(`/v1/tokens/${k.key.id}?hard=true`)
-        .set(...bearer(u.token)),
+      await api(t.app, u.token).delete(`/v1/tokens/${k.key.id}?hard=true`),
       428,
       'confirmation_required',
     )
     expect(t.store.keys.get(k.key.id)?.status).toBe('active')
-    await request(t.app)
+    await api(t.app, u.token)
       .delete(`/v1/tokens/${k.key.id}?hard=true`)
-      .set(...bearer(u.token))
       .set('X-Confirm-Destructive', 'true')
       .expect(204)
     expect(t.store.keys.get(k.key.id)).toBeUndefined()
     expect(t.store.revocations.has(k.key.id)).toBe(true)
-    const feed = await request(t.app)
-      .get('/v1/revocations')
-      .set(...bearer(u.token))
-      .expect(200)
+    const feed = await api(t.app, u.token).get('/v1/revocations').expect(200)
     expect(feed.body.entries.map((e: { token_id: string }) => e.token_id)).toContain(k.key.id)
-    expectProblem(
-      await request(t.app)
-        .get('/v1/whoami')
-        .set(...bearer(k.token)),
-      401,
-      'token_revoked',
-    )
-    const audit = await request(t.app)
-      .get(`/v1/audit?key_id=${k.key.id}`)
-      .set(...bearer(u.token))
-      .expect(200)
+    expectProblem(await api(t.app, k.token).get('/v1/whoami'), 401, 'token_revoked')
+    const audit = await api(t.app, u.token).get(`/v1/audit?key_id=${k.key.id}`).expect(200)
     expect(audit.body.events.map((e: { event: string }) => e.event)).toEqual([
       'deleted',
       'revoked',
       'created',
     ])
-    expectProblem(
-      await request(t.app)
-        .delete(`/v1/tokens/${k.key.id}`)
-        .set(...bearer(u.token)),
-      404,
-      'not_found',
-    )
+    expectProblem(await api(t.app, u.token).delete(`/v1/tokens/${k.key.id}`), 404, 'not_found')
   })
 
   it('hard delete of the last key is refused too', async () => {
     const u = await register(t.app)
     expectProblem(
-      await request(t.app)
+      await api(t.app, u.token)
         .delete(`/v1/tokens/${u.keyId}?hard=true`)
-        .set(...bearer(u.token))
         .set('X-Confirm-Destructive', 'true'),
       409,
       'last_key_protected',
@@ -324,9 +229,8 @@ describe('POST /v1/tokens/:id/rotate', () => {
   it('with grace 0 revokes the old key now', async () => {
     const u = await register(t.app)
     const old = await createKey(t.app, u.token, { name: 'deploy', caveats: ['ops = deploy'] })
-    const res = await request(t.app)
+    const res = await api(t.app, u.token)
       .post(`/v1/tokens/${old.key.id}/rotate`)
-      .set(...bearer(u.token))
       .send({ grace: '0s' })
       .expect(201)
     expect(res.body.key).toMatchObject({ name: 'deploy', caveats: ['ops = deploy'], status: 'active' })
@@ -340,32 +244,19 @@ describe('POST /v1/tokens/:id/rotate', () => {
   it('with a grace period the old key keeps working until the job revokes it', async () => {
     const u = await register(t.app)
     const old = await createKey(t.app, u.token, { name: 'deploy' })
-    const res = await request(t.app)
+    const res = await api(t.app, u.token)
       .post(`/v1/tokens/${old.key.id}/rotate`)
-      .set(...bearer(u.token))
       .send({ grace: '1h' })
       .expect(201)
     expect(res.body.previous.status).toBe('active')
-    await request(t.app)
-      .get('/v1/whoami')
-      .set(...bearer(old.token))
-      .expect(200)
+    await api(t.app, old.token).get('/v1/whoami').expect(200)
     const { runJobs } = await import('../../src/server/jobs.js')
     t.clock.advance(30 * 60_000)
     expect(runJobs(t.app.service).rotated).toBe(0)
     t.clock.advance(31 * 60_000)
     expect(runJobs(t.app.service).rotated).toBe(1)
-    expectProblem(
-      await request(t.app)
-        .get('/v1/whoami')
-        .set(...bearer(old.token)),
-      401,
-      'token_revoked',
-    )
-    await request(t.app)
-      .get('/v1/whoami')
-      .set(...bearer(res.body.token))
-      .expect(200)
+    expectProblem(await api(t.app, old.token).get('/v1/whoami'), 401, 'token_revoked')
+    await api(t.app, res.body.token).get('/v1/whoami').expect(200)
   })
 
   it('refuses a grace over 24h, a revoked key, and another user’s key', async () => {
@@ -373,33 +264,13 @@ describe('POST /v1/tokens/:id/rotate', () => {
     const v = await register(t.app)
     const k = await createKey(t.app, u.token, { name: 'k' })
     expectProblem(
-      await request(t.app)
-        .post(`/v1/tokens/${k.key.id}/rotate`)
-        .set(...bearer(u.token))
-        .send({ grace: '25h' }),
+      await api(t.app, u.token).post(`/v1/tokens/${k.key.id}/rotate`).send({ grace: '25h' }),
       400,
       'validation_failed',
     )
-    await request(t.app)
-      .delete(`/v1/tokens/${k.key.id}`)
-      .set(...bearer(u.token))
-      .expect(200)
-    expectProblem(
-      await request(t.app)
-        .post(`/v1/tokens/${k.key.id}/rotate`)
-        .set(...bearer(u.token))
-        .send({}),
-      409,
-      'conflict',
-    )
-    expectProblem(
-      await request(t.app)
-        .post(`/v1/tokens/${v.keyId}/rotate`)
-        .set(...bearer(u.token))
-        .send({}),
-      404,
-      'not_found',
-    )
+    await api(t.app, u.token).delete(`/v1/tokens/${k.key.id}`).expect(200)
+    expectProblem(await api(t.app, u.token).post(`/v1/tokens/${k.key.id}/rotate`).send({}), 409, 'conflict')
+    expectProblem(await api(t.app, u.token).post(`/v1/tokens/${v.keyId}/rotate`).send({}), 404, 'not_found')
   })
 })
 
@@ -407,10 +278,7 @@ describe('the service enforces caveats on its own API', () => {
   it('an ops = read token lists keys but cannot create, rename, revoke or rotate', async () => {
     const u = await register(t.app)
     const ro = attenuate(u.token, ['ops = read'])
-    await request(t.app)
-      .get('/v1/tokens')
-      .set(...bearer(ro))
-      .expect(200)
+    await api(t.app, ro).get('/v1/tokens').expect(200)
     const k = await createKey(t.app, u.token, { name: 'victim' })
     const attempts = [
       request(t.app).post('/v1/tokens').send({ name: 'x' }),
@@ -425,15 +293,9 @@ describe('the service enforces caveats on its own API', () => {
   it('a key created with ops = read is read-only too', async () => {
     const u = await register(t.app)
     const ro = await createKey(t.app, u.token, { name: 'ro', caveats: ['ops = read'] })
-    await request(t.app)
-      .get('/v1/tokens')
-      .set(...bearer(ro.token))
-      .expect(200)
+    await api(t.app, ro.token).get('/v1/tokens').expect(200)
     expectProblem(
-      await request(t.app)
-        .post('/v1/tokens')
-        .set(...bearer(ro.token))
-        .send({ name: 'x' }),
+      await api(t.app, ro.token).post('/v1/tokens').send({ name: 'x' }),
       403,
       'insufficient_scope',
     )
@@ -442,9 +304,7 @@ describe('the service enforces caveats on its own API', () => {
   it('a token limited to an org or app is refused (the service API names none: fail closed)', async () => {
     const u = await register(t.app)
     const ci = await createKey(t.app, u.token, { name: 'ci', caveats: ['org = acme'] })
-    const res = await request(t.app)
-      .get('/v1/tokens')
-      .set(...bearer(ci.token))
+    const res = await api(t.app, ci.token).get('/v1/tokens')
     expect(res.status).toBe(403)
     expect(res.body.code).toBe('caveat_failed')
   })
@@ -452,24 +312,15 @@ describe('the service enforces caveats on its own API', () => {
   it('an attenuated or restricted token cannot mint keys (no escalation)', async () => {
     const u = await register(t.app)
     const short = attenuate(u.token, ['expires = 2099-01-01T00:00:00Z'])
-    await request(t.app)
-      .get('/v1/whoami')
-      .set(...bearer(short))
-      .expect(200)
+    await api(t.app, short).get('/v1/whoami').expect(200)
     expectProblem(
-      await request(t.app)
-        .post('/v1/tokens')
-        .set(...bearer(short))
-        .send({ name: 'broader' }),
+      await api(t.app, short).post('/v1/tokens').send({ name: 'broader' }),
       403,
       'insufficient_scope',
     )
     const ipLimited = await createKey(t.app, u.token, { name: 'ip', caveats: ['ip = 0.0.0.0/0,::/0'] })
     expectProblem(
-      await request(t.app)
-        .post('/v1/tokens')
-        .set(...bearer(ipLimited.token))
-        .send({ name: 'broader' }),
+      await api(t.app, ipLimited.token).post('/v1/tokens').send({ name: 'broader' }),
       403,
       'insufficient_scope',
     )
@@ -478,17 +329,7 @@ describe('the service enforces caveats on its own API', () => {
   it('a device caveat needs the Crumb-Device header', async () => {
     const u = await register(t.app)
     const d = attenuate(u.token, ['device = laptop-7'])
-    expectProblem(
-      await request(t.app)
-        .get('/v1/whoami')
-        .set(...bearer(d)),
-      403,
-      'caveat_failed',
-    )
-    await request(t.app)
-      .get('/v1/whoami')
-      .set(...bearer(d))
-      .set('Crumb-Device', 'laptop-7')
-      .expect(200)
+    expectProblem(await api(t.app, d).get('/v1/whoami'), 403, 'caveat_failed')
+    await api(t.app, d).get('/v1/whoami').set('Crumb-Device', 'laptop-7').expect(200)
   })
 })

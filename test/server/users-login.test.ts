@@ -1,12 +1,8 @@
 import request from 'supertest'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { bearer, email, expectProblem, PASSWORD, register, type TestService, testService } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { api, email, expectProblem, PASSWORD, register, testService, useTestService } from './helpers.js'
 
-let t: TestService
-beforeEach(() => {
-  t = testService()
-})
-afterEach(() => t.cleanup())
+const t = useTestService()
 
 describe('POST /v1/users', () => {
   it('registers with a scrypt hash and returns the first key (source register)', async () => {
@@ -20,10 +16,7 @@ describe('POST /v1/users', () => {
     const hash = t.store.users.get(res.body.user.id)?.passwordHash ?? ''
     expect(hash).toMatch(/^scrypt\$/)
     expect(hash).not.toContain(PASSWORD)
-    const whoami = await request(t.app)
-      .get('/v1/whoami')
-      .set(...bearer(res.body.token))
-      .expect(200)
+    const whoami = await api(t.app, res.body.token).get('/v1/whoami').expect(200)
     expect(whoami.body.user.email).toBe(address)
     expect(whoami.body.key.id).toBe(res.body.key.id)
     expect(whoami.body.scope).toMatchObject({ ops: null, orgs: null, attenuated: false })
@@ -45,8 +38,7 @@ describe('POST /v1/users', () => {
   })
 
   it('rate-limits registrations per IP', async () => {
-    t.cleanup()
-    t = testService({ config: { registerLimit: 2 } })
+    t.restart(() => testService({ config: { registerLimit: 2 } }))
     await register(t.app)
     await register(t.app)
     const res = await request(t.app).post('/v1/users').send({ email: email(), password: PASSWORD })
@@ -69,10 +61,7 @@ describe('POST /v1/auth/login', () => {
     })
     const events = t.store.audit.list(u.userId, { keyId: res.body.key.id }).events.map((e) => e.event)
     expect(events.sort()).toEqual(['created', 'login'])
-    await request(t.app)
-      .get('/v1/whoami')
-      .set(...bearer(res.body.token))
-      .expect(200)
+    await api(t.app, res.body.token).get('/v1/whoami').expect(200)
   })
 
   it('a second login on the same device leaves 1 active + 1 replaced key', async () => {
@@ -89,10 +78,7 @@ describe('POST /v1/auth/login', () => {
       .post('/v1/auth/login')
       .send({ email: u.email, password: PASSWORD, device: 'desktop' })
       .expect(201)
-    const all = await request(t.app)
-      .get('/v1/tokens?include_revoked=true')
-      .set(...bearer(second.body.token))
-      .expect(200)
+    const all = await api(t.app, second.body.token).get('/v1/tokens?include_revoked=true').expect(200)
     const laptop = all.body.keys.filter((k: { name: string }) => k.name === 'CLI login on laptop')
     expect(laptop.map((k: { id: string; status: string }) => [k.id, k.status])).toEqual([
       [second.body.key.id, 'active'],
@@ -103,13 +89,7 @@ describe('POST /v1/auth/login', () => {
     const replaced = t.store.audit.list(u.userId).events.filter((e) => e.event === 'replaced')
     expect(replaced).toHaveLength(1)
     expect(replaced[0]?.keyId).toBe(first.body.key.id)
-    expectProblem(
-      await request(t.app)
-        .get('/v1/whoami')
-        .set(...bearer(first.body.token)),
-      401,
-      'token_revoked',
-    )
+    expectProblem(await api(t.app, first.body.token).get('/v1/whoami'), 401, 'token_revoked')
     expect(t.store.revocations.has(first.body.key.id)).toBe(true)
   })
 
@@ -135,8 +115,7 @@ describe('POST /v1/auth/login', () => {
   })
 
   it('locks out after repeated failures per email (429 with Retry-After), then lets the window pass', async () => {
-    t.cleanup()
-    t = testService({ config: { loginLimit: 3, loginWindowMs: 15 * 60_000 } })
+    t.restart(() => testService({ config: { loginLimit: 3, loginWindowMs: 15 * 60_000 } }))
     const u = await register(t.app)
     for (let i = 0; i < 3; i++) {
       await request(t.app)
@@ -157,8 +136,7 @@ describe('POST /v1/auth/login', () => {
   })
 
   it('locks out an IP trying many emails', async () => {
-    t.cleanup()
-    t = testService({ config: { loginLimit: 3 } })
+    t.restart(() => testService({ config: { loginLimit: 3 } }))
     for (let i = 0; i < 3; i++) {
       await request(t.app)
         .post('/v1/auth/login')

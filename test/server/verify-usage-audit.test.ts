@@ -1,21 +1,16 @@
 import request from 'supertest'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { attenuate } from '../../src/token/index.js'
-import { bearer, createKey, expectProblem, register, type TestService, testService } from './helpers.js'
+import { api, createKey, expectProblem, register, useTestService } from './helpers.js'
 
-let t: TestService
-beforeEach(() => {
-  t = testService()
-})
-afterEach(() => t.cleanup())
+const t = useTestService()
 
 describe('POST /v1/verify', () => {
   it('returns claims for a valid token and request context', async () => {
     const u = await register(t.app)
     const ci = await createKey(t.app, u.token, { name: 'ci', caveats: ['org = acme', 'ops = deploy,read'] })
-    const res = await request(t.app)
+    const res = await api(t.app, u.token)
       .post('/v1/verify')
-      .set(...bearer(u.token))
       .send({
         token: attenuate(ci.token, ['app = web']),
         request: { org: 'acme', app: 'web', op: 'deploy', device: 'runner-1' },
@@ -44,10 +39,7 @@ describe('POST /v1/verify', () => {
     const u = await register(t.app)
     const ci = await createKey(t.app, u.token, { name: 'ci', caveats: ['org = acme', 'ops = deploy'] })
     const call = (req: Record<string, string>, token = ci.token) =>
-      request(t.app)
-        .post('/v1/verify')
-        .set(...bearer(u.token))
-        .send({ token, request: req })
+      api(t.app, u.token).post('/v1/verify').send({ token, request: req })
     expectProblem(await call({ org: 'beta', op: 'deploy' }), 403, 'insufficient_scope')
     expectProblem(await call({ op: 'deploy' }), 403, 'caveat_failed')
     expectProblem(await call({ org: 'acme', op: 'read' }), 403, 'insufficient_scope')
@@ -56,9 +48,8 @@ describe('POST /v1/verify', () => {
     expectProblem(await call({ org: 'acme', op: 'deploy' }), 401, 'token_revoked')
     // deferred dimensions are left to the caller, scope returned
     const u2 = await createKey(t.app, u.token, { name: 'ci2', caveats: ['org = acme'] })
-    const deferred = await request(t.app)
+    const deferred = await api(t.app, u.token)
       .post('/v1/verify')
-      .set(...bearer(u.token))
       .send({ token: u2.token, request: {}, deferred: ['org', 'app', 'op'] })
       .expect(200)
     expect(deferred.body.claims.orgs).toEqual(['acme'])
@@ -68,10 +59,7 @@ describe('POST /v1/verify', () => {
     const u = await register(t.app)
     expectProblem(await request(t.app).post('/v1/verify').send({ token: u.token }), 401, 'invalid_token')
     expectProblem(
-      await request(t.app)
-        .post('/v1/verify')
-        .set(...bearer(u.token))
-        .send({ request: {} }),
+      await api(t.app, u.token).post('/v1/verify').send({ request: {} }),
       400,
       'validation_failed',
     )
@@ -83,16 +71,12 @@ describe('POST /v1/usage', () => {
     const u = await register(t.app)
     const k = await createKey(t.app, u.token, { name: 'k' })
     const at = new Date(t.clock.now().getTime() - 60_000).toISOString()
-    const res = await request(t.app)
+    const res = await api(t.app, u.token)
       .post('/v1/usage')
-      .set(...bearer(u.token))
       .send({ reports: [{ token_id: k.key.id, at, ip: '203.0.113.7', user_agent: 'deploy-cli/2' }] })
       .expect(202)
     expect(res.body).toEqual({ accepted: 1, updated: 1 })
-    const list = await request(t.app)
-      .get('/v1/tokens')
-      .set(...bearer(u.token))
-      .expect(200)
+    const list = await api(t.app, u.token).get('/v1/tokens').expect(200)
     const shown = list.body.keys.find((x: { id: string }) => x.id === k.key.id)
     expect(shown).toMatchObject({
       last_used_at: at,
@@ -100,9 +84,8 @@ describe('POST /v1/usage', () => {
       last_used_user_agent: 'deploy-cli/2',
     })
     const older = new Date(t.clock.now().getTime() - 3_600_000).toISOString()
-    await request(t.app)
+    await api(t.app, u.token)
       .post('/v1/usage')
-      .set(...bearer(u.token))
       .send({
         reports: [
           { token_id: k.key.id, at: older, ip: '10.0.0.1' },
@@ -112,9 +95,8 @@ describe('POST /v1/usage', () => {
       .expect(202)
     expect(t.store.keys.get(k.key.id)?.lastUsedIp).toBe('203.0.113.7')
     expectProblem(
-      await request(t.app)
+      await api(t.app, u.token)
         .post('/v1/usage')
-        .set(...bearer(u.token))
         .send({ reports: [{ token_id: k.key.id, at: 'yesterday' }] }),
       400,
       'validation_failed',
@@ -127,9 +109,8 @@ describe('GET /v1/audit', () => {
     const u = await register(t.app)
     const v = await register(t.app)
     for (let i = 0; i < 5; i++) await createKey(t.app, u.token, { name: `k${i}` })
-    const page1 = await request(t.app)
+    const page1 = await api(t.app, u.token)
       .get('/v1/audit?limit=3')
-      .set(...bearer(u.token))
       .set('User-Agent', 'audit-test')
       .expect(200)
     expect(page1.body.events).toHaveLength(3)
@@ -138,31 +119,18 @@ describe('GET /v1/audit', () => {
     )
     expect(page1.body.events[0]).toMatchObject({ event: 'created', actor: u.email })
     expect(typeof page1.body.next_cursor).toBe('string')
-    const page2 = await request(t.app)
+    const page2 = await api(t.app, u.token)
       .get(`/v1/audit?limit=3&cursor=${page1.body.next_cursor}`)
-      .set(...bearer(u.token))
       .expect(200)
     expect(page2.body.events).toHaveLength(3)
     expect(page2.body.next_cursor).toBeNull()
     expect(page2.body.events[0].id).toBeLessThan(page1.body.events[2].id)
-    const mine = await request(t.app)
-      .get(`/v1/audit?key_id=${u.keyId}`)
-      .set(...bearer(u.token))
-      .expect(200)
+    const mine = await api(t.app, u.token).get(`/v1/audit?key_id=${u.keyId}`).expect(200)
     expect(mine.body.events.map((e: { key_id: string }) => e.key_id)).toEqual([u.keyId])
-    const theirs = await request(t.app)
-      .get(`/v1/audit?key_id=${v.keyId}`)
-      .set(...bearer(u.token))
-      .expect(200)
+    const theirs = await api(t.app, u.token).get(`/v1/audit?key_id=${v.keyId}`).expect(200)
     expect(theirs.body.events).toEqual([])
     expect(JSON.stringify(page1.body)).not.toContain('crumb_A')
-    expectProblem(
-      await request(t.app)
-        .get('/v1/audit?cursor=x')
-        .set(...bearer(u.token)),
-      400,
-      'validation_failed',
-    )
+    expectProblem(await api(t.app, u.token).get('/v1/audit?cursor=x'), 400, 'validation_failed')
   })
 
   it('is append-only in the database', async () => {

@@ -1,13 +1,8 @@
-import request from 'supertest'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { WriteQueue } from '../../src/server/write-queue.js'
-import { bearer, register, type TestService, testService } from './helpers.js'
+import { api, register, testService, useTestService } from './helpers.js'
 
-let t: TestService
-beforeEach(() => {
-  t = testService()
-})
-afterEach(() => t.cleanup())
+const t = useTestService()
 
 describe('group commit', () => {
   it('runs queued writes in one transaction; a failing job rolls back only itself', async () => {
@@ -32,14 +27,12 @@ describe('group commit', () => {
   })
 
   it('concurrent creations still respect the per-user limit', async () => {
-    t.cleanup()
-    t = testService({ config: { keyCreateLimit: 10 } })
+    t.restart(() => testService({ config: { keyCreateLimit: 10 } }))
     const u = await register(t.app)
     const results = await Promise.all(
       Array.from({ length: 15 }, (_, i) =>
-        request(t.app)
+        api(t.app, u.token)
           .post('/v1/tokens')
-          .set(...bearer(u.token))
           .send({ name: `k${i}` }),
       ),
     )

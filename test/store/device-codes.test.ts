@@ -1,12 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { hashDeviceCode, type NewDeviceCode } from '../../src/store/index.js'
-import { addKey, addUser, at, type TempStore, tempStore } from './helpers.js'
+import { addKey, addUser, at, useTempStore } from './helpers.js'
 
-let t: TempStore
-beforeEach(() => {
-  t = tempStore()
-})
-afterEach(() => t.cleanup())
+const t = useTempStore()
 
 const MIN = 60_000
 const code = 'GmRhmhcxhwAzkoEqiMEg_DnyEysNkuNhszIySk9eS'
@@ -30,14 +26,7 @@ describe('device codes', () => {
     expect(hash).toMatch(/^[0-9a-f]{64}$/)
     const rec = t.store.deviceCodes.create(newCode())
     expect(rec).toEqual({
-      deviceCodeHash: hash,
-      userCode: 'WDJB-MJHT',
-      deviceName: 'laptop-7',
-      clientIp: '203.0.113.7',
-      clientUserAgent: 'crumb-cli/0.1',
-      createdAt: at(0),
-      expiresAt: at(15 * MIN),
-      interval: 5,
+      ...newCode(),
       lastPolledAt: null,
       status: 'pending',
       userId: null,

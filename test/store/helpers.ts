@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openStore, type Store } from '../../src/store/index.js'
+import { type PerTest, perTest } from '../helpers/per-test.js'
 
 /** A store on a fresh SQLite file in a temp directory. */
 export interface TempStore {
@@ -26,6 +27,18 @@ export function tempStore(): TempStore {
       rmSync(dir, { recursive: true, force: true })
     },
   }
+}
+
+/**
+ * A fresh {@link tempStore} for every test of the file (cleaned up after each); the handle reads
+ * the current test's store.
+ *
+ * @example
+ * const t = useTempStore()
+ * it('inserts', () => { t.store.users.insert(user) })
+ */
+export function useTempStore(): PerTest<TempStore> {
+  return perTest(tempStore)
 }
 
 /** A fresh temp directory (for tests that open databases themselves). */

@@ -1,17 +1,13 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { keyStatus } from '../../src/store/index.js'
-import { addKey, addUser, at, DAY, T0, type TempStore, tempStore } from './helpers.js'
+import { addKey, addUser, at, DAY, T0, useTempStore } from './helpers.js'
 
-let t: TempStore
-beforeEach(() => {
-  t = tempStore()
-})
-afterEach(() => t.cleanup())
+const t = useTempStore()
 
 describe('keys', () => {
   it('stores metadata and returns it, times normalised to ISO 8601 UTC', () => {
     const uid = addUser(t.store)
-    const k = t.store.keys.insert({
+    const input = {
       id: 'tok_abc',
       userId: uid,
       name: 'CLI login on laptop',
@@ -21,17 +17,12 @@ describe('keys', () => {
       caveats: ['org = acme', 'ops = read'],
       createdAt: '2026-01-01T00:00:00Z',
       expiresAt: '2026-04-01T00:00:00+00:00',
-    })
+    } as const
+    const k = t.store.keys.insert(input)
     expect(k.createdAt).toBe('2026-01-01T00:00:00.000Z')
     expect(k.expiresAt).toBe('2026-04-01T00:00:00.000Z')
     expect(t.store.keys.get('tok_abc', at(1))).toEqual({
-      id: 'tok_abc',
-      userId: uid,
-      name: 'CLI login on laptop',
-      hint: 'crumb_…b33f',
-      source: 'cli-login',
-      kid: 'k1',
-      caveats: ['org = acme', 'ops = read'],
+      ...input,
       createdAt: '2026-01-01T00:00:00.000Z',
       expiresAt: '2026-04-01T00:00:00.000Z',
       lastUsedAt: null,

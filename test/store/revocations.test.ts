@@ -1,11 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { addKey, addUser, at, DAY, type TempStore, tempStore } from './helpers.js'
+import { describe, expect, it } from 'vitest'
+import { addKey, addUser, at, DAY, useTempStore } from './helpers.js'
 
-let t: TempStore
-beforeEach(() => {
-  t = tempStore()
-})
-afterEach(() => t.cleanup())
+const t = useTempStore()
 
 describe('revocations', () => {
   it('adds whole-token and (token, revocation id) entries with increasing seqs', () => {

@@ -1,12 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { createStore, openDatabase } from '../../src/store/index.js'
-import { addKey, addUser, at, type TempStore, tempStore } from './helpers.js'
+import { addKey, addUser, at, useTempStore } from './helpers.js'
 
-let t: TempStore
-beforeEach(() => {
-  t = tempStore()
-})
-afterEach(() => t.cleanup())
+const t = useTempStore()
 
 describe('store', () => {
   it('commits a transaction and returns its value', () => {

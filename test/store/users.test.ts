@@ -1,12 +1,8 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { isCrumbError } from '../../src/errors.js'
-import { T0, type TempStore, tempStore } from './helpers.js'
+import { T0, useTempStore } from './helpers.js'
 
-let t: TempStore
-beforeEach(() => {
-  t = tempStore()
-})
-afterEach(() => t.cleanup())
+const t = useTempStore()
 
 describe('users', () => {
   it('inserts and finds by id and by email, case-insensitively', () => {

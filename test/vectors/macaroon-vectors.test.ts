@@ -15,6 +15,7 @@ import { Macaroon } from '../../src/macaroon/index.js'
 import { thirdPartyStep } from '../../src/macaroon/third-party.js'
 import { appendPacketV1, parsePacketV1 } from '../../src/macaroon/v1-binary.js'
 import { decodeV2 } from '../../src/macaroon/v2-binary.js'
+import { hex, macaroonView } from '../helpers/macaroon-view.js'
 
 // ---------------------------------------------------------------------------------------------
 // Loading
@@ -223,7 +224,6 @@ const ofKind = <K extends Vector['kind']>(kind: K): Array<Extract<Vector, { kind
 // Helpers
 
 const utf8 = (s: string): Uint8Array => new TextEncoder().encode(s)
-const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex')
 const fromHex = (h: string): Uint8Array => new Uint8Array(Buffer.from(h, 'hex'))
 const fromStdB64 = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'base64'))
 
@@ -263,20 +263,6 @@ function expectInvalid(fn: () => unknown): void {
   expect((thrown as CrumbError).code).toBe('invalid_token')
 }
 
-/** A stable, comparable view of a macaroon's signed content plus location. */
-function view(m: Macaroon): unknown {
-  return {
-    location: m.location,
-    identifier: hex(m.identifier),
-    caveats: m.caveats.map((c) => ({
-      id: hex(c.identifier),
-      vid: c.verificationId === undefined ? undefined : hex(c.verificationId),
-      location: c.location,
-    })),
-    signature: hex(m.signature),
-  }
-}
-
 function checkMacaroon(m: Macaroon, expected: ExpectedMacaroon): void {
   if (expected.location !== undefined) expect(m.location).toBe(expected.location)
   if (expected.identifier !== undefined) expect(hex(m.identifier)).toBe(hex(specBytes(expected.identifier)))
@@ -296,15 +282,15 @@ function checkMacaroon(m: Macaroon, expected: ExpectedMacaroon): void {
 
 /** Every format we write must read back to the same macaroon. */
 function checkReencodings(m: Macaroon): void {
-  const same = view(m)
-  expect(view(Macaroon.decode(m.encode('v2')))).toEqual(same)
-  expect(view(Macaroon.decode(toBase64Url(m.encode('v2'))))).toEqual(same)
-  expect(view(Macaroon.decode(m.encode('json')))).toEqual(same)
-  expect(view(Macaroon.decode(m.toJSON()))).toEqual(same)
-  expect(view(Macaroon.decode(m.encode('v1')))).toEqual(same)
-  expect(view(Macaroon.decode(toBase64Url(m.encode('v1'))))).toEqual(same)
+  const same = macaroonView(m)
+  expect(macaroonView(Macaroon.decode(m.encode('v2')))).toEqual(same)
+  expect(macaroonView(Macaroon.decode(toBase64Url(m.encode('v2'))))).toEqual(same)
+  expect(macaroonView(Macaroon.decode(m.encode('json')))).toEqual(same)
+  expect(macaroonView(Macaroon.decode(m.toJSON()))).toEqual(same)
+  expect(macaroonView(Macaroon.decode(m.encode('v1')))).toEqual(same)
+  expect(macaroonView(Macaroon.decode(toBase64Url(m.encode('v1'))))).toEqual(same)
   if (m.identifierText !== undefined && m.caveats.every((c) => utf8OrUndefined(c.identifier) !== undefined)) {
-    expect(view(Macaroon.decode(m.encode('json-v1')))).toEqual(same)
+    expect(macaroonView(Macaroon.decode(m.encode('json-v1')))).toEqual(same)
   }
 }
 
@@ -335,14 +321,15 @@ function runDecode(v: DecodeVector): void {
       const m = Macaroon.decode(v.input)
       checkMacaroon(m, e)
       // The singly-decoded form of double encodings decodes to the same macaroon.
-      if (typeof v.input_decoded === 'string') expect(view(Macaroon.decode(v.input_decoded))).toEqual(view(m))
+      if (typeof v.input_decoded === 'string')
+        expect(macaroonView(Macaroon.decode(v.input_decoded))).toEqual(macaroonView(m))
       // JSON: also as a parsed object. Binary: also as raw bytes.
       if (v.format.endsWith('json') && !v.format.startsWith('b64')) {
-        expect(view(Macaroon.decode(JSON.parse(v.input) as object))).toEqual(view(m))
+        expect(macaroonView(Macaroon.decode(JSON.parse(v.input) as object))).toEqual(macaroonView(m))
       }
       if (v.format === 'v1-binary-b64' || v.format === 'v2-binary-b64') {
         const raw = b64(v.input.replace(/\n/g, ''))
-        expect(view(Macaroon.decode(raw))).toEqual(view(m))
+        expect(macaroonView(Macaroon.decode(raw))).toEqual(macaroonView(m))
       }
       if (e.exact_roundtrip === true) {
         if (v.format === 'v1-json') {
@@ -400,8 +387,8 @@ function runGoLiteralDecode(v: DecodeVector): void {
       const bytes = fromHex(decoded as string)
       const m = Macaroon.decode(bytes)
       checkMacaroon(m, e)
-      expect(view(Macaroon.fromData(decodeV2(bytes)))).toEqual(view(m))
-      expect(view(Macaroon.decode(toBase64Url(bytes)))).toEqual(view(m))
+      expect(macaroonView(Macaroon.fromData(decodeV2(bytes)))).toEqual(macaroonView(m))
+      expect(macaroonView(Macaroon.decode(toBase64Url(bytes)))).toEqual(macaroonView(m))
       if (e.exact_roundtrip === true) expect(hex(m.encode('v2'))).toBe(hex(bytes))
       checkReencodings(m)
       return
@@ -410,7 +397,7 @@ function runGoLiteralDecode(v: DecodeVector): void {
       const m = Macaroon.decode(decoded as string)
       checkMacaroon(m, e)
       // The JSON string's content (std base64, padded) decodes the same.
-      expect(view(Macaroon.decode(JSON.parse(decoded as string) as string))).toEqual(view(m))
+      expect(macaroonView(Macaroon.decode(JSON.parse(decoded as string) as string))).toEqual(macaroonView(m))
       return
     }
     case 'v2-packet-hex': {
@@ -488,7 +475,8 @@ function runGoLiteralDecode(v: DecodeVector): void {
 function runVerify(v: VerifyVector): void {
   const key = keyBytes(v.root_key, v.root_key_encoding)
   const m = Macaroon.decode(v.input)
-  if (v.input_decoded !== undefined) expect(view(Macaroon.decode(v.input_decoded))).toEqual(view(m))
+  if (v.input_decoded !== undefined)
+    expect(macaroonView(Macaroon.decode(v.input_decoded))).toEqual(macaroonView(m))
   const discharges = v.discharges.map((d) => Macaroon.decode(d))
   const seen: string[] = []
   const check = (p: string): boolean => {
@@ -572,13 +560,13 @@ function checkSerialization(m: Macaroon, s: Serialization): void {
       const text = toBase64Url(m.encode('v1'))
       if (s.value !== undefined) {
         expect(text).toBe(s.value)
-        expect(view(Macaroon.decode(s.value))).toEqual(view(m))
+        expect(macaroonView(Macaroon.decode(s.value))).toEqual(macaroonView(m))
       }
       return
     }
     case 'v2-binary-b64':
       expect(toBase64Url(m.encode('v2'))).toBe(s.value)
-      expect(view(Macaroon.decode(s.value!))).toEqual(view(m))
+      expect(macaroonView(Macaroon.decode(s.value!))).toEqual(macaroonView(m))
       return
     case 'v2-json': {
       const ours = JSON.parse(m.encode('json')) as Record<string, unknown>
@@ -588,7 +576,7 @@ function checkSerialization(m: Macaroon, s: Serialization): void {
     }
     case 'v1-json':
       expect(JSON.parse(m.encode('json-v1'))).toEqual(JSON.parse(s.value!))
-      expect(view(Macaroon.decode(s.value!))).toEqual(view(m))
+      expect(macaroonView(Macaroon.decode(s.value!))).toEqual(macaroonView(m))
       return
     default:
       throw new Error(`unhandled serialization format ${s.format}`)
@@ -612,7 +600,10 @@ function runBind(v: BindVector): void {
     const bound = dm.bindTo(root)
     expect(hex(bound.signature)).toBe(v.expected.bound_signature_hex)
     // Binding leaves everything but the signature alone.
-    expect(view(bound)).toEqual({ ...(view(dm) as object), signature: v.expected.bound_signature_hex })
+    expect(macaroonView(bound)).toEqual({
+      ...(macaroonView(dm) as object),
+      signature: v.expected.bound_signature_hex,
+    })
   } else {
     dischargeSig = fromHex(v.discharge_signature_hex!)
   }

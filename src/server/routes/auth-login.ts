@@ -4,7 +4,7 @@ import * as z from 'zod'
 import { CrumbError } from '../../errors.js'
 import type { UserRecord } from '../../store/index.js'
 import { requestMeta, type ServiceContext } from '../context.js'
-import { actorOf, keyJson, mintKey } from '../lifecycle.js'
+import { actorOf, keyJson, type MintKeyOptions, mintKey } from '../lifecycle.js'
 import { burnPasswordCheck, verifyPassword } from '../password.js'
 import { parseRequest, RateLimited } from '../problem.js'
 import { deviceSchema, emailSchema, jsonBody, jsonResponse, mintedSchema, problems } from '../schemas.js'
@@ -51,6 +51,27 @@ export async function checkCredentials(
 }
 
 /**
+ * Checks the credentials (see {@link checkCredentials}), mints the described key for the user
+ * (auditing `login` too) and answers 201 `{token, key}`.
+ *
+ * @example
+ * await passwordLogin(ctx, req, res, body, { name: 'Dashboard session', source: 'dashboard-session', ttlMs })
+ */
+export async function passwordLogin(
+  ctx: ServiceContext,
+  req: Request,
+  res: Response,
+  credentials: { readonly email: string; readonly password: string },
+  key: Pick<MintKeyOptions, 'name' | 'source' | 'ttlMs' | 'replaceSameName'>,
+): Promise<void> {
+  const user = await checkCredentials(ctx, req, credentials.email, credentials.password)
+  const minted = await ctx.writes.run(() =>
+    mintKey(ctx, { ...key, user, who: actorOf(req, user), alsoAudit: ['login'] }),
+  )
+  res.status(201).json({ token: minted.token, key: keyJson(minted.key) })
+}
+
+/**
  * Password login for the CLI (public): mints `CLI login on <device>` (source `cli-login`),
  * revoking an earlier active key of that name as `replaced`.
  *
@@ -61,19 +82,12 @@ export function loginRoutes(ctx: ServiceContext): Router {
   const router = Router()
   router.post('/auth/login', async (req: Request, res: Response) => {
     const body = parseRequest(loginBody, req.body, 'body')
-    const user = await checkCredentials(ctx, req, body.email, body.password)
-    const minted = await ctx.writes.run(() =>
-      mintKey(ctx, {
-        user,
-        name: cliKeyName(body.device),
-        source: 'cli-login',
-        ttlMs: ctx.config.tokenTtlMs,
-        replaceSameName: true,
-        who: actorOf(req, user),
-        alsoAudit: ['login'],
-      }),
-    )
-    res.status(201).json({ token: minted.token, key: keyJson(minted.key) })
+    await passwordLogin(ctx, req, res, body, {
+      name: cliKeyName(body.device),
+      source: 'cli-login',
+      ttlMs: ctx.config.tokenTtlMs,
+      replaceSameName: true,
+    })
   })
   return router
 }

@@ -2,9 +2,10 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
 import { CrumbError } from '../../errors.js'
+import type { KeyRecord } from '../../store/index.js'
 import { authOf } from '../auth.js'
 import type { ServiceContext } from '../context.js'
-import { actorOf, keyJson, mintKey, revokeKey } from '../lifecycle.js'
+import { type Actor, actorOf, keyJson, revokeKey } from '../lifecycle.js'
 import { parseRequest } from '../problem.js'
 import {
   bearer,
@@ -16,7 +17,7 @@ import {
   mintedSchema,
   problems,
 } from '../schemas.js'
-import { checkCredentials } from './auth-login.js'
+import { passwordLogin } from './auth-login.js'
 
 /** `POST /v1/sessions` body. */
 export const sessionBody = z
@@ -43,21 +44,16 @@ export const sessionsResponse = z
  */
 export function sessionsRoutes(ctx: ServiceContext): Router {
   const router = Router()
+  const signOut = (key: KeyRecord, who: Actor): KeyRecord =>
+    revokeKey(ctx, { key, who, event: 'session_revoked', reason: 'signed out', protectLast: false })
 
   router.post('/sessions', async (req: Request, res: Response) => {
     const body = parseRequest(sessionBody, req.body, 'body')
-    const user = await checkCredentials(ctx, req, body.email, body.password)
-    const minted = await ctx.writes.run(() =>
-      mintKey(ctx, {
-        user,
-        name: 'Dashboard session',
-        source: 'dashboard-session',
-        ttlMs: ctx.config.sessionTtlMs,
-        who: actorOf(req, user),
-        alsoAudit: ['login'],
-      }),
-    )
-    res.status(201).json({ token: minted.token, key: keyJson(minted.key) })
+    await passwordLogin(ctx, req, res, body, {
+      name: 'Dashboard session',
+      source: 'dashboard-session',
+      ttlMs: ctx.config.sessionTtlMs,
+    })
   })
 
   router.get('/sessions', ctx.authenticate, (_req: Request, res: Response) => {
@@ -76,7 +72,7 @@ export function sessionsRoutes(ctx: ServiceContext): Router {
       let n = 0
       for (const s of ctx.store.keys.listSessions(auth.user.id, { now: ctx.clock.now() })) {
         if (s.id === auth.key.id || s.revokedAt !== null) continue
-        revokeKey(ctx, { key: s, who, event: 'session_revoked', reason: 'signed out', protectLast: false })
+        signOut(s, who)
         n++
       }
       return n
@@ -91,15 +87,7 @@ export function sessionsRoutes(ctx: ServiceContext): Router {
     if (session === undefined || session.source !== 'dashboard-session')
       throw new CrumbError('not_found', 'no such session')
     const who = actorOf(req, auth.user, auth.key.id)
-    const after = await ctx.writes.run(() =>
-      revokeKey(ctx, {
-        key: session,
-        who,
-        event: 'session_revoked',
-        reason: 'signed out',
-        protectLast: false,
-      }),
-    )
+    const after = await ctx.writes.run(() => signOut(session, who))
     res.json({ key: keyJson(after) })
   })
 

@@ -5,7 +5,7 @@ import type { TokenClaims } from '../../token/index.js'
 import { authenticateToken } from '../auth.js'
 import type { ServiceContext } from '../context.js'
 import { parseRequest } from '../problem.js'
-import { bearer, jsonBody, jsonResponse, problems } from '../schemas.js'
+import { bearer, claimsScopeJson, claimsScopeSchema, jsonBody, jsonResponse, problems } from '../schemas.js'
 
 const fact = z.string().min(1).max(256)
 
@@ -39,13 +39,7 @@ export const claimsSchema = z
     token_id: z.string(),
     kid: z.string(),
     device: z.string().nullable(),
-    ops: z.array(z.string()).nullable(),
-    orgs: z.array(z.string()).nullable(),
-    apps: z.array(z.string()).nullable(),
-    devices: z.array(z.string()).nullable(),
-    expires_at: z.string().nullable(),
-    not_before: z.string().nullable(),
-    caveats: z.array(z.string()),
+    ...claimsScopeSchema.shape,
     revocation_id: z.string(),
   })
   .meta({ id: 'Claims' })
@@ -67,13 +61,7 @@ export function claimsJson(c: TokenClaims): z.infer<typeof claimsSchema> {
     token_id: c.tokenId,
     kid: c.kid,
     device: c.device ?? null,
-    ops: c.ops === null ? null : [...c.ops],
-    orgs: c.orgs === null ? null : [...c.orgs],
-    apps: c.apps === null ? null : [...c.apps],
-    devices: c.devices === null ? null : [...c.devices],
-    expires_at: c.expiresAt?.toISOString() ?? null,
-    not_before: c.notBefore?.toISOString() ?? null,
-    caveats: [...c.caveats],
+    ...claimsScopeJson(c),
     revocation_id: c.revocationId,
   }
 }

@@ -4,20 +4,19 @@ import * as z from 'zod'
 import { authOf } from '../auth.js'
 import type { ServiceContext } from '../context.js'
 import { keyJson } from '../lifecycle.js'
-import { bearer, jsonResponse, keySchema, problems, userSchema } from '../schemas.js'
+import {
+  bearer,
+  claimsScopeJson,
+  claimsScopeSchema,
+  jsonResponse,
+  keySchema,
+  problems,
+  userSchema,
+} from '../schemas.js'
 
 /** The effective scope of the presented token. */
 export const scopeSchema = z
-  .object({
-    ops: z.array(z.string()).nullable(),
-    orgs: z.array(z.string()).nullable(),
-    apps: z.array(z.string()).nullable(),
-    devices: z.array(z.string()).nullable(),
-    expires_at: z.string().nullable(),
-    not_before: z.string().nullable(),
-    caveats: z.array(z.string()),
-    attenuated: z.boolean(),
-  })
+  .object({ ...claimsScopeSchema.shape, attenuated: z.boolean() })
   .meta({ id: 'Scope', description: 'null = unrestricted on that dimension' })
 
 /** `GET /v1/whoami` response. */
@@ -38,16 +37,7 @@ export function whoamiRoutes(ctx: ServiceContext): Router {
     res.json({
       user: { id: user.id, email: user.email },
       key: keyJson(key),
-      scope: {
-        ops: claims.ops,
-        orgs: claims.orgs,
-        apps: claims.apps,
-        devices: claims.devices,
-        expires_at: claims.expiresAt?.toISOString() ?? null,
-        not_before: claims.notBefore?.toISOString() ?? null,
-        caveats: [...claims.caveats],
-        attenuated: !isRoot,
-      },
+      scope: { ...claimsScopeJson(claims), attenuated: !isRoot },
     })
   })
   return router

@@ -1,0 +1,37 @@
+import { afterEach, beforeEach } from 'vitest'
+
+/** {@link perTest}'s handle: reads the current test's fixture, and can swap it. */
+export type PerTest<T> = T & {
+  /** Cleans up this test's fixture and puts `make()` in its place (cleaned up after the test). */
+  restart(make: () => T): void
+}
+
+/**
+ * A fresh fixture for every test of the file — `make()` before each, `cleanup()` after — behind
+ * one handle that reads the current test's fixture.
+ *
+ * @example
+ * const t = perTest(() => tempStore())
+ * it('inserts', () => { t.store.users.insert(user) })
+ */
+export function perTest<T extends { cleanup(): void }>(make: () => T): PerTest<T> {
+  let current: T | undefined
+  const now = (): T => {
+    if (current === undefined) throw new Error('the fixture exists only while a test runs')
+    return current
+  }
+  beforeEach(() => {
+    current = make()
+  })
+  afterEach(() => {
+    current?.cleanup()
+    current = undefined
+  })
+  const restart = (next: () => T): void => {
+    now().cleanup()
+    current = next()
+  }
+  return new Proxy({} as PerTest<T>, {
+    get: (_target, prop) => (prop === 'restart' ? restart : Reflect.get(now(), prop)),
+  })
+}
