@@ -2,15 +2,13 @@
  * Regression tests for the security review of the token service (src/server). Each `it` names the
  * finding it guards; "guard:" tests pin behaviour that was probed and found correct, so it stays so.
  */
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, statSync, writeFileSync } from 'node:fs'
 import { Agent, request as httpRequest } from 'node:http'
-import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
 import request from 'supertest'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { runJobs } from '../../src/server/jobs.js'
-import { createLogger, redactUrl } from '../../src/server/logger.js'
+import { redactUrl } from '../../src/server/logger.js'
 import { startServer } from '../../src/server/start.js'
 import { attenuate } from '../../src/token/index.js'
 import { registerViaApi } from '../helpers/http.js'
@@ -21,8 +19,10 @@ import {
   expectProblem,
   HOUR,
   PASSWORD,
+  quietLogger,
   register,
   testService,
+  useTempDirs,
   useTestService,
 } from '../server/helpers.js'
 
@@ -380,18 +380,11 @@ describe('privilege escalation (guards)', () => {
 })
 
 describe('process: shutdown and data directory', () => {
-  const dirs: string[] = []
-  afterEach(() => {
-    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-  })
-  const quiet = createLogger({
-    level: 'silent',
-    destination: new Writable({ write: (_c, _e, done) => done() }),
-  })
+  const tempDir = useTempDirs('crumb-sec-')
+  const quiet = quietLogger()
 
   it('finding 8: close() drains many keep-alive long-polls promptly (not after keepAliveTimeout)', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'crumb-sec-'))
-    dirs.push(dir)
+    const dir = tempDir()
     const server = await startServer({ port: 0, dataDir: dir, env: {}, logger: quiet })
     const token = await registerViaApi(server.url, 'polls@example.com')
     // a keep-alive agent, one socket per poll: the sockets stay open after the answers unless the
@@ -421,8 +414,7 @@ describe('process: shutdown and data directory', () => {
   })
 
   it('guard: the data directory is 0700 and the key ring and database are 0600', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'crumb-sec-'))
-    dirs.push(dir)
+    const dir = tempDir()
     const data = join(dir, 'data')
     const server = await startServer({ port: 0, dataDir: data, env: {}, logger: quiet })
     await server.close()
@@ -432,8 +424,7 @@ describe('process: shutdown and data directory', () => {
   })
 
   it('guard: a corrupt key ring stops start-up with a message naming the file, never its content', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'crumb-sec-'))
-    dirs.push(dir)
+    const dir = tempDir()
     writeFileSync(join(dir, 'keyring.json'), '{"primary":"SECRET-CONTENT"', { mode: 0o600 })
     chmodSync(join(dir, 'keyring.json'), 0o600)
     const err = await startServer({ port: 0, dataDir: dir, env: {}, logger: quiet }).then(

@@ -20,6 +20,10 @@ async function start(device = 'laptop') {
 }
 const poll = (code: string) => request(t.app).post('/v1/auth/device/token').send({ device_code: code })
 
+/** Approves or denies the request with `userCode` as the holder of `token`. */
+const decide = (token: string, userCode: string, approve: boolean) =>
+  api(t.app, token).post('/v1/auth/device/approve').send({ user_code: userCode, approve })
+
 describe('device authorization grant (RFC 8628)', () => {
   it('issues codes: random device code (only its hash stored), WDJB-MJHT style user code', async () => {
     const d = await start()
@@ -57,16 +61,11 @@ describe('device authorization grant (RFC 8628)', () => {
       'invalid_token',
     )
     expectProblem(
-      await api(t.app, attenuate(u.token, ['ops = read']))
-        .post('/v1/auth/device/approve')
-        .send({ user_code: d.user_code, approve: true }),
+      await decide(attenuate(u.token, ['ops = read']), d.user_code, true),
       403,
       'insufficient_scope',
     )
-    const approved = await api(t.app, u.token)
-      .post('/v1/auth/device/approve')
-      .send({ user_code: d.user_code, approve: true })
-      .expect(200)
+    const approved = await decide(u.token, d.user_code, true).expect(200)
     expect(approved.body.request.status).toBe('approved')
 
     t.clock.advance(20_000)
@@ -90,10 +89,7 @@ describe('device authorization grant (RFC 8628)', () => {
       .send({ email: u.email, password: PASSWORD, device: 'laptop' })
       .expect(201)
     const d = await start('laptop')
-    await api(t.app, u.token)
-      .post('/v1/auth/device/approve')
-      .send({ user_code: d.user_code, approve: true })
-      .expect(200)
+    await decide(u.token, d.user_code, true).expect(200)
     const got = await poll(d.device_code).expect(200)
     expect(t.store.keys.get(pw.body.key.id)?.status).toBe('revoked')
     expect(t.store.keys.get(got.body.key.id)?.status).toBe('active')
@@ -102,28 +98,13 @@ describe('device authorization grant (RFC 8628)', () => {
   it('denied → access_denied; expired → expired_token; unknown → expired_token; bad user code → 404', async () => {
     const u = await register(t.app)
     const d = await start()
-    await api(t.app, u.token)
-      .post('/v1/auth/device/approve')
-      .send({ user_code: d.user_code, approve: false })
-      .expect(200)
+    await decide(u.token, d.user_code, false).expect(200)
     expectProblem(await poll(d.device_code), 400, 'access_denied')
-    expectProblem(
-      await api(t.app, u.token)
-        .post('/v1/auth/device/approve')
-        .send({ user_code: d.user_code, approve: true }),
-      404,
-      'not_found',
-    )
+    expectProblem(await decide(u.token, d.user_code, true), 404, 'not_found')
     const e = await start()
     t.clock.advance(601_000)
     expectProblem(await poll(e.device_code), 400, 'expired_token')
-    expectProblem(
-      await api(t.app, u.token)
-        .post('/v1/auth/device/approve')
-        .send({ user_code: e.user_code, approve: true }),
-      404,
-      'not_found',
-    )
+    expectProblem(await decide(u.token, e.user_code, true), 404, 'not_found')
     expectProblem(await poll('nonsense'), 400, 'expired_token')
     expectProblem(await request(t.app).post('/v1/auth/device').send({}), 400, 'validation_failed')
     expectProblem(await request(t.app).post('/v1/auth/device/token').send({}), 400, 'validation_failed')

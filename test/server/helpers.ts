@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import request, { type Test } from 'supertest'
+import { afterEach } from 'vitest'
 import { type CrumbApp, createApp } from '../../src/server/app.js'
 import { manualClock } from '../../src/server/clock.js'
 import { loadConfig, type ServiceConfig } from '../../src/server/config.js'
@@ -80,6 +81,35 @@ export function useTestService(options: TestServiceOptions = {}): PerTest<TestSe
   return perTest(() => testService(options))
 }
 
+/**
+ * A logger that writes nothing (for a real `startServer` in a test).
+ *
+ * @example
+ * await startServer({ port: 0, dataDir, env: {}, logger: quietLogger() })
+ */
+export function quietLogger(): ReturnType<typeof createLogger> {
+  return createLogger({ level: 'silent', destination: new Writable({ write: (_c, _e, done) => done() }) })
+}
+
+/**
+ * Temp directories named `<prefix>…`, each removed after the test that made it.
+ *
+ * @example
+ * const tempDir = useTempDirs('crumb-start-')
+ * it('starts', async () => { const dir = tempDir() })
+ */
+export function useTempDirs(prefix: string): () => string {
+  const dirs: string[] = []
+  afterEach(() => {
+    for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
+  })
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), prefix))
+    dirs.push(dir)
+    return dir
+  }
+}
+
 let n = 0
 /** A unique email. */
 export function email(): string {
@@ -120,24 +150,13 @@ export interface AuthedApi {
  * await api(t.app, u.token).get('/v1/whoami').expect(200)
  */
 export function api(app: CrumbApp, token: string): AuthedApi {
-  return {
-    get: (path) =>
+  const authed =
+    (method: keyof AuthedApi) =>
+    (path: string): Test =>
       request(app)
-        .get(path)
-        .set(...bearer(token)),
-    post: (path) =>
-      request(app)
-        .post(path)
-        .set(...bearer(token)),
-    patch: (path) =>
-      request(app)
-        .patch(path)
-        .set(...bearer(token)),
-    delete: (path) =>
-      request(app)
-        .delete(path)
-        .set(...bearer(token)),
-  }
+        [method](path)
+        .set(...bearer(token))
+  return { get: authed('get'), post: authed('post'), patch: authed('patch'), delete: authed('delete') }
 }
 
 /** Creates a key through the API and returns `{token, key}`. */

@@ -1,26 +1,17 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { statSync } from 'node:fs'
 import { join } from 'node:path'
-import { Writable } from 'node:stream'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { ConfigError } from '../../src/server/config.js'
-import { createLogger } from '../../src/server/logger.js'
 import { startServer } from '../../src/server/start.js'
 import { registerViaApi } from '../helpers/http.js'
+import { quietLogger, useTempDirs } from './helpers.js'
 
-const dirs: string[] = []
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true })
-})
-const quiet = createLogger({
-  level: 'silent',
-  destination: new Writable({ write: (_c, _e, done) => done() }),
-})
+const tempDir = useTempDirs('crumb-start-')
+const quiet = quietLogger()
 
 describe('startServer', () => {
   it('listens on an ephemeral port, creates the database and key ring, and serves', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'crumb-start-'))
-    dirs.push(dir)
+    const dir = tempDir()
     const server = await startServer({ port: 0, dataDir: join(dir, 'data'), env: {}, logger: quiet })
     try {
       expect(server.url).toBe(`http://127.0.0.1:${server.port}`)
@@ -35,8 +26,7 @@ describe('startServer', () => {
   })
 
   it('close() answers open long-polls, drains, and closes the database', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'crumb-start-'))
-    dirs.push(dir)
+    const dir = tempDir()
     const server = await startServer({ port: 0, dataDir: dir, env: {}, logger: quiet })
     const token = await registerViaApi(server.url, 'drain@example.com')
     const started = Date.now()
