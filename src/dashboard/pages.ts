@@ -116,6 +116,14 @@ function columnHeads(labels: readonly (string | SafeHtml)[]): SafeHtml {
   return html`<tr>${labels.map((label) => html`<th scope="col">${label}</th>`)}</tr>`
 }
 
+/** A dialog form's buttons: Cancel (closes the dialog) and the primary `submit`. */
+function formActions(submit: string): SafeHtml {
+  return html`<div class="actions">
+      <button type="button" class="button" data-close>Cancel</button>
+      <button type="submit" class="button primary">${submit}</button>
+    </div>`
+}
+
 /** A free-text restriction of the create-key form (`create-<name>`), with its error line. */
 function caveatField(name: string, label: string, placeholder: string): SafeHtml {
   return html`<div class="field">
@@ -211,10 +219,7 @@ export function keysMain(): SafeHtml {
       </div>
       ${caveatField('ip', 'IP addresses or ranges', '10.0.0.0/8, 203.0.113.7')}
     </fieldset>
-    <div class="actions">
-      <button type="button" class="button" data-close>Cancel</button>
-      <button type="submit" class="button primary">Create key</button>
-    </div>
+    ${formActions('Create key')}
   </form>
 </dialog>
 
@@ -226,10 +231,7 @@ export function keysMain(): SafeHtml {
       <input id="rename-name" name="name" required maxlength="100" autocomplete="off" aria-describedby="rename-name-error">
       <p class="field-error" id="rename-name-error" hidden></p>
     </div>
-    <div class="actions">
-      <button type="button" class="button" data-close>Cancel</button>
-      <button type="submit" class="button primary">Save name</button>
-    </div>
+    ${formActions('Save name')}
   </form>
 </dialog>
 
@@ -247,10 +249,7 @@ export function keysMain(): SafeHtml {
         <option value="24h">24 hours</option>
       </select>
     </div>
-    <div class="actions">
-      <button type="button" class="button" data-close>Cancel</button>
-      <button type="submit" class="button primary">Rotate</button>
-    </div>
+    ${formActions('Rotate')}
   </form>
 </dialog>
 ${tokenDialog()}
