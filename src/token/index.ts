@@ -17,4 +17,5 @@ export {
 } from './keyring.js'
 export { type MintedToken, mintRootToken } from './mint.js'
 export { type RevocationEntry, RevocationList, revocationIdOf } from './revocation.js'
+export { usageTicket } from './usage-ticket.js'
 export { DEFAULT_LEEWAY_MS, type RequestFacts, type VerifyTokenOptions, verifyToken } from './verify.js'

@@ -2,6 +2,7 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { Dimension } from '../../caveats/index.js'
 import { CrumbError } from '../errors.js'
 import type { TokenClaims } from '../token/claims.js'
+import { usageTicket } from '../token/usage-ticket.js'
 import { attachClaims } from './claims.js'
 import { deviceOf, extractToken, normalizeIp } from './extract.js'
 import { type KeyRingSource, readKeyRing, staticKeyRing, watchedKeyRing } from './keys.js'
@@ -128,6 +129,8 @@ export function verifier(options: VerifierOptions): Verifier {
           url: `${o.server}/v1/usage`,
           serviceToken: o.serviceToken,
           ...o.usage,
+          ticketFor: (tokenId: string, kid: string) =>
+            keys !== undefined ? usageTicket(keys.current, kid, tokenId) : remote?.ticketFor(tokenId),
           timeoutMs: o.timeoutMs,
           fetch: o.fetch,
           logger: o.logger,
@@ -155,7 +158,7 @@ export function verifier(options: VerifierOptions): Verifier {
     next: NextFunction,
   ): void => {
     attachClaims(req, claims)
-    usage?.record(claims.tokenId, ip, req.headers['user-agent'], nowMs)
+    usage?.record(claims.tokenId, ip, req.headers['user-agent'], nowMs, claims.kid)
     next()
   }
 

@@ -47,7 +47,13 @@ const problemSchema = z.object({
   detail: z.string().optional(),
   caveat: z.object({ index: z.number(), text: z.string() }).optional().catch(undefined),
 })
-const okSchema = z.object({ valid: z.literal(true) })
+const okSchema = z.object({
+  valid: z.literal(true),
+  claims: z.object({ usage_ticket: z.string().max(64).optional() }).optional(),
+})
+
+/** Most usage tickets remembered (one per token id seen). */
+const MAX_TICKETS = 10_000
 
 function caveatTexts(m: Pick<Macaroon, 'caveats'>): string[] {
   const out: string[] = []
@@ -87,6 +93,7 @@ export class RemoteVerifier {
   readonly #revokedAt = new Map<string, number>()
   #seq = 0
   #inFlight = 0
+  readonly #tickets = new Map<string, string>()
   readonly #unsubscribe: () => void
 
   constructor(options: RemoteVerifierOptions) {
@@ -149,7 +156,7 @@ export class RemoteVerifier {
     const started = this.#seq
     this.#inFlight++
     try {
-      await this.#ask(token, facts)
+      this.#rememberTicket(id.tokenId, await this.#ask(token, facts))
     } finally {
       this.#inFlight--
     }
@@ -197,7 +204,26 @@ export class RemoteVerifier {
     return claims
   }
 
-  async #ask(token: string, facts: RequestFacts): Promise<void> {
+  /**
+   * The usage ticket the token service gave for a token id (sent with usage reports), if any.
+   *
+   * @example
+   * remote.ticketFor(claims.tokenId)
+   */
+  ticketFor(tokenId: string): string | undefined {
+    return this.#tickets.get(tokenId)
+  }
+
+  #rememberTicket(tokenId: string, ticket: string | undefined): void {
+    if (ticket === undefined || this.#tickets.get(tokenId) === ticket) return
+    if (this.#tickets.size >= MAX_TICKETS) {
+      const oldest = this.#tickets.keys().next()
+      if (oldest.done !== true) this.#tickets.delete(oldest.value)
+    }
+    this.#tickets.set(tokenId, ticket)
+  }
+
+  async #ask(token: string, facts: RequestFacts): Promise<string | undefined> {
     const request: Record<string, string> = {}
     if (facts.device !== undefined) request.device = facts.device
     if (facts.ip !== undefined) request.ip = facts.ip
@@ -223,7 +249,8 @@ export class RemoteVerifier {
     } catch (error) {
       throw unavailable(error)
     }
-    if (res.status === 200 && okSchema.safeParse(body).success) return
+    const ok = res.status === 200 ? okSchema.safeParse(body) : undefined
+    if (ok?.success) return ok.data.claims?.usage_ticket
     if (res.status === 401 || res.status === 403) {
       const problem = problemSchema.safeParse(body)
       const fallback: ErrorCode = res.status === 401 ? 'invalid_token' : 'caveat_failed'

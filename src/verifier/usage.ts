@@ -6,6 +6,8 @@ export interface UsageReport {
   readonly at: string
   readonly ip: string | null
   readonly user_agent: string | null
+  /** Proof this process saw a token of that key (see `usageTicket`); lets the report update another user's key. */
+  readonly ticket?: string
 }
 
 /** Options of a usage reporter. */
@@ -22,12 +24,15 @@ export interface UsageReporterOptions {
   readonly timeoutMs?: number
   readonly fetch?: FetchLike
   readonly logger?: VerifierLogger
+  /** The usage ticket of a token id (local mode computes it from the key ring; remote mode got it from /v1/verify). */
+  readonly ticketFor?: (tokenId: string, kid: string) => string | undefined
 }
 
 interface Use {
   at: number
   ip: string | undefined
   userAgent: string | undefined
+  kid?: string | undefined
 }
 
 const MAX_USER_AGENT = 512
@@ -76,6 +81,7 @@ export class UsageReporter {
     ip: string | undefined,
     userAgent: string | undefined,
     at: number = Date.now(),
+    kid?: string,
   ): void {
     if (this.#closed) return
     const existing = this.#pending.get(tokenId)
@@ -87,7 +93,7 @@ export class UsageReporter {
       }
       return
     }
-    this.#merge(tokenId, { at, ip, userAgent })
+    this.#merge(tokenId, { at, ip, userAgent, kid })
   }
 
   #merge(tokenId: string, use: Use): void {
@@ -120,12 +126,17 @@ export class UsageReporter {
       if (batch.length >= (this.#o.batchSize ?? 500)) break
     }
     for (const [tokenId] of batch) this.#pending.delete(tokenId)
-    const reports: UsageReport[] = batch.map(([tokenId, use]) => ({
-      token_id: tokenId,
-      at: new Date(use.at).toISOString(),
-      ip: use.ip ?? null,
-      user_agent: use.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
-    }))
+    const reports: UsageReport[] = batch.map(([tokenId, use]) => {
+      // Tickets are computed here, once per batch, not on the request path.
+      const ticket = use.kid === undefined ? undefined : this.#o.ticketFor?.(tokenId, use.kid)
+      return {
+        token_id: tokenId,
+        at: new Date(use.at).toISOString(),
+        ip: use.ip ?? null,
+        user_agent: use.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
+        ...(ticket === undefined ? {} : { ticket }),
+      }
+    })
     try {
       const res = await this.#fetch(this.#o.url, {
         method: 'POST',

@@ -1,6 +1,6 @@
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
-import { attenuate } from '../../src/token/index.js'
+import { attenuate, usageTicket } from '../../src/token/index.js'
 import { api, createKey, expectProblem, register, useTestService } from './helpers.js'
 
 const t = useTestService()
@@ -31,6 +31,7 @@ describe('POST /v1/verify', () => {
         not_before: null,
         caveats: [expect.stringMatching(/^expires = /), 'org = acme', 'ops = deploy,read', 'app = web'],
         revocation_id: expect.any(String),
+        usage_ticket: usageTicket(t.ring, t.ring.primary, ci.key.id),
       },
     })
   })
@@ -101,6 +102,33 @@ describe('POST /v1/usage', () => {
       400,
       'validation_failed',
     )
+  })
+
+  // Review finding (usage forgery): any registered user could set "last used" on anyone's key by
+  // its token id, which every holder of a derived token can read. Another user's key now needs
+  // the key's usage ticket (from /v1/verify or a local verifier's key ring).
+  it('updates another user’s key only with that key’s usage ticket', async () => {
+    const owner = await register(t.app)
+    const service = await register(t.app)
+    const k = await createKey(t.app, owner.token, { name: 'ci' })
+    const at = new Date(t.clock.now().getTime() - 60_000).toISOString()
+    const report = (extra: Record<string, string>) =>
+      api(t.app, service.token)
+        .post('/v1/usage')
+        .send({ reports: [{ token_id: k.key.id, at, ip: '198.51.100.9', ...extra }] })
+        .expect(202)
+    expect((await report({})).body).toEqual({ accepted: 1, updated: 0 })
+    expect((await report({ ticket: 'AAAAAAAAAAAAAAAAAAAAAA' })).body).toEqual({ accepted: 1, updated: 0 })
+    expect(t.store.keys.get(k.key.id)?.lastUsedIp).toBeNull()
+    const verified = await api(t.app, service.token)
+      .post('/v1/verify')
+      .send({ token: k.token, request: {} })
+      .expect(200)
+    expect((await report({ ticket: verified.body.claims.usage_ticket })).body).toEqual({
+      accepted: 1,
+      updated: 1,
+    })
+    expect(t.store.keys.get(k.key.id)?.lastUsedIp).toBe('198.51.100.9')
   })
 })
 

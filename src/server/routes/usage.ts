@@ -1,6 +1,9 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
+import { constantTimeEqual } from '../../macaroon/crypto.js'
+import { usageTicket } from '../../token/index.js'
+import { authOf } from '../auth.js'
 import type { ServiceContext } from '../context.js'
 import { parseRequest } from '../problem.js'
 import { bearer, jsonBody, jsonResponse, problems } from '../schemas.js'
@@ -15,6 +18,9 @@ export const usageBody = z
           at: z.iso.datetime({ offset: true }),
           ip: z.string().max(64).nullable().optional(),
           user_agent: z.string().max(512).nullable().optional(),
+          ticket: z.string().max(64).optional().meta({
+            description: "the token's usage_ticket (from /v1/verify, or computed by a local verifier)",
+          }),
         }),
       )
       .max(1000),
@@ -23,7 +29,8 @@ export const usageBody = z
 
 /**
  * `POST /v1/usage`: last used (time, IP, user agent) from verifiers; only moves forward, and a
- * time in the future is taken as now.
+ * time in the future is taken as now. A report updates a key of the caller's own user, or any
+ * key when it carries that key's usage ticket — knowing a token id alone cannot fake last use.
  *
  * @example
  * app.use('/v1', usageRoutes(ctx))
@@ -32,13 +39,23 @@ export function usageRoutes(ctx: ServiceContext): Router {
   const router = Router()
   router.post('/usage', ctx.authenticate, async (req: Request, res: Response) => {
     const body = parseRequest(usageBody, req.body, 'body')
+    const caller = authOf(res).user.id
     const now = ctx.clock.now().getTime()
-    const reports = body.reports.map((r) => ({
-      tokenId: r.token_id,
-      at: new Date(Math.min(new Date(r.at).getTime(), now)),
-      ip: r.ip ?? null,
-      userAgent: r.user_agent ?? null,
-    }))
+    const vouched = (tokenId: string, ticket: string | undefined): boolean => {
+      const key = ctx.store.keys.get(tokenId)
+      if (key === undefined) return false
+      if (key.userId === caller) return true
+      const expected = ticket === undefined ? undefined : usageTicket(ctx.ring, key.kid, key.id)
+      return expected !== undefined && constantTimeEqual(Buffer.from(expected), Buffer.from(ticket ?? ''))
+    }
+    const reports = body.reports
+      .filter((r) => vouched(r.token_id, r.ticket))
+      .map((r) => ({
+        tokenId: r.token_id,
+        at: new Date(Math.min(new Date(r.at).getTime(), now)),
+        ip: r.ip ?? null,
+        userAgent: r.user_agent ?? null,
+      }))
     const updated = await ctx.writes.run(() => ctx.store.keys.recordUsage(reports))
     res.status(202).json({ accepted: body.reports.length, updated })
   })

@@ -1,7 +1,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
-import type { TokenClaims } from '../../token/index.js'
+import { type TokenClaims, usageTicket } from '../../token/index.js'
 import { authenticateToken } from '../auth.js'
 import type { ServiceContext } from '../context.js'
 import { parseRequest } from '../problem.js'
@@ -41,6 +41,10 @@ export const claimsSchema = z
     device: z.string().nullable(),
     ...claimsScopeSchema.shape,
     revocation_id: z.string(),
+    usage_ticket: z
+      .string()
+      .optional()
+      .meta({ description: 'send with usage reports for this token id (POST /v1/usage)' }),
   })
   .meta({ id: 'Claims' })
 
@@ -83,7 +87,11 @@ export function verifyRoutes(ctx: ServiceContext): Router {
     const auth = authenticateToken({ ...ctx, leewayMs: ctx.config.leewayMs }, body.token, request, {
       ...(body.deferred === undefined ? {} : { deferred: new Set(body.deferred) }),
     })
-    res.json({ valid: true, claims: claimsJson(auth.claims) })
+    const ticket = usageTicket(ctx.ring, auth.claims.kid, auth.claims.tokenId)
+    res.json({
+      valid: true,
+      claims: { ...claimsJson(auth.claims), ...(ticket === undefined ? {} : { usage_ticket: ticket }) },
+    })
   })
   return router
 }
