@@ -148,6 +148,15 @@ const scaleTimes = await measure(
   { batches: 41 },
 )
 
+// The only work that grows with the list: one lookup by token id (hashing only when it has pair entries).
+const lookups = await measure(
+  [
+    { name: 'lookup, empty list', run: () => empty.lookup(root.tokenId) },
+    { name: 'lookup, 1,000,000 entries', run: () => list1m.lookup(root.tokenId) },
+  ],
+  { batches: 41, ops: 100_000 },
+)
+
 const t = (m: Map<string, number>, k: string): number => m.get(k)!
 const crumbT = t(verifyTimes, 'crumb verifyToken (100k revocations)')
 const rows: Array<[string, string, string]> = []
@@ -174,6 +183,9 @@ console.log(`\nrevocation list scale (verify with the chain cache: the lookup is
 console.log(`${pad('verify, no revocations', 40)}${us(none)}`)
 console.log(
   `${pad('verify, 1,000,000 revocations', 40)}${us(million)}  (${(((million - none) / none) * 100).toFixed(1)}%)`,
+)
+console.log(
+  `${pad('revocation lookup: empty / 1,000,000', 40)}${t(lookups, 'lookup, empty list').toFixed(0)} ns / ${t(lookups, 'lookup, 1,000,000 entries').toFixed(0)} ns`,
 )
 console.log(
   `${pad('memory of 1,000,000 entries', 40)}${gc ? `${((heapAfter - heapBefore) / 1048576).toFixed(0)} MiB` : 'run with --expose-gc'}  (${list1m.size.toLocaleString('en')} entries)`,
