@@ -21,6 +21,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import autocannon from 'autocannon'
 import { attenuate } from '../src/token/index.js'
+import { json } from './http.js'
 
 const ROOT = resolve(import.meta.dirname, '..')
 // Many short rounds rather than a few long ones: on a 2-core box other work comes and goes, and a
@@ -93,18 +94,6 @@ async function start(args: string[], env: Record<string, string>, name: string):
       children.delete(child)
     },
   }
-}
-
-async function json<T>(url: string, init: RequestInit & { token?: string } = {}): Promise<T> {
-  const res = await fetch(url, {
-    ...init,
-    headers: {
-      'content-type': 'application/json',
-      ...(init.token === undefined ? {} : { authorization: `Bearer ${init.token}` }),
-    },
-  })
-  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url} answered ${res.status}: ${await res.text()}`)
-  return (await res.json()) as T
 }
 
 /** The example app with pass-through auth: what the route costs without crumb. */

@@ -17,6 +17,7 @@ import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import autocannon from 'autocannon'
 import { attenuate, inspectToken } from '../src/token/index.js'
+import { json } from './http.js'
 
 const ROOT = resolve(import.meta.dirname, '..')
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 3)
@@ -55,18 +56,6 @@ async function launch(): Promise<string> {
     })
     child.once('exit', (code) => reject(new Error(`server exited with ${code}`)))
   })
-}
-
-async function json<T>(url: string, init: RequestInit & { token?: string } = {}): Promise<T> {
-  const res = await fetch(url, {
-    ...init,
-    headers: {
-      'content-type': 'application/json',
-      ...(init.token === undefined ? {} : { authorization: `Bearer ${init.token}` }),
-    },
-  })
-  if (!res.ok) throw new Error(`${init.method ?? 'GET'} ${url}: ${res.status} ${await res.text()}`)
-  return (await res.json()) as T
 }
 
 function pct(sorted: readonly number[], p: number): number {

@@ -26,6 +26,32 @@ export const ERROR_CODES = {
 
 export type ErrorCode = keyof typeof ERROR_CODES
 
+/** The problem+json `title` of each code (one per code, shared by the service and verifiers). */
+export const ERROR_TITLES: Readonly<Record<ErrorCode, string>> = {
+  invalid_token: 'Invalid token',
+  token_expired: 'Token expired',
+  token_revoked: 'Token revoked',
+  caveat_failed: 'Caveat failed',
+  insufficient_scope: 'Insufficient scope',
+  validation_failed: 'Validation failed',
+  confirmation_required: 'Confirmation required',
+  last_key_protected: 'Last key protected',
+  rate_limited: 'Too many requests',
+  not_found: 'Not found',
+  revocation_list_stale: 'Revocation list stale',
+  authorization_pending: 'Authorization pending',
+  slow_down: 'Slow down',
+  expired_token: 'Device code expired',
+  access_denied: 'Access denied',
+  payload_too_large: 'Payload too large',
+  conflict: 'Conflict',
+  unauthorized: 'Unauthorized',
+  forbidden: 'Forbidden',
+}
+
+/** Problem `type` URIs are this prefix + the code. */
+export const PROBLEM_TYPE_PREFIX = 'urn:crumb:problem:'
+
 /**
  * The one error type crumb throws for an expected failure. `code` is from the closed set;
  * `message` never contains a token, key or password.

@@ -1,7 +1,8 @@
 import { Buffer } from 'node:buffer'
 
 const encoder = new TextEncoder()
-const strictDecoder = new TextDecoder('utf-8', { fatal: true })
+// ignoreBOM keeps a leading U+FEFF: a caveat or identifier must round-trip byte for byte.
+const strictDecoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true })
 
 /** UTF-8 bytes of a string, or a copy of the bytes (a Macaroon never aliases a caller's buffer). */
 export function toBytes(input: Uint8Array | string): Uint8Array {

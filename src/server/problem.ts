@@ -1,7 +1,7 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
 import type { Logger } from 'pino'
 import type * as z from 'zod'
-import { CrumbError, type ErrorCode } from '../errors.js'
+import { CrumbError, ERROR_TITLES, type ErrorCode, PROBLEM_TYPE_PREFIX } from '../errors.js'
 
 /** One validation issue of a `validation_failed` problem. */
 export interface ProblemIssue {
@@ -22,31 +22,9 @@ export interface ProblemBody {
   errors?: ProblemIssue[]
 }
 
-const TITLES: Readonly<Record<ErrorCode, string>> = {
-  invalid_token: 'Invalid token',
-  token_expired: 'Token expired',
-  token_revoked: 'Token revoked',
-  caveat_failed: 'Caveat failed',
-  insufficient_scope: 'Insufficient scope',
-  validation_failed: 'Validation failed',
-  confirmation_required: 'Confirmation required',
-  last_key_protected: 'Last key protected',
-  rate_limited: 'Too many requests',
-  not_found: 'Not found',
-  revocation_list_stale: 'Revocation list stale',
-  authorization_pending: 'Authorization pending',
-  slow_down: 'Slow down',
-  expired_token: 'Device code expired',
-  access_denied: 'Access denied',
-  payload_too_large: 'Payload too large',
-  conflict: 'Conflict',
-  unauthorized: 'Unauthorized',
-  forbidden: 'Forbidden',
-}
-
 /** The `type` URI of a problem code. */
 export function problemType(code: ErrorCode): string {
-  return `urn:crumb:problem:${code}`
+  return PROBLEM_TYPE_PREFIX + code
 }
 
 /** The `WWW-Authenticate` value of every 401 (DESIGN.md); the precise reason is in `code`. */
@@ -114,7 +92,7 @@ export function parseRequest<S extends z.ZodType>(
 export function sendProblem(res: Response, error: CrumbError): void {
   const body: ProblemBody = {
     type: problemType(error.code),
-    title: TITLES[error.code],
+    title: ERROR_TITLES[error.code],
     status: error.status,
     code: error.code,
     detail: error.message,

@@ -8,10 +8,8 @@ import {
   type RequestContext,
 } from '../../caveats/index.js'
 import { CrumbError } from '../errors.js'
-import { utf8OrUndefined } from '../macaroon/bytes.js'
-import type { Macaroon } from '../macaroon/macaroon.js'
 import { chainCacheFor, rememberChain, type VerifiedChain } from './chain-cache.js'
-import type { TokenClaims } from './claims.js'
+import { caveatTexts, claimsOf, type TokenClaims } from './claims.js'
 import { decodeTokenList } from './format.js'
 import { decodeIdentifier } from './identifier.js'
 import { type KeyRing, rootKeyFor } from './keyring.js'
@@ -45,15 +43,6 @@ interface Failure {
   readonly index: string
   readonly text: string
   readonly result: Extract<CheckResult, { ok: false }>
-}
-
-function caveatTexts(m: Macaroon): string[] {
-  const out: string[] = []
-  for (const c of m.caveats) {
-    // Third-party caveats are proven by their discharges, not checked as predicates.
-    if (c.verificationId === undefined) out.push(utf8OrUndefined(c.identifier) ?? '\uFFFD')
-  }
-  return out
 }
 
 /** Decodes and checks the signature chain (the expensive, cacheable part). */
@@ -146,25 +135,11 @@ export function verifyToken(tokens: string | readonly string[], options: VerifyT
     })
   }
 
-  const scope = effectiveScope(parsed)
-  const signature = chain.signature
-  let revocationId: string | undefined
-  return {
-    userId: chain.id.userId,
-    tokenId: chain.id.tokenId,
-    kid: chain.id.kid,
+  return claimsOf({
+    id: chain.id,
+    scope: effectiveScope(parsed),
     device: ctx.device,
-    ops: scope.ops,
-    orgs: scope.orgs,
-    apps: scope.apps,
-    devices: scope.devices,
-    expiresAt: scope.expiresAt,
-    notBefore: scope.notBefore,
     caveats: chain.primaryCaveats,
-    // Computed on first read (enumerable, so JSON includes it): most requests never need it.
-    get revocationId(): string {
-      revocationId ??= revocationIdOf(signature)
-      return revocationId
-    },
-  }
+    signature: chain.signature,
+  })
 }

@@ -1,5 +1,5 @@
 import type { Response } from 'express'
-import { CrumbError, type ErrorCode } from '../errors.js'
+import { CrumbError, ERROR_TITLES, type ErrorCode, PROBLEM_TYPE_PREFIX } from '../errors.js'
 
 /**
  * An RFC 9457 problem, as the token service answers it.
@@ -16,18 +16,7 @@ export interface ProblemDetails {
   readonly detail: string
 }
 
-const TITLES: Partial<Record<ErrorCode, string>> = {
-  invalid_token: 'Invalid token',
-  token_expired: 'Token expired',
-  token_revoked: 'Token revoked',
-  caveat_failed: 'Caveat failed',
-  insufficient_scope: 'Insufficient scope',
-  validation_failed: 'Validation failed',
-  revocation_list_stale: 'Revocation list stale',
-}
-
-/** Problem type URIs are this prefix + the code, as the token service writes them. */
-export const PROBLEM_TYPE_PREFIX = 'urn:crumb:problem:'
+export { PROBLEM_TYPE_PREFIX }
 
 /**
  * The problem+json body for a CrumbError. Its `detail` is the error message, which by crumb's
@@ -40,7 +29,7 @@ export const PROBLEM_TYPE_PREFIX = 'urn:crumb:problem:'
 export function problemOf(error: CrumbError): ProblemDetails {
   return {
     type: PROBLEM_TYPE_PREFIX + error.code,
-    title: TITLES[error.code] ?? error.code.replaceAll('_', ' '),
+    title: ERROR_TITLES[error.code],
     status: error.status,
     code: error.code,
     detail: error.message,

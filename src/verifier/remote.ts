@@ -7,12 +7,9 @@ import {
   type ParsedCaveat,
 } from '../../caveats/index.js'
 import { CrumbError, ERROR_CODES, type ErrorCode } from '../errors.js'
-import { utf8OrUndefined } from '../macaroon/bytes.js'
-import type { Macaroon } from '../macaroon/macaroon.js'
-import type { TokenClaims } from '../token/claims.js'
+import { caveatTexts, claimsOf, type TokenClaims } from '../token/claims.js'
 import { decodeTokenList } from '../token/format.js'
 import { decodeIdentifier } from '../token/identifier.js'
-import { revocationIdOf } from '../token/revocation.js'
 import type { RequestFacts } from '../token/verify.js'
 import type { Check } from './checks.js'
 import { type MemoEntry, reuse, shareable, TokenMemo } from './memo.js'
@@ -54,13 +51,6 @@ const okSchema = z.object({
 
 /** Most usage tickets remembered (one per token id seen). */
 const MAX_TICKETS = 10_000
-
-function caveatTexts(m: Pick<Macaroon, 'caveats'>): string[] {
-  const out: string[] = []
-  for (const c of m.caveats)
-    if (c.verificationId === undefined) out.push(utf8OrUndefined(c.identifier) ?? '\uFFFD')
-  return out
-}
 
 /** The cache key of a token: its SHA-256, so no bearer token outlives its request in this process. */
 const cacheKey = (token: string): string => hash('sha256', token, 'base64url')
@@ -175,20 +165,7 @@ export class RemoteVerifier {
       }
     }
     const scope = effectiveScope(parsed)
-    const claims: TokenClaims = {
-      userId: id.userId,
-      tokenId: id.tokenId,
-      kid: id.kid,
-      device: facts.device,
-      ops: scope.ops,
-      orgs: scope.orgs,
-      apps: scope.apps,
-      devices: scope.devices,
-      expiresAt: scope.expiresAt,
-      notBefore: scope.notBefore,
-      caveats: texts,
-      revocationId: revocationIdOf(primary.signature),
-    }
+    const claims = claimsOf({ id, scope, device: facts.device, caveats: texts, signature: primary.signature })
     const revokedMeanwhile =
       Math.max(this.#revokedAt.get(id.tokenId) ?? -1, this.#revokedAt.get('*') ?? -1) > started
     if (this.#inFlight === 0) this.#revokedAt.clear()

@@ -377,3 +377,19 @@ describe('constant-time signature compare', () => {
     expect(constantTimeEqual(Uint8Array.of(1, 2), Uint8Array.of(1, 3))).toBe(false)
   })
 })
+
+// Regression (fast-check seed 957095861): a caveat id starting with a UTF-8 BOM (EF BB BF) lost
+// its BOM on the way through V1 JSON, because TextDecoder strips it by default.
+describe('a leading U+FEFF survives every encoding', () => {
+  it('round-trips a BOM-prefixed caveat and identifier through V1 JSON, V2 JSON and binary', () => {
+    const bom = new Uint8Array([0xef, 0xbb, 0xbf])
+    const m = Macaroon.mint({ rootKey: 'k', identifier: bom }).addFirstPartyCaveat(bom)
+    for (const format of ['json-v1', 'json'] as const) {
+      const back = Macaroon.decode(m.encode(format))
+      expect(Buffer.from(back.identifier).toString('hex')).toBe('efbbbf')
+      expect(Buffer.from(back.caveats[0]!.identifier).toString('hex')).toBe('efbbbf')
+      expect(Buffer.from(back.signature).equals(Buffer.from(m.signature))).toBe(true)
+    }
+    expect(() => m.verify('k', (p) => p === '\uFEFF')).not.toThrow()
+  })
+})
