@@ -1,6 +1,5 @@
 export { type AppValue, app } from './app.js'
 export { type BuiltinCaveatValues, builtinCaveatKinds } from './builtins.js'
-export { type CaveatFailure, type CheckCaveatsOptions, checkCaveats } from './check.js'
 export { type DeviceValue, device } from './device.js'
 export { CaveatParseError, type CaveatParseProblem } from './errors.js'
 export { type ExpiresValue, expires } from './expires.js'

@@ -3,7 +3,6 @@ import { builtinCaveatKinds } from './builtins.js'
 import { CaveatParseError } from './errors.js'
 import type { CaveatKind, ParsedCaveat } from './types.js'
 
-export { checkCaveats } from './check.js'
 export { effectiveScope } from './scope.js'
 
 /** Longest caveat text accepted, in UTF-16 code units. */

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import express, { type Express, type Request, type RequestHandler } from 'express'
 import * as z from 'zod'
-import type { RequireOptions } from '../../src/verifier/index.js'
+import { CrumbError, type RequireOptions, sendProblem } from '../../src/verifier/index.js'
 
 /** How the deploy API authenticates and authorizes: crumb's `verifier()` and `require()` in practice. */
 export interface DeployApiAuth {
@@ -72,13 +72,7 @@ export function createDeployApi(auth: DeployApiAuth): Express {
     (req, res) => {
       const body = deployBody.safeParse(req.body ?? {})
       if (!body.success) {
-        res.status(400).type('application/problem+json').json({
-          type: 'urn:crumb:problem:validation_failed',
-          title: 'Validation failed',
-          status: 400,
-          code: 'validation_failed',
-          detail: 'body must be {"ref": "<git ref>"}',
-        })
+        sendProblem(res, new CrumbError('validation_failed', 'body must be {"ref": "<git ref>"}'))
         return
       }
       const deploy: Deploy = {

@@ -63,6 +63,9 @@ const problemSchema = z.looseObject({
   errors: z.array(issueSchema).optional().catch(undefined),
 })
 
+/** What fetch refuses in a header value (NUL, CR, LF, anything above U+00FF). */
+const NOT_HEADER_SAFE = /[\0\r\n]|[^\0-\xff]/
+
 /**
  * A thin JSON client over `fetch` for the crumb HTTP API.
  *
@@ -77,11 +80,6 @@ export class HttpClient {
   constructor(options: HttpClientOptions) {
     this.server = options.server
     this.#options = options
-  }
-
-  /** True when a token is configured. */
-  get hasToken(): boolean {
-    return this.#options.token !== undefined
   }
 
   /**
@@ -104,6 +102,10 @@ export class HttpClient {
     if (options.auth !== false) {
       if (this.#options.token === undefined) {
         throw new CliError('not_logged_in', 'this command needs a token and none is configured')
+      }
+      // fetch would refuse it with an error quoting the whole header value (the token): refuse it here.
+      if (NOT_HEADER_SAFE.test(this.#options.token)) {
+        throw new CliError('invalid_token', 'the token contains characters an HTTP header cannot carry')
       }
       headers.authorization = `Bearer ${this.#options.token}`
     }

@@ -3,8 +3,8 @@
  * stderr, and `--json` documents for scripts (stdout, one JSON value).
  */
 
-/** Where output goes; tests and benchmarks can swap the streams. */
-export interface OutputStreams {
+/** Where output goes: the process's streams, as they were when this module loaded. */
+interface OutputStreams {
   readonly stdout: NodeJS.WritableStream
   readonly stderr: NodeJS.WritableStream
 }

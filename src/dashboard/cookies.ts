@@ -23,7 +23,7 @@ const CSRF_VALUE = /^[A-Za-z0-9_-]{43}$/
  * @example
  * readCookies(req).get('crumb_csrf')
  */
-export function readCookies(req: Request): Map<string, string> {
+function readCookies(req: Request): Map<string, string> {
   const out = new Map<string, string>()
   const header = req.headers.cookie
   if (header === undefined) return out

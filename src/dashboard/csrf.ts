@@ -22,7 +22,7 @@ function originOf(url: string): string | undefined {
  * @example
  * expectedOrigins(req, 'https://crumb.example') // Set { 'http://127.0.0.1:8080', 'https://crumb.example' }
  */
-export function expectedOrigins(req: Request, publicUrl: string | undefined): Set<string> {
+function expectedOrigins(req: Request, publicUrl: string | undefined): Set<string> {
   const out = new Set<string>()
   const host = req.get('host')
   if (host !== undefined) {
@@ -42,7 +42,7 @@ export function expectedOrigins(req: Request, publicUrl: string | undefined): Se
  * @example
  * requestOrigin(req) // 'http://127.0.0.1:8080'
  */
-export function requestOrigin(req: Request): string | undefined {
+function requestOrigin(req: Request): string | undefined {
   const origin = req.get('origin')
   if (origin !== undefined) return origin === 'null' ? undefined : originOf(origin)
   const referer = req.get('referer')

@@ -7,7 +7,7 @@ import type { ServiceContext } from '../server/context.js'
 import { actorOf, keyJson, mintKey, revokeKey } from '../server/lifecycle.js'
 import { parseRequest } from '../server/problem.js'
 import { checkCredentials } from '../server/routes/auth-login.js'
-import { sessionBody } from '../server/routes/sessions.js'
+import { SESSION_KEY_NAME, sessionBody } from '../server/routes/sessions.js'
 import {
   clearSessionCookie,
   deviceCodeCookieOf,
@@ -20,9 +20,6 @@ import {
 import { checkCsrf } from './csrf.js'
 import { auditMain, deviceMain, keysMain, layout, type Section, sessionsMain, signInMain } from './pages.js'
 import { dashboardSession } from './session.js'
-
-/** The name of every dashboard session key (as `POST /v1/sessions` names them). */
-export const SESSION_KEY_NAME = 'Dashboard session'
 
 /**
  * Where the static assets (CSS, page modules) live: next to this module when they were copied

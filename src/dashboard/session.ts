@@ -18,20 +18,17 @@ import { checkCsrf, SAFE_METHODS } from './csrf.js'
 export function dashboardSession(ctx: ServiceContext, req: Request): AuthContext | undefined {
   const token = sessionCookieOf(req)
   if (token === undefined) return undefined
+  const meta = requestMeta(req)
   let auth: AuthContext
   try {
-    auth = authenticateToken(
-      { ...ctx, leewayMs: ctx.config.leewayMs },
-      token,
-      SAFE_METHODS.has(req.method)
-        ? { op: 'read', ...(req.ip === undefined ? {} : { ip: req.ip }) }
-        : { op: 'write', ...(req.ip === undefined ? {} : { ip: req.ip }) },
-    )
+    auth = authenticateToken({ ...ctx, leewayMs: ctx.config.leewayMs }, token, {
+      op: SAFE_METHODS.has(req.method) ? 'read' : 'write',
+      ...(meta.ip === null ? {} : { ip: meta.ip }),
+    })
   } catch {
     return undefined
   }
   if (auth.key.source !== 'dashboard-session') return undefined
-  const meta = requestMeta(req)
   ctx.usage.record({ tokenId: auth.key.id, at: ctx.clock.now(), ip: meta.ip, userAgent: meta.userAgent })
   return auth
 }

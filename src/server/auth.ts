@@ -1,10 +1,12 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
+import * as z from 'zod'
 import { CrumbError } from '../errors.js'
 import type { KeyRecord, Store, UserRecord } from '../store/index.js'
 import { decodeTokenList, type KeyRing, type TokenClaims, verifyToken } from '../token/index.js'
 import type { Clock } from './clock.js'
 import { requestMeta } from './context.js'
 import type { RevocationFeed } from './feed.js'
+import { parseRequest } from './problem.js'
 import type { UsageBuffer } from './usage-buffer.js'
 
 /** Who is calling, established by {@link createAuthenticate}. Holds no token. */
@@ -20,7 +22,13 @@ export interface AuthContext {
 }
 
 const BEARER = /^Bearer[ \t]+(\S(?:.*\S)?)[ \t]*$/i
-const MAX_DEVICE = 128
+/** The `Crumb-Device` header: absent, or 1 to 128 characters once trimmed. */
+const deviceHeader = z
+  .string()
+  .trim()
+  .min(1, 'Crumb-Device is empty')
+  .max(128, 'Crumb-Device is too long')
+  .optional()
 
 /**
  * The token a request presents: `Authorization: Bearer crumb_…[,discharges]`, else `X-API-Key`.
@@ -28,7 +36,7 @@ const MAX_DEVICE = 128
  * @example
  * presentedToken(req) // 'crumb_AgEL…' or undefined
  */
-export function presentedToken(req: Request): string | undefined {
+function presentedToken(req: Request): string | undefined {
   const header = req.get('authorization')
   if (header !== undefined) {
     const m = BEARER.exec(header)
@@ -53,7 +61,7 @@ function shapeOf(token: string | readonly string[]): { caveats: number; discharg
  * (an `expires` plus the key's own); attenuation only appends, and a token with a valid signature
  * and the root's caveat count can only be the root itself.
  */
-export function isRootToken(token: string | readonly string[], key: Pick<KeyRecord, 'caveats'>): boolean {
+function isRootToken(token: string | readonly string[], key: Pick<KeyRecord, 'caveats'>): boolean {
   const shape = shapeOf(token)
   return shape.discharges === 0 && shape.caveats === key.caveats.length + 1
 }
@@ -116,10 +124,7 @@ export function createAuthenticate(deps: AuthDeps): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
     const token = presentedToken(req)
     if (token === undefined) throw new CrumbError('invalid_token', 'no token presented')
-    const device = req.get('crumb-device')?.trim()
-    if (device !== undefined && (device === '' || device.length > MAX_DEVICE)) {
-      throw new CrumbError('validation_failed', 'Crumb-Device header is empty or too long')
-    }
+    const device = parseRequest(deviceHeader, req.get('crumb-device'), 'header')
     const op = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write'
     const meta = requestMeta(req)
     const auth = authenticateToken(deps, token, {

@@ -50,9 +50,9 @@ function readRing(path: string): KeyRing {
   let json: unknown
   try {
     json = JSON.parse(readFileSync(path, 'utf8'))
-  } catch (e) {
-    // never echo the file's content: it holds secrets
-    throw new CrumbError('validation_failed', `key ring ${path} is not valid JSON`, { cause: e })
+  } catch {
+    // never echo the file's content, nor keep the parse error (its message quotes it): it holds secrets
+    throw new CrumbError('validation_failed', `key ring ${path} is not valid JSON`)
   }
   return parseKeyRing(json)
 }

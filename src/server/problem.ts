@@ -23,12 +23,12 @@ export interface ProblemBody {
 }
 
 /** The `type` URI of a problem code. */
-export function problemType(code: ErrorCode): string {
+function problemType(code: ErrorCode): string {
   return PROBLEM_TYPE_PREFIX + code
 }
 
 /** The `WWW-Authenticate` value of every 401 (DESIGN.md); the precise reason is in `code`. */
-export const WWW_AUTHENTICATE = 'Bearer error="invalid_token"'
+const WWW_AUTHENTICATE = 'Bearer error="invalid_token"'
 
 /**
  * A `validation_failed` error listing the issues (zod or hand-made).
@@ -59,7 +59,7 @@ export class RateLimited extends CrumbError {
 }
 
 /** Zod issues as problem issues (messages come from schemas: they never echo a value). */
-export function zodIssues(where: ProblemIssue['in'], error: z.ZodError): ProblemIssue[] {
+function zodIssues(where: ProblemIssue['in'], error: z.ZodError): ProblemIssue[] {
   return error.issues.map((i) => ({ in: where, path: i.path.map(String).join('.'), message: i.message }))
 }
 

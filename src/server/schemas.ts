@@ -95,8 +95,11 @@ export const DISPLAY_TEXT_MESSAGE = 'no control characters, bidi overrides or un
 /** A device name (becomes `CLI login on <device>`). */
 export const deviceSchema = z.string().trim().min(1).max(128).regex(DISPLAY_TEXT, DISPLAY_TEXT_MESSAGE)
 
+/** A key (token) id, `tok_…`. */
+export const keyIdSchema = z.string().regex(/^tok_[A-Za-z0-9_-]{1,64}$/, 'not a key id')
+
 /** `:id` of a key route. */
-export const keyIdParams = z.object({ id: z.string().regex(/^tok_[A-Za-z0-9_-]{1,64}$/, 'not a key id') })
+export const keyIdParams = z.object({ id: keyIdSchema })
 
 /** Shorthand for a JSON request body in the OpenAPI document. */
 export function jsonBody(schema: z.ZodType): ZodRequestBody {

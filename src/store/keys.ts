@@ -235,7 +235,7 @@ function toKey(r: KeyRow, nowIso: string): KeyRecord {
     revokedReason: r.revoked_reason,
     replacedBy: r.replaced_by,
     revokeAfter: r.revoke_after,
-    status: r.revoked_at !== null ? 'revoked' : r.expires_at <= nowIso ? 'expired' : 'active',
+    status: keyStatus({ revokedAt: r.revoked_at, expiresAt: r.expires_at }, nowIso),
   }
 }
 

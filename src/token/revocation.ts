@@ -77,12 +77,6 @@ export class RevocationList {
     return typeof e === 'number' ? 'revoked' : e
   }
 
-  /** The revoked revocation ids under a token id, or undefined when there are none. */
-  pairsFor(tokenId: string): ReadonlyMap<string, number> | undefined {
-    const e = this.#entries.get(tokenId)
-    return typeof e === 'number' ? undefined : e
-  }
-
   /** Drops entries whose root token has expired anyway; returns how many. */
   prune(now: Date = new Date()): number {
     const t = now.getTime()

@@ -1,13 +1,12 @@
 import {
   type CaveatRegistry,
-  type CheckResult,
   type Dimension,
   defaultRegistry,
   effectiveScope,
-  type ParsedCaveat,
   type RequestContext,
 } from '../../caveats/index.js'
 import { CrumbError } from '../errors.js'
+import { compileCaveats, failedCheck } from './caveat-checks.js'
 import { chainCacheFor, rememberChain, type VerifiedChain } from './chain-cache.js'
 import { caveatTexts, claimsOf, type TokenClaims } from './claims.js'
 import { decodeTokenList } from './format.js'
@@ -38,12 +37,6 @@ export interface VerifyTokenOptions {
 
 export const DEFAULT_LEEWAY_MS = 30_000
 const ALWAYS = (): boolean => true
-
-interface Failure {
-  readonly index: string
-  readonly text: string
-  readonly result: Extract<CheckResult, { ok: false }>
-}
 
 /** Decodes and checks the signature chain (the expensive, cacheable part). */
 function verifyChain(tokens: string | readonly string[], keys: KeyRing): VerifiedChain {
@@ -92,52 +85,25 @@ export function verifyToken(tokens: string | readonly string[], options: VerifyT
 
   if (isRevoked(chain, options.revocations)) throw new CrumbError('token_revoked', 'token has been revoked')
 
-  const registry = options.registry ?? defaultRegistry()
   const ctx: RequestContext = {
     ...(options.request ?? {}),
     now: options.now ?? new Date(),
     leewayMs: options.leewayMs ?? DEFAULT_LEEWAY_MS,
   }
-  const parsed: ParsedCaveat[] = []
-  let failure: Failure | undefined
-  const judge = (text: string, index: string): void => {
-    let p: ParsedCaveat
-    try {
-      p = registry.parseCaveat(text)
-    } catch {
-      failure ??= {
-        index,
-        text,
-        result: { ok: false, code: 'caveat_failed', reason: 'unknown or malformed caveat' },
-      }
-      return
-    }
-    parsed.push(p)
-    if (options.deferred?.has(p.kind.dimension)) return
-    const result = p.kind.check(p.value, ctx)
-    // An expired token is reported as expired even when another caveat also fails.
-    if (
-      !result.ok &&
-      (failure === undefined || (result.code === 'token_expired' && failure.result.code !== 'token_expired'))
-    ) {
-      failure = { index, text, result }
-    }
-  }
-  for (const [i, t] of chain.primaryCaveats.entries()) judge(t, String(i))
+  const indexed: [string, string][] = chain.primaryCaveats.map((t, i) => [String(i), t])
   for (const [di, texts] of chain.dischargeCaveats.entries()) {
-    for (const [i, t] of texts.entries()) judge(t, `${di + 1}.${i}`)
+    for (const [i, t] of texts.entries()) indexed.push([`${di + 1}.${i}`, t])
   }
-  if (failure !== undefined) {
-    const { index, text, result } = failure
-    throw new CrumbError(result.code, `caveat ${index} (${text}) failed: ${result.reason}`, {
-      caveatIndex: Number.parseInt(index, 10),
-      caveat: text,
-    })
-  }
+  const compiled = compileCaveats(indexed, options.registry ?? defaultRegistry(), options.deferred)
+  const failure = failedCheck(compiled.checks, ctx)
+  // An expiry is reported first; otherwise a caveat that does not parse fails closed.
+  if (failure?.code === 'token_expired') throw failure
+  if (compiled.unparsed !== undefined) throw compiled.unparsed
+  if (failure !== undefined) throw failure
 
   return claimsOf({
     id: chain.id,
-    scope: effectiveScope(parsed),
+    scope: effectiveScope(compiled.parsed),
     device: ctx.device,
     caveats: chain.primaryCaveats,
     signature: chain.signature,

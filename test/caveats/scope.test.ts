@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import * as z from 'zod'
-import { type CaveatKind, checkCaveats, createDefaultRegistry, effectiveScope } from '../../caveats/index.js'
-import { context } from './context.js'
+import { type CaveatKind, createDefaultRegistry, effectiveScope } from '../../caveats/index.js'
 
 const tier: CaveatKind<string> = {
   name: 'tier',
@@ -65,40 +64,5 @@ describe('effectiveScope', () => {
     )
     expect(scope.devices).toEqual([])
     expect(scope.ops).toEqual([])
-  })
-})
-
-describe('checkCaveats', () => {
-  const caveats = parse('expires = 2026-12-01T00:00:00Z', 'ops = read,write', 'org = acme', 'ip = 10.0.0.0/8')
-  const ok = context({ op: 'read', org: 'acme', ip: '10.0.0.1' })
-
-  it('returns null when every caveat holds', () => {
-    expect(checkCaveats(caveats, ok)).toBeNull()
-  })
-
-  it('returns the first failure with its index, text and code', () => {
-    expect(checkCaveats(caveats, { ...ok, op: 'deploy', ip: '192.168.0.1' })).toMatchObject({
-      index: 1,
-      text: 'ops = read,write',
-      code: 'insufficient_scope',
-    })
-    expect(checkCaveats(caveats, { ...ok, now: new Date('2027-01-01T00:00:00Z') })).toMatchObject({
-      index: 0,
-      code: 'token_expired',
-    })
-    expect(checkCaveats(caveats, { now: ok.now, leewayMs: 0, ip: '10.0.0.1' })).toMatchObject({
-      index: 1,
-      code: 'caveat_failed',
-    })
-  })
-
-  it('skips deferred dimensions', () => {
-    const routeless = context({ ip: '10.0.0.1' })
-    const deferred = new Set(['org', 'app', 'op'] as const)
-    expect(checkCaveats(caveats, routeless, { deferred })).toBeNull()
-    expect(checkCaveats(caveats, { ...routeless, ip: '11.0.0.1' }, { deferred })).toMatchObject({
-      index: 3,
-      code: 'caveat_failed',
-    })
   })
 })

@@ -5,14 +5,11 @@ import { AUDIT_EVENT_TYPES, type AuditEvent } from '../../store/index.js'
 import { authOf } from '../auth.js'
 import type { ServiceContext } from '../context.js'
 import { parseRequest } from '../problem.js'
-import { bearer, jsonResponse, problems } from '../schemas.js'
+import { bearer, jsonResponse, keyIdSchema, problems } from '../schemas.js'
 
 /** `GET /v1/audit` query. */
 export const auditQuery = z.object({
-  key_id: z
-    .string()
-    .regex(/^tok_[A-Za-z0-9_-]{1,64}$/, 'not a key id')
-    .optional(),
+  key_id: keyIdSchema.optional(),
   cursor: z
     .string()
     .regex(/^\d{1,15}$/, 'a next_cursor from an earlier page')

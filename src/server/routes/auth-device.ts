@@ -15,7 +15,7 @@ import { cliKeyName } from './auth-login.js'
 export const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ'
 
 /** `WDJB-MJHT`: 8 characters of {@link USER_CODE_ALPHABET} (≈34.6 bits). */
-export function newUserCode(): string {
+function newUserCode(): string {
   let s = ''
   for (let i = 0; i < 8; i++) s += USER_CODE_ALPHABET[randomInt(USER_CODE_ALPHABET.length)]
   return `${s.slice(0, 4)}-${s.slice(4)}`

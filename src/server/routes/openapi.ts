@@ -20,7 +20,7 @@ import { registerWhoamiApi } from './whoami.js'
  * @example
  * const doc = openApiDocument('https://crumb.example')
  */
-export function openApiDocument(serverUrl?: string): ReturnType<OpenApiGeneratorV31['generateDocument']> {
+function openApiDocument(serverUrl?: string): ReturnType<OpenApiGeneratorV31['generateDocument']> {
   const registry = new OpenAPIRegistry()
   registerSecurity(registry)
   registerUsersApi(registry)

@@ -19,6 +19,9 @@ import {
 } from '../schemas.js'
 import { passwordLogin } from './auth-login.js'
 
+/** The name of every dashboard session key (`POST /v1/sessions` and the dashboard sign-in). */
+export const SESSION_KEY_NAME = 'Dashboard session'
+
 /** `POST /v1/sessions` body. */
 export const sessionBody = z
   .object({ email: emailSchema, password: z.string().min(1).max(1024) })
@@ -50,7 +53,7 @@ export function sessionsRoutes(ctx: ServiceContext): Router {
   router.post('/sessions', async (req: Request, res: Response) => {
     const body = parseRequest(sessionBody, req.body, 'body')
     await passwordLogin(ctx, req, res, body, {
-      name: 'Dashboard session',
+      name: SESSION_KEY_NAME,
       source: 'dashboard-session',
       ttlMs: ctx.config.sessionTtlMs,
     })

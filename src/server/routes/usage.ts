@@ -6,7 +6,7 @@ import { usageTicket } from '../../token/index.js'
 import { authOf } from '../auth.js'
 import type { ServiceContext } from '../context.js'
 import { parseRequest } from '../problem.js'
-import { bearer, jsonBody, jsonResponse, problems } from '../schemas.js'
+import { bearer, jsonBody, jsonResponse, keyIdSchema, problems } from '../schemas.js'
 
 /** `POST /v1/usage` body: last-use reports batched by verifiers. */
 export const usageBody = z
@@ -14,7 +14,7 @@ export const usageBody = z
     reports: z
       .array(
         z.object({
-          token_id: z.string().regex(/^tok_[A-Za-z0-9_-]{1,64}$/, 'not a token id'),
+          token_id: keyIdSchema,
           at: z.iso.datetime({ offset: true }),
           ip: z.string().max(64).nullable().optional(),
           user_agent: z.string().max(512).nullable().optional(),

@@ -59,7 +59,7 @@ export const verifyResponse = z
  * @example
  * res.json({ valid: true, claims: claimsJson(claims) })
  */
-export function claimsJson(c: TokenClaims): z.infer<typeof claimsSchema> {
+function claimsJson(c: TokenClaims): z.infer<typeof claimsSchema> {
   return {
     user_id: c.userId,
     token_id: c.tokenId,
