@@ -22,6 +22,8 @@ export const ERROR_CODES = {
   conflict: 409,
   unauthorized: 401,
   forbidden: 403,
+  /** A bug on the server's side; never the answer to bad input. */
+  internal_error: 500,
 } as const
 
 export type ErrorCode = keyof typeof ERROR_CODES
@@ -47,6 +49,7 @@ export const ERROR_TITLES: Readonly<Record<ErrorCode, string>> = {
   conflict: 'Conflict',
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
+  internal_error: 'Internal server error',
 }
 
 /** Problem `type` URIs are this prefix + the code. */

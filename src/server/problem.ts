@@ -169,18 +169,8 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return
     }
     logger.error({ err, req_id: (req as Request & { id?: unknown }).id }, 'unhandled error')
-    res
-      .status(500)
-      .type('application/problem+json')
-      .send(
-        JSON.stringify({
-          type: 'about:blank',
-          title: 'Internal server error',
-          status: 500,
-          code: 'internal_error',
-          detail: 'the server failed to handle this request',
-        }),
-      )
+    // The cause stays in the log; the answer is the same uniform problem as every other error.
+    sendProblem(res, new CrumbError('internal_error', 'the server failed to handle this request'))
   }
 }
 
