@@ -1,9 +1,9 @@
 import type { CaveatRegistry, Dimension } from '../../caveats/index.js'
 import { CrumbError } from '../errors.js'
+import { compileCaveats } from '../token/caveat-checks.js'
 import type { TokenClaims } from '../token/claims.js'
 import type { KeyRing } from '../token/keyring.js'
 import { type RequestFacts, verifyToken } from '../token/verify.js'
-import { compileChecks } from './checks.js'
 import type { KeyRingSource } from './keys.js'
 import { type MemoEntry, reuse, shareable, TokenMemo } from './memo.js'
 import type { RevocationSync } from './revocation-sync.js'
@@ -89,12 +89,12 @@ export class LocalVerifier {
   #remember(token: string, ring: KeyRing, claims: TokenClaims): void {
     // Discharges carry caveats of their own that the claims do not list: such tokens are not remembered.
     if (token.includes(',')) return
-    const checks = compileChecks(
+    const { checks, unparsed } = compileCaveats(
       claims.caveats.map((text, i) => [String(i), text] as const),
       this.#o.registry,
       this.#o.deferred,
     )
-    if (checks === undefined) return
+    if (unparsed !== undefined) return
     this.#memo.set(token, { ring, tokenId: claims.tokenId, claims: shareable(claims), checks })
   }
 }

@@ -1,7 +1,8 @@
+import type { RequestContext } from '../../caveats/index.js'
 import type { CrumbError } from '../errors.js'
+import { type Check, failedCheck } from '../token/caveat-checks.js'
 import type { TokenClaims } from '../token/claims.js'
 import type { RequestFacts } from '../token/verify.js'
-import { type Check, failedCheck } from './checks.js'
 import type { FeedUpdate } from './revocation-sync.js'
 
 /** What an earlier verification of one token established, reused while it holds. */
@@ -124,7 +125,14 @@ export function reuse(
   leewayMs: number,
 ): TokenClaims | CrumbError {
   if (entry.checks.length > 0) {
-    const failure = failedCheck(entry.checks, facts, now, leewayMs)
+    // Built by assignment, not a spread: this runs on every request that reuses a verification.
+    const ctx: RequestContext = { now, leewayMs }
+    if (facts.device !== undefined) ctx.device = facts.device
+    if (facts.ip !== undefined) ctx.ip = facts.ip
+    if (facts.org !== undefined) ctx.org = facts.org
+    if (facts.app !== undefined) ctx.app = facts.app
+    if (facts.op !== undefined) ctx.op = facts.op
+    const failure = failedCheck(entry.checks, ctx)
     if (failure !== undefined) return failure
   }
   return facts.device === undefined ? entry.claims : { ...entry.claims, device: facts.device }

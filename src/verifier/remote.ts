@@ -1,17 +1,12 @@
 import { hash } from 'node:crypto'
 import * as z from 'zod'
-import {
-  type CaveatRegistry,
-  type Dimension,
-  effectiveScope,
-  type ParsedCaveat,
-} from '../../caveats/index.js'
+import { type CaveatRegistry, type Dimension, effectiveScope } from '../../caveats/index.js'
 import { CrumbError, ERROR_CODES, type ErrorCode } from '../errors.js'
+import { compileCaveats } from '../token/caveat-checks.js'
 import { caveatTexts, claimsOf, type TokenClaims } from '../token/claims.js'
 import { decodeTokenList } from '../token/format.js'
 import { decodeIdentifier } from '../token/identifier.js'
 import type { RequestFacts } from '../token/verify.js'
-import type { Check } from './checks.js'
 import { type MemoEntry, reuse, shareable, TokenMemo } from './memo.js'
 import type { FetchLike } from './options.js'
 import type { FeedUpdate, RevocationSync } from './revocation-sync.js'
@@ -151,19 +146,10 @@ export class RemoteVerifier {
       this.#inFlight--
     }
 
-    const parsed: ParsedCaveat[] = []
-    const checks: Check[] = []
-    let cacheable = true
-    for (const [index, text] of indexed) {
-      try {
-        const caveat = this.#o.registry.parseCaveat(text)
-        parsed.push(caveat)
-        if (!this.#o.deferred.has(caveat.kind.dimension)) checks.push({ index, caveat })
-      } catch {
-        // The service knows a kind this process does not: fine for this answer, but a hit could not re-check it.
-        cacheable = false
-      }
-    }
+    const { checks, parsed, unparsed } = compileCaveats(indexed, this.#o.registry, this.#o.deferred)
+    // A caveat this process cannot parse (the service knows a kind it does not): fine for this
+    // answer, but a hit could not re-check it.
+    const cacheable = unparsed === undefined
     const scope = effectiveScope(parsed)
     const claims = claimsOf({ id, scope, device: facts.device, caveats: texts, signature: primary.signature })
     const revokedMeanwhile =
