@@ -16,7 +16,8 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/
  * const text = encodeToken(macaroon) // "crumb_AgEL…"
  */
 export function encodeToken(m: Macaroon): string {
-  return TOKEN_PREFIX + Buffer.from(m.encode('v2')).toString('base64url')
+  const bytes = m.encode('v2')
+  return TOKEN_PREFIX + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
 }
 
 /**

@@ -1,6 +1,7 @@
-import { createHmac, randomBytes } from 'node:crypto'
+import { randomBytes } from 'node:crypto'
 import * as z from 'zod'
 import { CrumbError } from '../errors.js'
+import { hmac } from '../macaroon/crypto.js'
 import { KID } from './ids.js'
 
 /** One secret of the ring. Retired keys no longer verify. */
@@ -135,5 +136,5 @@ export function rootKeyFor(ring: KeyRing, kid: string, identifier: Uint8Array): 
   const key = ring.keys.get(kid)
   if (key === undefined || key.retiredAt !== undefined)
     throw new CrumbError('invalid_token', 'unknown key id')
-  return createHmac('sha256', key.secret).update(identifier).digest()
+  return hmac(key.secret, identifier)
 }

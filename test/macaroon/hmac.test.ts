@@ -1,0 +1,60 @@
+/**
+ * The chain's HMAC is built from two one-shot hashes for speed; it must equal node's createHmac
+ * for every key and message length, including keys over one block and messages that outgrow the
+ * scratch buffer, and calls must not bleed into each other through that shared scratch.
+ */
+import { createHmac } from 'node:crypto'
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { hmac, hmac2 } from '../../src/macaroon/crypto.js'
+
+const reference = (key: Uint8Array, data: Uint8Array): Buffer =>
+  createHmac('sha256', key).update(data).digest()
+
+describe('hmac', () => {
+  it('equals createHmac for random keys (0–200 bytes) and data (0–1,000 bytes)', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), fc.uint8Array({ maxLength: 1000 }), (key, data) => {
+        expect(Buffer.from(hmac(key, data))).toEqual(reference(key, data))
+      }),
+      { numRuns: 2000 },
+    )
+  })
+
+  it('equals createHmac at the block-size edges of key and data', () => {
+    for (const keyLength of [0, 1, 31, 32, 33, 63, 64, 65, 128]) {
+      for (const dataLength of [0, 1, 55, 56, 63, 64, 65, 255, 256, 257, 4096]) {
+        const key = new Uint8Array(keyLength).map((_, i) => (i * 7 + 3) & 0xff)
+        const data = new Uint8Array(dataLength).map((_, i) => (i * 13 + 5) & 0xff)
+        expect(Buffer.from(hmac(key, data)), `key ${keyLength}, data ${dataLength}`).toEqual(
+          reference(key, data),
+        )
+      }
+    }
+  })
+
+  it('returns a fresh array each call: a later call does not change an earlier result', () => {
+    const first = hmac(new Uint8Array(32).fill(1), new TextEncoder().encode('a = 1'))
+    const copy = Uint8Array.from(first)
+    hmac(new Uint8Array(32).fill(2), new Uint8Array(5000).fill(9))
+    expect(first).toEqual(copy)
+  })
+
+  it('hmac2 is HMAC(key, HMAC(key, a) ‖ HMAC(key, b))', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        fc.uint8Array({ maxLength: 100 }),
+        fc.uint8Array({ maxLength: 100 }),
+        (key, a, b) => {
+          const expected = createHmac('sha256', key)
+            .update(reference(key, a))
+            .update(reference(key, b))
+            .digest()
+          expect(Buffer.from(hmac2(key, a, b))).toEqual(expected)
+        },
+      ),
+      { numRuns: 500 },
+    )
+  })
+})
