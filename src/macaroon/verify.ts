@@ -51,7 +51,8 @@ function dischargeDepth(primary: MacaroonData, discharges: readonly MacaroonData
 interface VerifyState {
   readonly discharges: readonly MacaroonData[]
   readonly used: boolean[]
-  readonly check: PredicateChecker
+  /** Undefined when the caller judges first-party caveats itself (the crumb layer does). */
+  readonly check: PredicateChecker | undefined
 }
 
 function verifyChain(
@@ -69,8 +70,8 @@ function verifyChain(
     const c = m.caveats[i]!
     observe?.(sig, i)
     if (c.verificationId === undefined) {
-      const text = utf8OrUndefined(c.identifier) ?? ''
-      if (!state.check(text, c.identifier)) throw denied(`caveat ${i} not satisfied`)
+      if (state.check !== undefined && !state.check(utf8OrUndefined(c.identifier) ?? '', c.identifier))
+        throw denied(`caveat ${i} not satisfied`)
       sig = hmac(sig, c.identifier)
       continue
     }
@@ -106,11 +107,12 @@ function findUnusedDischarge(state: VerifyState, id: Uint8Array): number {
  * Verifies a macaroon and its discharges against a root key: every first-party caveat must
  * satisfy `check`, every third-party caveat needs exactly one bound discharge, and every
  * discharge must be used. Throws a CrumbError (`invalid_token`) on any failure.
+ * `check` undefined verifies the signatures only: for callers that judge the caveats afterwards.
  */
 export function verifyMacaroon(
   primary: MacaroonData,
   rootKey: Uint8Array,
-  check: PredicateChecker,
+  check: PredicateChecker | undefined,
   discharges: readonly MacaroonData[] = [],
   observe?: ChainObserver,
 ): void {

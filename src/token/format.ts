@@ -46,6 +46,8 @@ export function decodeToken(text: string): Macaroon {
 export function decodeTokenList(input: string | readonly string[]): [Macaroon, ...Macaroon[]] {
   const joined = typeof input === 'string' ? input : input.join(',')
   if (joined.length > LIMITS.maxTokenBytes) throw new CrumbError('invalid_token', 'token list too large')
+  // Most requests carry one token and no discharges.
+  if (!joined.includes(',')) return [decodeToken(joined.trim())]
   const parts = joined.split(',').map((s) => s.trim())
   if (parts.length > LIMITS.maxMacaroons) throw new CrumbError('invalid_token', 'too many macaroons')
   const [first, ...rest] = parts.map(decodeToken)

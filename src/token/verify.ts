@@ -6,6 +6,7 @@ import {
   type RequestContext,
 } from '../../caveats/index.js'
 import { CrumbError } from '../errors.js'
+import { verifyMacaroon } from '../macaroon/verify.js'
 import { compileCaveats, failedCheck } from './caveat-checks.js'
 import { chainCacheFor, rememberChain, type VerifiedChain } from './chain-cache.js'
 import { caveatTexts, claimsOf, type TokenClaims } from './claims.js'
@@ -36,7 +37,6 @@ export interface VerifyTokenOptions {
 }
 
 export const DEFAULT_LEEWAY_MS = 30_000
-const ALWAYS = (): boolean => true
 
 /** Decodes and checks the signature chain (the expensive, cacheable part). */
 function verifyChain(tokens: string | readonly string[], keys: KeyRing): VerifiedChain {
@@ -44,9 +44,16 @@ function verifyChain(tokens: string | readonly string[], keys: KeyRing): Verifie
   const id = decodeIdentifier(primary.identifierText)
   const rootKey = rootKeyFor(keys, id.kid, primary.identifier)
   const prefixSignatures: Uint8Array[] = []
-  primary.verify(rootKey, ALWAYS, discharges, (sig) => {
-    prefixSignatures.push(sig)
-  })
+  // Signatures only: the caveats are judged below, once, by the registry.
+  verifyMacaroon(
+    primary.data,
+    rootKey,
+    undefined,
+    discharges.map((d) => d.data),
+    (sig) => {
+      prefixSignatures.push(sig)
+    },
+  )
   return {
     id,
     prefixSignatures,
