@@ -16,6 +16,7 @@ import {
   rootKeyFor,
   verifyToken,
 } from '../src/index.js'
+import { hmac } from '../src/macaroon/crypto.js'
 import { measure, us } from './harness.js'
 
 const ring = generateKeyRing()
@@ -80,6 +81,15 @@ function bareChain(): boolean {
   return timingSafeEqual(sig, macaroon.signature)
 }
 
+// The same chain with the HMAC crumb uses (RFC 2104 over two one-shot crypto.hash calls): the
+// floor of crumb's own primitive, so the cold path's decode-and-check overhead shows on its own.
+function bareChainOneShot(): boolean {
+  const rootKey = hmac(secret, identifier)
+  let sig = hmac(hmac(KEYGEN, rootKey), identifier)
+  for (const c of caveatIds) sig = hmac(sig, c)
+  return timingSafeEqual(sig, macaroon.signature)
+}
+
 const jwtKey = new Uint8Array(randomBytes(32))
 const jwt = await new SignJWT({ org: 'acme', app: 'web', ops: ['deploy'], device: 'ci-7', sub: 'usr_bench' })
   .setProtectedHeader({ alg: 'HS256' })
@@ -110,7 +120,7 @@ async function joseVerify(): Promise<void> {
 crumbVerify(list100k)()
 npmVerify()
 await joseVerify()
-if (!bareChain()) throw new Error('bare chain mismatch')
+if (!bareChain() || !bareChainOneShot()) throw new Error('bare chain mismatch')
 
 const verifyTimes = await measure([
   { name: 'crumb verifyToken (100k revocations)', run: crumbVerify(list100k) },
@@ -118,6 +128,7 @@ const verifyTimes = await measure([
   { name: 'npm macaroon import+verify', run: npmVerify },
   { name: 'jose HS256 jwtVerify', run: joseVerify, async: true },
   { name: 'bare node:crypto HMAC chain', run: bareChain },
+  { name: 'bare chain, crumb HMAC (crypto.hash)', run: bareChainOneShot },
 ])
 
 const ATTENUATE = ['org = acme', 'app = web', 'ops = deploy', `expires = ${expiresText}`, 'device = ci-7']
@@ -159,15 +170,15 @@ const lookups = await measure(
 
 const t = (m: Map<string, number>, k: string): number => m.get(k)!
 const crumbT = t(verifyTimes, 'crumb verifyToken (100k revocations)')
-const rows: Array<[string, string, string]> = []
-for (const [name, ns] of verifyTimes)
-  rows.push([name, us(ns), name.startsWith('crumb') ? '1.00×' : `${(ns / crumbT).toFixed(2)}×`])
+const coldT = t(verifyTimes, 'crumb verifyToken, cold (no chain cache)')
 const pad = (s: string, n: number): string => s.padEnd(n)
+const ratio = (a: number, b: number): string => `${(a / b).toFixed(2)}×`
 console.log(
   `\nverify: token with 5 caveats, request context, revocation list of 100,000 (median of 25 batches)`,
 )
-console.log(`${pad('case', 40)}${pad('median/op', 12)}time vs crumb`)
-for (const r of rows) console.log(`${pad(r[0], 40)}${pad(r[1], 12)}${r[2]}`)
+console.log(`${pad('case', 42)}${pad('median/op', 12)}${pad('÷ crumb', 10)}÷ crumb cold`)
+for (const [name, ns] of verifyTimes)
+  console.log(`${pad(name, 42)}${pad(us(ns), 12)}${pad(ratio(ns, crumbT), 10)}${ratio(ns, coldT)}`)
 
 const attOurs = t(attenuateTimes, 'crumb attenuate (5 caveats)')
 const attNpm = t(attenuateTimes, 'npm macaroon attenuate (5 caveats)')
@@ -191,41 +202,31 @@ console.log(
   `${pad('memory of 1,000,000 entries', 40)}${gc ? `${((heapAfter - heapBefore) / 1048576).toFixed(0)} MiB` : 'run with --expose-gc'}  (${list1m.size.toLocaleString('en')} entries)`,
 )
 
-const cold = t(verifyTimes, 'crumb verifyToken, cold (no chain cache)')
-const bare = t(verifyTimes, 'bare node:crypto HMAC chain')
+const npmT = t(verifyTimes, 'npm macaroon import+verify')
+const joseT = t(verifyTimes, 'jose HS256 jwtVerify')
+const bareT = t(verifyTimes, 'bare node:crypto HMAC chain')
 const targets: Array<[string, boolean, string]> = [
-  [
-    '≥ 5× faster than npm macaroon',
-    t(verifyTimes, 'npm macaroon import+verify') / crumbT >= 5,
-    `${(t(verifyTimes, 'npm macaroon import+verify') / crumbT).toFixed(2)}×`,
-  ],
-  [
-    '≥ 8× faster than jose',
-    t(verifyTimes, 'jose HS256 jwtVerify') / crumbT >= 8,
-    `${(t(verifyTimes, 'jose HS256 jwtVerify') / crumbT).toFixed(2)}×`,
-  ],
-  [
-    '≤ 1.25× the bare chain',
-    crumbT / t(verifyTimes, 'bare node:crypto HMAC chain') <= 1.25,
-    `${(crumbT / t(verifyTimes, 'bare node:crypto HMAC chain')).toFixed(2)}×`,
-  ],
-  [
-    'cold: ≥ 5× faster than npm macaroon',
-    t(verifyTimes, 'npm macaroon import+verify') / cold >= 5,
-    `${(t(verifyTimes, 'npm macaroon import+verify') / cold).toFixed(2)}×`,
-  ],
-  [
-    'cold: ≥ 8× faster than jose',
-    t(verifyTimes, 'jose HS256 jwtVerify') / cold >= 8,
-    `${(t(verifyTimes, 'jose HS256 jwtVerify') / cold).toFixed(2)}×`,
-  ],
-  ['cold: ≤ 1.25× the bare chain', cold / bare <= 1.25, `${(cold / bare).toFixed(2)}×`],
-  ['attenuate ≥ 4× faster than npm macaroon', attNpm / attOurs >= 4, `${(attNpm / attOurs).toFixed(2)}×`],
+  ['≥ 5× faster than npm macaroon', npmT / crumbT >= 5, ratio(npmT, crumbT)],
+  ['≥ 8× faster than jose', joseT / crumbT >= 8, ratio(joseT, crumbT)],
+  ['≤ 1.25× the bare chain', crumbT / bareT <= 1.25, ratio(crumbT, bareT)],
+  ['attenuate ≥ 4× faster than npm macaroon', attNpm / attOurs >= 4, ratio(attNpm, attOurs)],
   [
     '1M revocations within 5% of none',
     million <= none * 1.05,
     `${(((million - none) / none) * 100).toFixed(1)}%`,
   ],
 ]
-console.log(`\ntargets`)
+console.log(
+  `\ntargets (issue #2; verify repeats one token, as a service sees it, so the chain cache serves it)`,
+)
 for (const [name, ok, value] of targets) console.log(`${ok ? 'met ' : 'MISS'}  ${pad(name, 42)}${value}`)
+// Not targets of the issue, printed so the cache is never the whole story: a token never seen before.
+console.log(`\ncold path (a token verified for the first time: decode, 8 HMACs, caveats)`)
+console.log(`${pad('  npm macaroon ÷ crumb cold', 44)}${ratio(npmT, coldT)}  (target for warm: ≥ 5×)`)
+console.log(`${pad('  jose ÷ crumb cold', 44)}${ratio(joseT, coldT)}  (target for warm: ≥ 8×)`)
+console.log(
+  `${pad('  crumb cold ÷ bare createHmac chain', 44)}${ratio(coldT, bareT)}  (target for warm: ≤ 1.25×)`,
+)
+console.log(
+  `${pad('  crumb cold ÷ bare chain of crumb HMAC', 44)}${ratio(coldT, t(verifyTimes, 'bare chain, crumb HMAC (crypto.hash)'))}`,
+)
