@@ -5,8 +5,9 @@ import { ip } from '../../caveats/ip.js'
 import { ops } from '../../caveats/ops.js'
 import { org } from '../../caveats/org.js'
 import type { CaveatKind } from '../../caveats/types.js'
-import { parseWith, resolveWhen, type When, whenSchema, whenToInstantText } from './durations.js'
+import { resolveWhen, type When, whenSchema, whenToInstantText } from './durations.js'
 import { UsageError } from './errors.js'
+import { flagParser } from './flag-parser.js'
 
 /**
  * The caveat flags shared by `attenuate` and `tokens create`: `--org --app --ops --read-only
@@ -48,14 +49,6 @@ function listOption(flags: string, help: string, kind: ListKind, expected: strin
   return new Option(flags, help).argParser(listParser(kind, expected))
 }
 
-function whenParser(): (value: string) => When {
-  return (value) => {
-    const parsed = parseWith(whenSchema, value)
-    if (!parsed.ok) throw new InvalidArgumentError(`${parsed.message}.`)
-    return parsed.value
-  }
-}
-
 /**
  * Adds the caveat flags to a command. `expiresHelp` describes `--expires` for that command.
  *
@@ -89,12 +82,12 @@ export function addCaveatOptions(command: Command, expiresHelp: string): Command
       ).conflicts('readOnly'),
     )
     .addOption(new Option('--read-only', 'same as --ops read'))
-    .addOption(new Option('--expires <when>', expiresHelp).argParser(whenParser()))
+    .addOption(new Option('--expires <when>', expiresHelp).argParser(flagParser(whenSchema)))
     .addOption(
       new Option(
         '--not-before <when>',
         'not valid before: a duration from now or an RFC 3339 instant',
-      ).argParser(whenParser()),
+      ).argParser(flagParser(whenSchema)),
     )
     .addOption(
       listOption(

@@ -131,7 +131,7 @@ const USER_CODE = /^[A-Za-z][A-Za-z -]{0,31}$/
  * The user code a device approval page should show, if it is well formed.
  *
  * @example
- * const code = typeof req.query.user_code === 'string' ? req.query.user_code : deviceCodeCookieOf(req)
+ * const code = devicePageQuery.parse(req.query).user_code ?? deviceCodeCookieOf(req)
  */
 export function deviceCodeCookieOf(req: Request): string | undefined {
   const value = readCookies(req).get(DEVICE_CODE_COOKIE)

@@ -3,6 +3,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import express, { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express'
 import helmet from 'helmet'
+import * as z from 'zod'
 import type { ServiceContext } from '../server/context.js'
 import { actorOf, keyJson, mintKey, revokeKey } from '../server/lifecycle.js'
 import { parseRequest } from '../server/problem.js'
@@ -36,18 +37,41 @@ export function publicDir(): string | undefined {
 }
 
 /**
- * A path on this site to go to after signing in, or `/keys` when `next` is absent or could
- * lead elsewhere (`//evil.example`, `https://…`, backslashes, control characters).
+ * Where to go after signing in: a path on this site, else `/keys` (absent, too long, or could
+ * lead elsewhere: `//evil.example`, `https://…`, backslashes, control characters). A page never
+ * answers 400 for it: a bad value falls back.
+ */
+const nextPath = z
+  .string()
+  .max(512)
+  .regex(/^\/(?![/\\])[^\\\s]*$/)
+  .catch('/keys')
+
+/**
+ * A path on this site to go to after signing in, or `/keys` (see {@link nextPath}).
  *
  * @example
  * safeNext('/device?user_code=WDJB-MJHT') // '/device?user_code=WDJB-MJHT'
  * safeNext('//evil.example') // '/keys'
  */
 export function safeNext(next: unknown): string {
-  if (typeof next !== 'string' || next.length > 512) return '/keys'
-  if (!/^\/(?![/\\])[^\\\s]*$/.test(next)) return '/keys'
-  return next
+  return nextPath.parse(next)
 }
+
+/** `GET /sign-in` and `GET /register` query: `next`, where to go once signed in. */
+export const signInPageQuery = z.object({ next: nextPath })
+
+/**
+ * `GET /device` query: the user code the CLI put in the verification URI, cut to 32 characters;
+ * anything else (absent, repeated, nested) is ignored and the page asks for the code.
+ */
+export const devicePageQuery = z.object({
+  user_code: z
+    .string()
+    .transform((code) => code.slice(0, 32))
+    .optional()
+    .catch(undefined),
+})
 
 /** Headers of every dashboard response: a strict CSP (no inline anything), no caching of pages. */
 const contentSecurityPolicy: RequestHandler = helmet.contentSecurityPolicy({
@@ -129,7 +153,7 @@ export function dashboardRoutes(ctx: ServiceContext): Router {
   router.get('/audit', pageHeaders, page('audit', 'Audit log', 'audit.js', auditMain))
   // the device flow's verification URI: `/device?user_code=WDJB-MJHT` from the CLI
   router.get('/device', pageHeaders, (req: Request, res: Response) => {
-    const given = typeof req.query.user_code === 'string' ? req.query.user_code.slice(0, 32) : undefined
+    const given = devicePageQuery.parse(req.query).user_code
     const session = dashboardSession(ctx, req)
     if (session === undefined) {
       // sign in first, then back here with the code (kept in a cookie, not in the URL)
@@ -155,7 +179,7 @@ export function dashboardRoutes(ctx: ServiceContext): Router {
 
   for (const register of [false, true]) {
     router.get(register ? '/register' : '/sign-in', pageHeaders, (req: Request, res: Response) => {
-      const next = safeNext(req.query.next)
+      const { next } = signInPageQuery.parse(req.query)
       if (dashboardSession(ctx, req) !== undefined) {
         res.redirect(303, next)
         return

@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { durationSchema, formatDuration } from './duration.js'
+import { type DurationBounds, durationSchema, formatDuration } from '../duration.js'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -15,8 +15,8 @@ const int = (min: number, max: number, fallback: number): z.ZodType<number, stri
 
 const duration = (
   fallback: number,
-  bounds: { min?: number; max?: number } = {},
-): z.ZodType<number, string | undefined> =>
+  bounds: DurationBounds = {},
+): z.ZodType<number, string | number | undefined> =>
   durationSchema(bounds)
     .optional()
     .transform((ms) => ms ?? fallback)

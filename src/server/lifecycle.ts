@@ -1,5 +1,6 @@
 import type { Request } from 'express'
 import type * as z from 'zod'
+import type { CaveatRegistry } from '../../caveats/index.js'
 import { formatInstant } from '../../caveats/lib/instant.js'
 import { CrumbError } from '../errors.js'
 import type { AuditEventType, KeyRecord, KeySource, UserRecord } from '../store/index.js'
@@ -87,6 +88,18 @@ export function validateCaveats(ctx: ServiceContext, caveats: readonly string[])
     )
   }
   return earliest === null ? null : new Date(earliest)
+}
+
+/**
+ * Whether a caveat is an `expires` whose instant has passed (at `now` exactly, too): a key
+ * carrying it could never be used. Key creation refuses such a caveat; rotation drops it.
+ *
+ * @example
+ * isPastExpiry(ctx.registry, 'expires = 2020-01-01T00:00:00Z', new Date()) // true
+ */
+export function isPastExpiry(registry: CaveatRegistry, caveat: string, now: Date): boolean {
+  const parsed = registry.parseCaveat(caveat)
+  return parsed.kind.name === 'expires' && typeof parsed.value === 'number' && parsed.value <= now.getTime()
 }
 
 /**
@@ -284,10 +297,7 @@ export function rotateKey(
   const ttlMs = Math.min(Math.max(lifetime, 60_000), ctx.config.tokenMaxTtlMs)
   const now = ctx.clock.now()
   // user-chosen `expires` caveats would make the replacement dead on arrival: drop past ones
-  const caveats = old.caveats.filter((c) => {
-    const p = ctx.registry.parseCaveat(c)
-    return !(p.kind.name === 'expires' && typeof p.value === 'number' && p.value <= now.getTime())
-  })
+  const caveats = old.caveats.filter((c) => !isPastExpiry(ctx.registry, c, now))
   const result = ctx.store.transaction((): RotatedKey => {
     const current = ctx.store.keys.get(old.id, now)
     if (current === undefined) throw new CrumbError('not_found', 'no such key')

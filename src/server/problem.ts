@@ -84,20 +84,32 @@ export function parseRequest<S extends z.ZodType>(
 }
 
 /**
+ * The problem+json body of a CrumbError. `status` overrides the code's own where HTTP has a
+ * more precise one for the same failure (431 for a `validation_failed` of oversized headers).
+ *
+ * @example
+ * problemBody(new CrumbError('not_found', 'no such key')) // { type: 'urn:crumb:problem:not_found', status: 404, … }
+ */
+export function problemBody(error: CrumbError, status: number = error.status): ProblemBody {
+  const body: ProblemBody = {
+    type: problemType(error.code),
+    title: ERROR_TITLES[error.code],
+    status,
+    code: error.code,
+    detail: error.message,
+  }
+  if (error instanceof ValidationProblem) body.errors = [...error.issues]
+  return body
+}
+
+/**
  * Sends a problem+json response for a CrumbError.
  *
  * @example
  * sendProblem(res, new CrumbError('not_found', 'no such key'))
  */
 export function sendProblem(res: Response, error: CrumbError): void {
-  const body: ProblemBody = {
-    type: problemType(error.code),
-    title: ERROR_TITLES[error.code],
-    status: error.status,
-    code: error.code,
-    detail: error.message,
-  }
-  if (error instanceof ValidationProblem) body.errors = [...error.issues]
+  const body = problemBody(error)
   if (error.status === 401) res.set('WWW-Authenticate', WWW_AUTHENTICATE)
   if (error instanceof RateLimited) res.set('Retry-After', String(error.retryAfterS))
   res.status(error.status).type('application/problem+json').send(JSON.stringify(body))

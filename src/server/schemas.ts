@@ -79,22 +79,6 @@ export const problemSchema = z
   })
   .meta({ id: 'Problem' })
 
-/** Email addresses: trimmed, at most 254 characters. */
-export const emailSchema = z.string().trim().max(254).pipe(z.email())
-/** Passwords: 8 to 1024 characters. */
-export const passwordSchema = z.string().min(8, 'at least 8 characters').max(1024)
-/**
- * Text shown to people (key and device names): no control characters, no bidi overrides or
- * isolates (U+202E makes a name read backwards in a terminal or the dashboard) and
- * no unpaired surrogates (not valid UTF-8 once stored).
- */
-export const DISPLAY_TEXT = /^[^\p{Cc}\p{Cs}\u202A-\u202E\u2066-\u2069]+$/u
-/** The message of a {@link DISPLAY_TEXT} failure. */
-export const DISPLAY_TEXT_MESSAGE = 'no control characters, bidi overrides or unpaired surrogates'
-
-/** A device name (becomes `CLI login on <device>`). */
-export const deviceSchema = z.string().trim().min(1).max(128).regex(DISPLAY_TEXT, DISPLAY_TEXT_MESSAGE)
-
 /** A key (token) id, `tok_…`. */
 export const keyIdSchema = z.string().regex(/^tok_[A-Za-z0-9_-]{1,64}$/, 'not a key id')
 

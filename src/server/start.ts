@@ -5,6 +5,7 @@ import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { openStore } from '../store/index.js'
 import { createApp } from './app.js'
+import { answerClientErrors } from './client-error.js'
 import type { Clock } from './clock.js'
 import { loadConfig, type ServiceConfig } from './config.js'
 import { startJobs } from './jobs.js'
@@ -83,6 +84,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   }
   const server = createServer(app)
   server.keepAliveTimeout = 5000
+  answerClientErrors(server)
   const inFlight = new Set<ServerResponse>()
   let draining = false
   server.on('request', (_req: IncomingMessage, res: ServerResponse) => {

@@ -150,17 +150,6 @@ export interface KeysRepo {
   /** Unrevoked keys that expired before `cutoff` (for a cleanup job). @example store.keys.expiredBefore(cutoff) */
   expiredBefore(cutoff: Instant, now?: Instant): KeyRecord[]
   /**
-   * Keys a user created at or after `since` (for the 10-per-hour creation rate limit).
-   *
-   * @example
-   * store.keys.countCreatedSince(uid, new Date(Date.now() - 3_600_000))
-   */
-  countCreatedSince(
-    userId: string,
-    since: Instant,
-    options?: { excludeSessions?: boolean | undefined },
-  ): number
-  /**
    * Creation times, newest first, of a user's keys created at or after `since` — at most `limit`
    * of them, optionally only of some sources. For a creation rate limit: fewer than `limit` means
    * room left; otherwise the last one is the creation whose window ends first (Retry-After).
@@ -307,14 +296,6 @@ export function createKeysRepo(db: BetterSqlite3.Database): KeysRepo {
   const expiredBeforeStmt = db.prepare<[string], KeyRow>(
     'SELECT * FROM keys WHERE revoked_at IS NULL AND expires_at < ? ORDER BY expires_at',
   )
-  const createdSinceStmt = db.prepare<
-    { userId: string; since: string; excludeSessions: number },
-    { n: number }
-  >(
-    `SELECT count(*) AS n FROM keys WHERE user_id = @userId AND created_at >= @since
-       AND NOT (@excludeSessions AND source = 'dashboard-session')`,
-  )
-
   const creationTimesStmt = db
     .prepare<{ userId: string; since: string; sources: string | null; limit: number }, string>(
       `SELECT created_at FROM keys WHERE user_id = @userId AND created_at >= @since
@@ -429,14 +410,6 @@ export function createKeysRepo(db: BetterSqlite3.Database): KeysRepo {
     expiredBefore(cutoff, now) {
       const nowIso = nowIsoOf(now)
       return expiredBeforeStmt.all(toIso(cutoff)).map((r) => toKey(r, nowIso))
-    },
-    countCreatedSince(userId, since, options = {}) {
-      const row = createdSinceStmt.get({
-        userId,
-        since: toIso(since),
-        excludeSessions: flag(options.excludeSessions),
-      })
-      return row?.n ?? 0
     },
     creationTimesSince(userId, since, options = {}) {
       return creationTimesStmt.all({

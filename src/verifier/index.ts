@@ -15,9 +15,9 @@
  *   crumb.require({ op: 'deploy', org: (req) => req.params.org, app: (req) => req.params.app }),
  *   (req, res) => res.status(201).json({ by: req.crumb?.userId }))
  */
+export { type DurationBounds, durationSchema, parseDuration } from '../duration.js'
 export { CrumbError, type ErrorCode, isCrumbError } from '../errors.js'
 export { type CrumbAuth, crumbOf } from './claims.js'
-export { durationSchema, parseDuration } from './duration.js'
 export { deviceOf, extractToken, normalizeIp } from './extract.js'
 export { type KeyRingSource, readKeyRing, staticKeyRing, watchedKeyRing } from './keys.js'
 export { LocalVerifier, type LocalVerifierOptions } from './local.js'

@@ -1,8 +1,8 @@
 import * as z from 'zod'
 import { CaveatRegistry, defaultRegistry } from '../../caveats/index.js'
+import { durationSchema } from '../duration.js'
 import { CrumbError } from '../errors.js'
 import type { KeyRing } from '../token/keyring.js'
-import { durationSchema } from './duration.js'
 
 /**
  * Where the verifier reports what goes wrong in the background (feed, usage). Never given a token.
@@ -101,6 +101,9 @@ const httpUrl = z
 
 const token = z.string().trim().min(1, 'must not be empty')
 
+/** Milliseconds or text such as `5m` (the grammar the CLI and the token service take too). */
+const duration = durationSchema()
+
 const isKeyRing = (v: unknown): v is KeyRing =>
   typeof v === 'object' && v !== null && 'primary' in v && 'keys' in v && (v as KeyRing).keys instanceof Map
 
@@ -113,25 +116,23 @@ const schema = z
     revocations: z
       .union([z.literal(false), z.object({ url: httpUrl.optional(), token: token.optional() })])
       .optional(),
-    maxStaleness: durationSchema.default(5 * 60_000),
+    maxStaleness: duration.default(5 * 60_000),
     failOpen: z.boolean().default(false),
-    leeway: durationSchema.default(30_000),
+    leeway: duration.default(30_000),
     usage: z
       .union([
         z.boolean(),
         z.object({
-          interval: durationSchema.optional(),
+          interval: duration.optional(),
           maxPending: z.number().int().positive().optional(),
           batchSize: z.number().int().positive().max(10_000).optional(),
         }),
       ])
       .optional(),
-    cache: z
-      .object({ ttl: durationSchema.optional(), max: z.number().int().nonnegative().optional() })
-      .default({}),
+    cache: z.object({ ttl: duration.optional(), max: z.number().int().nonnegative().optional() }).default({}),
     credentialsRequired: z.boolean().default(true),
     registry: z.instanceof(CaveatRegistry).optional(),
-    timeout: durationSchema.default(5_000),
+    timeout: duration.default(5_000),
     fetch: z.custom<FetchLike>((v) => typeof v === 'function', 'must be a function').optional(),
     logger: z
       .custom<VerifierLogger>(

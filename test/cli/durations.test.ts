@@ -1,40 +1,28 @@
 import { describe, expect, it } from 'vitest'
-import {
-  durationSchema,
-  formatDuration,
-  parseWith,
-  resolveWhen,
-  whenSchema,
-  whenToInstantText,
-} from '../../src/cli/durations.js'
+import { durationFlagSchema, resolveWhen, whenSchema, whenToInstantText } from '../../src/cli/durations.js'
+import { parseWith } from '../../src/cli/flag-parser.js'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
 
-describe('durationSchema', () => {
+describe('durationFlagSchema', () => {
   it.each([
     ['30d', 30 * DAY, '30d'],
     ['12h', 12 * HOUR, '12h'],
     ['15m', 15 * 60_000, '15m'],
+    ['90s', 90_000, '90s'],
     ['1w', 7 * DAY, '7d'],
     ['1h30m', 90 * 60_000, '90m'],
     ['24H', DAY, '1d'],
     [' 2h ', 2 * HOUR, '2h'],
-    ['0', 0, '0m'],
-    ['0m', 0, '0m'],
-  ])('parses %j', (text, ms, canonical) => {
-    expect(durationSchema.parse(text)).toEqual({ ms, text: canonical })
+    ['0', 0, '0s'],
+    ['0m', 0, '0s'],
+  ])('parses %j with one-unit canonical text (what any server parses)', (text, ms, canonical) => {
+    expect(durationFlagSchema.parse(text)).toEqual({ ms, text: canonical })
   })
 
-  it.each(['', 'soon', '30', '1.5h', '-1h', '30 d', '10s', 'h', '1y', '3651d'])('refuses %j', (text) => {
-    expect(durationSchema.safeParse(text).success).toBe(false)
-  })
-
-  it('formats as the largest unit that divides exactly (what the server parses)', () => {
-    expect(formatDuration(2 * DAY)).toBe('2d')
-    expect(formatDuration(36 * HOUR)).toBe('36h')
-    expect(formatDuration(61 * 60_000)).toBe('61m')
-    expect(formatDuration(90_500)).toBe('2m')
+  it.each(['', 'soon', '30', '1.5h', '-1h', '30 d', 'h', '1y', '3651d'])('refuses %j', (text) => {
+    expect(durationFlagSchema.safeParse(text).success).toBe(false)
   })
 })
 

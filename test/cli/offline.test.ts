@@ -50,6 +50,14 @@ describe('usage errors exit 2 with one line on stderr', () => {
     [['attenuate', '--org', 'Not Valid!'], /--org/],
     [['login', '--device', ''], /--device/],
     [['whoami', '--server', 'ftp://nope'], /--server/],
+    // names and emails: the server's own rules (src/api-fields.ts), checked before any request
+    [['tokens', 'create', '--name', '   '], /^usage_error: option '--name <name>' argument .* is invalid/],
+    [['tokens', 'create', '--name', 'x'.repeat(101)], /--name/],
+    [['tokens', 'create', '--name', 'invoice\u202Etxt.exe'], /--name/],
+    [['tokens', 'rename', 'ci', '\u2066hidden'], /new-name/],
+    [['register', '--email', 'ada', '--password-stdin'], /^usage_error: option '--email <email>' argument/],
+    [['register', '--email', `${'a'.repeat(60)}@${'b'.repeat(200)}.example`, '--password-stdin'], /--email/],
+    [['login', '--email', 'ada@', '--password-stdin'], /--email/],
   ])('crumb %j', async (args, pattern) => {
     const { code, stdout, stderr } = await runCli(args, env)
     expect(code).toBe(2)

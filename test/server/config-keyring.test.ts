@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { ConfigError, loadConfig } from '../../src/server/config.js'
-import { formatDuration, parseDuration } from '../../src/server/duration.js'
 import { keyRingPath, loadOrCreateKeyRing, rotateKeyRingFile } from '../../src/server/keyring-file.js'
 
 const dirs: string[] = []
@@ -79,11 +78,11 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ CRUMB_TOKEN_TTL: '400d' })).toThrow(/CRUMB_TOKEN_TTL/)
   })
 
-  it('parses durations', () => {
-    expect(parseDuration('30d')).toBe(30 * 86_400_000)
-    expect(parseDuration('0s')).toBe(0)
-    expect(parseDuration('1.5h')).toBeUndefined()
-    expect(formatDuration(2 * 3_600_000)).toBe('2h')
+  it('parses durations in the shared grammar (compounds too)', () => {
+    expect(loadConfig({ CRUMB_TOKEN_TTL: '30d' }).tokenTtlMs).toBe(30 * 86_400_000)
+    expect(loadConfig({ CRUMB_REVOKED_RETENTION: '0s' }).revokedRetentionMs).toBe(0)
+    expect(loadConfig({ CRUMB_LEEWAY: '1m30s' }).leewayMs).toBe(90_000)
+    expect(() => loadConfig({ CRUMB_LEEWAY: '1.5m' })).toThrow(ConfigError)
   })
 })
 

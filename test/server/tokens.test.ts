@@ -1,5 +1,7 @@
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
+import { formatInstant } from '../../caveats/lib/instant.js'
+import { confirmDestructiveHeader } from '../../src/server/routes/tokens.js'
 import { attenuate } from '../../src/token/index.js'
 import {
   api,
@@ -72,6 +74,32 @@ describe('POST /v1/tokens', () => {
     expect(expectProblem(res, 400, 'validation_failed').errors?.[0]?.path).toBe('expires_in')
     const bad = await api(t.app, u.token).post('/v1/tokens').send({ name: 'x', expires_in: 'soon' })
     expectProblem(bad, 400, 'validation_failed')
+  })
+
+  it('takes expires_in in the grammar the CLI and the verifier use (compounds, seconds)', async () => {
+    const u = await register(t.app)
+    for (const [text, ms] of [
+      ['1h30m', 90 * 60_000],
+      ['90s', 90_000],
+    ] as const) {
+      const { key } = await createKey(t.app, u.token, { name: text, expires_in: text })
+      const lifetime = new Date(String(key.expires_at)).getTime() - t.clock.now().getTime()
+      expect(Math.abs(lifetime - ms)).toBeLessThan(1000)
+    }
+    const bad = await api(t.app, u.token).post('/v1/tokens').send({ name: 'x', expires_in: '1.5h' })
+    expect(expectProblem(bad, 400, 'validation_failed').errors?.[0]?.path).toBe('expires_in')
+  })
+
+  it('refuses an expires caveat already in the past (or exactly now), naming its index', async () => {
+    const u = await register(t.app)
+    const now = t.clock.now().getTime()
+    for (const at of [now - 1000, now]) {
+      const res = await api(t.app, u.token)
+        .post('/v1/tokens')
+        .send({ name: 'dead', caveats: ['ops = read', `expires = ${formatInstant(at)}`] })
+      expect(expectProblem(res, 400, 'validation_failed').errors?.map((e) => e.path)).toEqual(['caveats.1'])
+    }
+    await createKey(t.app, u.token, { name: 'alive', caveats: [`expires = ${formatInstant(now + 1000)}`] })
   })
 
   it('refuses a bad caveat naming its index', async () => {
@@ -212,6 +240,23 @@ describe('DELETE /v1/tokens/:id', () => {
     expectProblem(await api(t.app, u.token).delete(`/v1/tokens/${k.key.id}`), 404, 'not_found')
   })
 
+  it('X-Confirm-Destructive is true in any case, spaces around ignored; nothing else confirms', async () => {
+    const u = await register(t.app)
+    const k = await createKey(t.app, u.token, { name: 'doomed' })
+    for (const value of ['', 'yes', '1', 'true, true', 'truely']) {
+      const res = await api(t.app, u.token)
+        .delete(`/v1/tokens/${k.key.id}?hard=true`)
+        .set('X-Confirm-Destructive', value)
+      expectProblem(res, 428, 'confirmation_required')
+    }
+    await api(t.app, u.token)
+      .delete(`/v1/tokens/${k.key.id}?hard=true`)
+      .set('X-Confirm-Destructive', ' TRUE ')
+      .expect(204)
+    expect(confirmDestructiveHeader.safeParse('True').success).toBe(true)
+    expect(confirmDestructiveHeader.safeParse(undefined).success).toBe(false)
+  })
+
   it('hard delete of the last key is refused too', async () => {
     const u = await register(t.app)
     expectProblem(
@@ -257,6 +302,18 @@ describe('POST /v1/tokens/:id/rotate', () => {
     expect(runJobs(t.app.service).rotated).toBe(1)
     expectProblem(await api(t.app, old.token).get('/v1/whoami'), 401, 'token_revoked')
     await api(t.app, res.body.token).get('/v1/whoami').expect(200)
+  })
+
+  it('drops the old key’s own expires caveat once it has passed (the replacement would be dead)', async () => {
+    const u = await register(t.app)
+    const soon = `expires = ${formatInstant(t.clock.now().getTime() + HOUR)}`
+    const later = `expires = ${formatInstant(t.clock.now().getTime() + 3 * HOUR)}`
+    const old = await createKey(t.app, u.token, { name: 'ci', caveats: ['ops = deploy', soon, later] })
+    t.clock.advance(2 * HOUR)
+    const res = await api(t.app, u.token).post(`/v1/tokens/${old.key.id}/rotate`).send({}).expect(201)
+    expect(res.body.key.caveats).toEqual(['ops = deploy', later])
+    // alive: refused for its scope (ops = deploy cannot read), not as expired
+    expectProblem(await api(t.app, res.body.token).get('/v1/tokens'), 403, 'insufficient_scope')
   })
 
   it('refuses a grace over 24h, a revoked key, and another user’s key', async () => {

@@ -240,16 +240,6 @@ describe('keys', () => {
     expect(t.store.keys.expiredBefore(at(2 * DAY)).map((k) => k.id)).toEqual([expired.id])
   })
 
-  it('counts keys created since a time (rate limit)', () => {
-    const uid = addUser(t.store)
-    for (let i = 0; i < 5; i++) addKey(t.store, uid, { createdAt: at(i * 1000) })
-    addKey(t.store, uid, { createdAt: at(4500), source: 'dashboard-session' })
-    addKey(t.store, addUser(t.store), { createdAt: at(4000) })
-    expect(t.store.keys.countCreatedSince(uid, at(2000))).toBe(4)
-    expect(t.store.keys.countCreatedSince(uid, at(2000), { excludeSessions: true })).toBe(3)
-    expect(t.store.keys.countCreatedSince(uid, at(10_000))).toBe(0)
-  })
-
   it('lists creation times since a time, newest first, by source, limited (rate limit Retry-After)', () => {
     const uid = addUser(t.store)
     for (let i = 0; i < 5; i++) addKey(t.store, uid, { createdAt: at(i * 1000) })

@@ -33,11 +33,4 @@ describe('users', () => {
     }
     expect(isCrumbError(err) && err.code).toBe('conflict')
   })
-
-  it('replaces a password hash', () => {
-    t.store.users.insert({ id: 'usr_1', email: 'a@example.com', passwordHash: 'old', createdAt: T0 })
-    expect(t.store.users.setPasswordHash('usr_1', 'new')).toBe(true)
-    expect(t.store.users.get('usr_1')?.passwordHash).toBe('new')
-    expect(t.store.users.setPasswordHash('usr_9', 'new')).toBe(false)
-  })
 })

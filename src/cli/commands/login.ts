@@ -1,9 +1,11 @@
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Command } from 'commander'
 import { Option } from 'commander'
+import { emailSchema } from '../../api-fields.js'
 import type { CrumbApi, DeviceStart, Issued, User } from '../api.js'
 import { type Context, loadContext } from '../context.js'
 import { CliError, UsageError } from '../errors.js'
+import { flagParser } from '../flag-parser.js'
 import { prompt, readStdin, stdinIsTty, stripNewline } from '../input.js'
 import { note } from '../output.js'
 import { parseDeviceName, printSession, saveSession } from '../session.js'
@@ -114,7 +116,11 @@ export function registerLogin(program: Command): void {
         'device name; the key is "CLI login on <name>" (default: this host name)',
       ).argParser(parseDeviceName),
     )
-    .option('--email <email>', 'log in with a password instead of the device flow')
+    .addOption(
+      new Option('--email <email>', 'log in with a password instead of the device flow').argParser(
+        flagParser(emailSchema),
+      ),
+    )
     .option('--password-stdin', 'read the password from stdin (non-interactive)')
     .option('--show-token', 'also print the token (it is saved in the config either way)')
     .addHelpText(

@@ -1,8 +1,9 @@
 import type { Command } from 'commander'
 import { Option } from 'commander'
-import * as z from 'zod'
+import { emailSchema } from '../../api-fields.js'
 import { loadContext } from '../context.js'
 import { UsageError } from '../errors.js'
+import { flagParser, parseWith } from '../flag-parser.js'
 import { prompt, readStdin, stdinIsTty, stripNewline } from '../input.js'
 import { parseDeviceName, printSession, saveSession } from '../session.js'
 
@@ -17,8 +18,6 @@ interface RegisterFlags {
   device?: string
   showToken?: boolean
 }
-
-const emailSchema = z.email()
 
 async function readPassword(flags: RegisterFlags): Promise<string> {
   if (flags.passwordStdin === true) return stripNewline(await readStdin())
@@ -41,7 +40,9 @@ export function registerRegister(program: Command): void {
   program
     .command('register')
     .description('create an account on the token service and sign this CLI in')
-    .option('--email <email>', 'email address of the new account')
+    .addOption(
+      new Option('--email <email>', 'email address of the new account').argParser(flagParser(emailSchema)),
+    )
     .option('--password-stdin', 'read the password from stdin (non-interactive)')
     .addOption(
       new Option('--device <name>', 'name this device in the config (default: this host name)').argParser(
@@ -60,12 +61,9 @@ export function registerRegister(program: Command): void {
         if (!stdinIsTty() || flags.passwordStdin === true) {
           throw new UsageError("option '--email <email>' is required")
         }
-        email = (await prompt('Email: ')).trim()
-      }
-      if (!emailSchema.safeParse(email).success) {
-        throw new UsageError(
-          `option '--email <email>' is invalid: ${JSON.stringify(email)} is not an email address`,
-        )
+        const typed = parseWith(emailSchema, await prompt('Email: '))
+        if (!typed.ok) throw new UsageError(`that is not a valid email address (${typed.message})`)
+        email = typed.value
       }
       const password = await readPassword(flags)
       if (password === '') throw new UsageError('the password is empty')

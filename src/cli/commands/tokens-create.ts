@@ -1,7 +1,9 @@
 import type { Command } from 'commander'
+import { keyNameSchema } from '../../api-fields.js'
+import { formatDuration } from '../../duration.js'
 import { addCaveatOptions, type CaveatFlags, caveatsFromFlags } from '../caveat-flags.js'
 import { loadContext } from '../context.js'
-import { formatDuration } from '../durations.js'
+import { flagParser } from '../flag-parser.js'
 import { note, printJson, printLine, relativeTime } from '../output.js'
 import { describeKey } from '../session.js'
 
@@ -36,7 +38,7 @@ export function registerTokensCreate(tokens: Command): void {
   const command = tokens
     .command('create')
     .description('create a key (e.g. for CI) and print its token once')
-    .requiredOption('--name <name>', 'what the key is for, e.g. "deploy from CI"')
+    .requiredOption('--name <name>', 'what the key is for, e.g. "deploy from CI"', flagParser(keyNameSchema))
   addCaveatOptions(command, 'key lifetime: 30d, 12h or an RFC 3339 instant (default: the server default)')
     .addHelpText(
       'after',

@@ -1,6 +1,7 @@
 import type { Command } from 'commander'
+import { keyNameSchema } from '../../api-fields.js'
 import { loadContext } from '../context.js'
-import { UsageError } from '../errors.js'
+import { flagParser } from '../flag-parser.js'
 import { printJson, printLine } from '../output.js'
 import { resolveKey } from '../resolve-key.js'
 
@@ -17,9 +18,8 @@ export function registerTokensRename(tokens: Command): void {
     .command('rename')
     .description('rename a key')
     .argument('<key>', 'key id (tok_…) or the exact name of an active key')
-    .argument('<new-name>', 'the new name')
+    .argument('<new-name>', 'the new name', flagParser(keyNameSchema))
     .action(async (ref: string, newName: string, _flags: unknown, command: Command) => {
-      if (newName.trim() === '') throw new UsageError('the new name is empty')
       const ctx = await loadContext(command)
       const api = await ctx.api({ requireToken: true })
       const { id, key: before } = await resolveKey(api, ref)

@@ -2,7 +2,8 @@ import type { Command } from 'commander'
 import { InvalidArgumentError, Option } from 'commander'
 import { updateConfig } from '../config.js'
 import { loadContext } from '../context.js'
-import { type Duration, durationSchema, parseWith } from '../durations.js'
+import { type Duration, durationFlagSchema } from '../durations.js'
+import { flagParser } from '../flag-parser.js'
 import { note, printJson, printLine, relativeTime } from '../output.js'
 import { resolveKey } from '../resolve-key.js'
 import { describeKey } from '../session.js'
@@ -15,12 +16,12 @@ import { tokenIdOf } from '../token-text.js'
  */
 
 const MAX_GRACE_MS = 24 * 3_600_000
+const parseDurationFlag = flagParser(durationFlagSchema)
 
 function parseGrace(value: string): Duration {
-  const parsed = parseWith(durationSchema, value)
-  if (!parsed.ok) throw new InvalidArgumentError(`${parsed.message}.`)
-  if (parsed.value.ms > MAX_GRACE_MS) throw new InvalidArgumentError('the grace period is at most 24h.')
-  return parsed.value
+  const grace = parseDurationFlag(value)
+  if (grace.ms > MAX_GRACE_MS) throw new InvalidArgumentError('the grace period is at most 24h.')
+  return grace
 }
 
 /**

@@ -1,13 +1,14 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
+import { deviceSchema, emailSchema } from '../../api-fields.js'
 import { CrumbError } from '../../errors.js'
 import type { UserRecord } from '../../store/index.js'
 import { requestMeta, type ServiceContext } from '../context.js'
 import { actorOf, keyJson, type MintKeyOptions, mintKey } from '../lifecycle.js'
 import { burnPasswordCheck, verifyPassword } from '../password.js'
 import { parseRequest, RateLimited } from '../problem.js'
-import { deviceSchema, emailSchema, jsonBody, jsonResponse, mintedSchema, problems } from '../schemas.js'
+import { jsonBody, jsonResponse, mintedSchema, problems } from '../schemas.js'
 
 /** `POST /v1/auth/login` body. */
 export const loginBody = z

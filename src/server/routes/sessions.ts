@@ -1,22 +1,14 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
+import { emailSchema } from '../../api-fields.js'
 import { CrumbError } from '../../errors.js'
 import type { KeyRecord } from '../../store/index.js'
 import { authOf } from '../auth.js'
 import type { ServiceContext } from '../context.js'
 import { type Actor, actorOf, keyJson, revokeKey } from '../lifecycle.js'
 import { parseRequest } from '../problem.js'
-import {
-  bearer,
-  emailSchema,
-  jsonBody,
-  jsonResponse,
-  keyIdParams,
-  keySchema,
-  mintedSchema,
-  problems,
-} from '../schemas.js'
+import { bearer, jsonBody, jsonResponse, keyIdParams, keySchema, mintedSchema, problems } from '../schemas.js'
 import { passwordLogin } from './auth-login.js'
 
 /** The name of every dashboard session key (`POST /v1/sessions` and the dashboard sign-in). */

@@ -2,16 +2,18 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
 import { MAX_CAVEAT_LENGTH } from '../../../caveats/index.js'
+import { keyNameSchema } from '../../api-fields.js'
+import { durationSchema } from '../../duration.js'
 import { CrumbError } from '../../errors.js'
 import type { KeyRecord } from '../../store/index.js'
 import { authOf, requireUnrestricted } from '../auth.js'
 import type { ServiceContext } from '../context.js'
-import { durationSchema } from '../duration.js'
 import {
   actorOf,
   audit,
   checkCreationLimit,
   hardDeleteKey,
+  isPastExpiry,
   keyJson,
   mintKey,
   revokeKey,
@@ -19,20 +21,7 @@ import {
   validateCaveats,
 } from '../lifecycle.js'
 import { parseRequest, ValidationProblem } from '../problem.js'
-import {
-  bearer,
-  DISPLAY_TEXT,
-  DISPLAY_TEXT_MESSAGE,
-  jsonBody,
-  jsonResponse,
-  keyIdParams,
-  keySchema,
-  mintedSchema,
-  problems,
-} from '../schemas.js'
-
-/** A key name: 1–100 characters of display text (see DISPLAY_TEXT). */
-export const keyNameSchema = z.string().trim().min(1).max(100).regex(DISPLAY_TEXT, DISPLAY_TEXT_MESSAGE)
+import { bearer, jsonBody, jsonResponse, keyIdParams, keySchema, mintedSchema, problems } from '../schemas.js'
 
 /** `GET /v1/tokens` query. */
 export const listQuery = z.object({ include_revoked: z.enum(['true', 'false']).optional() })
@@ -49,7 +38,7 @@ export const createKeyBody = z
     expires_in: z
       .string()
       .optional()
-      .meta({ description: 'lifetime such as 30d, 12h, 15m (default 90d, capped by the server)' }),
+      .meta({ description: 'lifetime such as 30d, 12h, 90s or 1h30m (default 90d, capped by the server)' }),
   })
   .meta({ id: 'CreateKeyRequest' })
 
@@ -58,6 +47,12 @@ export const renameBody = z.object({ name: keyNameSchema }).meta({ id: 'RenameKe
 
 /** `DELETE /v1/tokens/:id` query. */
 export const deleteQuery = z.object({ hard: z.enum(['true', 'false']).optional() })
+
+/**
+ * `X-Confirm-Destructive` header of a hard delete: it goes ahead only on `true` (any case, spaces
+ * around ignored); absent or anything else is 428 `confirmation_required`, not a 400.
+ */
+export const confirmDestructiveHeader = z.string().trim().toLowerCase().pipe(z.literal('true'))
 
 /** `POST /v1/tokens/:id/rotate` body. */
 export const rotateBody = z
@@ -83,16 +78,13 @@ function parseDurationField(field: string, text: string, max: number, min: numbe
  * than hand out a token that fails on its first request.
  */
 function refuseDeadOnArrival(ctx: ServiceContext, caveats: readonly string[]): void {
-  const now = ctx.clock.now().getTime()
-  for (const [i, text] of caveats.entries()) {
-    const parsed = ctx.registry.parseCaveat(text)
-    if (parsed.kind.name === 'expires' && typeof parsed.value === 'number' && parsed.value <= now) {
-      const message = 'this expires caveat is in the past: the key could never be used'
-      throw new ValidationProblem(`caveat ${i} is not valid: ${message}`, [
-        { in: 'body', path: `caveats.${i}`, message },
-      ])
-    }
-  }
+  const now = ctx.clock.now()
+  const i = caveats.findIndex((caveat) => isPastExpiry(ctx.registry, caveat, now))
+  if (i === -1) return
+  const message = 'this expires caveat is in the past: the key could never be used'
+  throw new ValidationProblem(`caveat ${i} is not valid: ${message}`, [
+    { in: 'body', path: `caveats.${i}`, message },
+  ])
 }
 
 /** The caller's own key `id` (not a dashboard session), or 404. */
@@ -175,7 +167,7 @@ export function tokensRoutes(ctx: ServiceContext): Router {
     const key = ownKey(ctx, res, id)
     const who = actorOf(req, auth.user, auth.key.id)
     if (query.hard === 'true') {
-      if (req.get('x-confirm-destructive')?.trim().toLowerCase() !== 'true') {
+      if (!confirmDestructiveHeader.safeParse(req.get('x-confirm-destructive')).success) {
         throw new CrumbError(
           'confirmation_required',
           'hard delete needs the header X-Confirm-Destructive: true',

@@ -1,20 +1,13 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
+import { emailSchema, passwordSchema } from '../../api-fields.js'
 import { newUserId } from '../../token/index.js'
 import { requestMeta, type ServiceContext } from '../context.js'
 import { actorOf, keyJson, mintKey } from '../lifecycle.js'
 import { hashPassword } from '../password.js'
 import { parseRequest, RateLimited } from '../problem.js'
-import {
-  emailSchema,
-  jsonBody,
-  jsonResponse,
-  keySchema,
-  passwordSchema,
-  problems,
-  userSchema,
-} from '../schemas.js'
+import { jsonBody, jsonResponse, keySchema, problems, userSchema } from '../schemas.js'
 
 /** `POST /v1/users` body. */
 export const registerBody = z
