@@ -5,7 +5,8 @@
  *
  * 1. throughput — autocannon on `GET /orgs/acme/apps/web/status`, served by the same app three ways:
  *    no auth, local verification (key ring file) and remote verification (`POST /v1/verify`, warm
- *    cache). Rounds interleave the modes so drift hits all alike. Targets: local ≥ 90% of no auth,
+ *    cache). Each round starts fresh processes and interleaves the modes, so neither drift nor one
+ *    process's JIT luck decides the ratio. Targets: local ≥ 90% of no auth,
  *    remote warm ≥ 80%.
  * 2. revocation propagation — 3 deploy-API processes in local mode; ≥ 100 attenuated tokens revoked
  *    one by one; time from sending `POST /v1/revocations` until each process refuses the token.
@@ -27,7 +28,7 @@ const ROOT = resolve(import.meta.dirname, '..')
 // Many short rounds rather than a few long ones: on a 2-core box other work comes and goes, and a
 // median over more interleaved rounds shrugs off a round it disturbed.
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 2)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 7)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9)
 const CONNECTIONS = 16
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 120)
 const ROUTE = '/orgs/acme/apps/web/status'
@@ -185,34 +186,44 @@ async function main(): Promise<void> {
     const example = 'dist/examples/deploy-api/main.js'
 
     // ---- 1. throughput --------------------------------------------------------------------------
-    const [noAuth, local, remote] = await Promise.all([
-      start([...profileArgs, '--input-type=module', '-e', NO_AUTH_SERVER], {}, 'no-auth app'),
-      start(
-        [...profileArgs, example],
-        { PORT: '0', CRUMB_SERVER: api, CRUMB_SERVICE_TOKEN: serviceToken, CRUMB_KEYRING: keyring },
-        'local',
-      ),
-      start(
-        [...profileArgs, example],
-        { PORT: '0', CRUMB_SERVER: api, CRUMB_SERVICE_TOKEN: serviceToken, CRUMB_MODE: 'remote' },
-        'remote',
-      ),
-    ])
-    procs.push(noAuth, local, remote)
+    // Fresh processes every round: two runs of the very same server can differ by 20–30% in CPU
+    // per request (JIT and memory-layout luck), so one process per mode for the whole run would
+    // measure that luck. A median over rounds samples it anew for every mode.
+    const startModes = (): Promise<[Proc, Proc, Proc]> =>
+      Promise.all([
+        start([...profileArgs, '--input-type=module', '-e', NO_AUTH_SERVER], {}, 'no-auth app'),
+        start(
+          [...profileArgs, example],
+          { PORT: '0', CRUMB_SERVER: api, CRUMB_SERVICE_TOKEN: serviceToken, CRUMB_KEYRING: keyring },
+          'local',
+        ),
+        start(
+          [...profileArgs, example],
+          { PORT: '0', CRUMB_SERVER: api, CRUMB_SERVICE_TOKEN: serviceToken, CRUMB_MODE: 'remote' },
+          'remote',
+        ),
+      ])
     const modes = [
       // Same request bytes in every mode (the no-auth server ignores the header): the ratio then
       // measures verification, not the parsing of a longer request.
-      { name: 'no auth', server: noAuth, token, target: undefined },
-      { name: 'local verification', server: local, token, target: 0.9 },
-      { name: 'remote, warm cache', server: remote, token, target: 0.8 },
+      { name: 'no auth', target: undefined },
+      { name: 'local verification', target: 0.9 },
+      { name: 'remote, warm cache', target: 0.8 },
     ] as const
-    for (const m of modes) await load(m.server, m.token, 1) // warm-up (JIT, remote cache)
     const samples = new Map<string, Load[]>(modes.map((m) => [m.name, []]))
     for (let round = 0; round < ROUNDS; round++) {
+      const servers = await startModes()
+      procs.push(...servers)
+      for (const server of servers) await load(server, token, 1) // warm-up (JIT, remote cache)
       // Rotate the order each round so no mode always runs first, last or right after another.
-      for (const m of modes.map((_, i) => modes[(i + round) % modes.length] ?? modes[0])) {
-        samples.get(m.name)?.push(await load(m.server, m.token, DURATION_S))
+      for (let i = 0; i < modes.length; i++) {
+        const at = (i + round) % modes.length
+        const mode = modes[at]
+        const server = servers[at]
+        if (mode !== undefined && server !== undefined)
+          samples.get(mode.name)?.push(await load(server, token, DURATION_S))
       }
+      await Promise.all(servers.map((p) => p.stop()))
     }
     // Other work on the machine comes and goes: each round's modes run back to back, so the ratio
     // is taken per round (against that round's no-auth run) and the median of rounds is reported.
@@ -237,7 +248,7 @@ async function main(): Promise<void> {
       }
     })
     console.log(
-      `\ncrumb/express on GET ${ROUTE} — autocannon, ${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION_S} s per mode, 127.0.0.1 (medians over rounds)`,
+      `\ncrumb/express on GET ${ROUTE} — autocannon, ${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION_S} s per mode, fresh processes each round, 127.0.0.1 (medians over rounds)`,
     )
     console.log(
       `${pad('mode', 20)}${'req/s'.padStart(9)}${'p99 ms'.padStart(9)}${'vs no auth'.padStart(12)}${'CPU µs/req'.padStart(12)}${'CPU ratio'.padStart(11)}  target (req/s ratio)`,
@@ -253,7 +264,6 @@ async function main(): Promise<void> {
     console.log(
       "CPU ratio = no-auth server CPU per request ÷ this mode's (what the ratio would be on an otherwise idle machine).",
     )
-    await Promise.all([noAuth.stop(), local.stop(), remote.stop()])
 
     // ---- 2. revocation propagation --------------------------------------------------------------
     const services = await Promise.all(

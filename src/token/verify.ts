@@ -16,7 +16,7 @@ import { type KeyRing, rootKeyFor } from './keyring.js'
 import { type RevocationList, revocationIdOf } from './revocation.js'
 
 /** What the request declares about itself (absent = not declared: caveats on it fail). */
-export type RequestFacts = Partial<Pick<RequestContext, 'org' | 'app' | 'op' | 'device' | 'ip'>>
+export type RequestFacts = { readonly [K in 'org' | 'app' | 'op' | 'device' | 'ip']?: string | undefined }
 
 /** Options of verifyToken. */
 export interface VerifyTokenOptions {

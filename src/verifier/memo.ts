@@ -110,6 +110,12 @@ export function shareable(claims: TokenClaims): TokenClaims {
   })
 }
 
+/** Whether any check needs the client address (an `ip` caveat): only then is `facts.ip` read. */
+function needsIp(checks: readonly Check[]): boolean {
+  for (const check of checks) if (check.caveat.kind.dimension === 'ip') return true
+  return false
+}
+
 /**
  * Re-checks an entry against this request: its claims (with the request's device) when every
  * per-request caveat holds, else the CrumbError full verification would raise for the first failure.
@@ -128,7 +134,11 @@ export function reuse(
     // Built by assignment, not a spread: this runs on every request that reuses a verification.
     const ctx: RequestContext = { now, leewayMs }
     if (facts.device !== undefined) ctx.device = facts.device
-    if (facts.ip !== undefined) ctx.ip = facts.ip
+    // facts.ip may be computed on read (the middleware's is): read it only when a caveat needs it.
+    if (needsIp(entry.checks)) {
+      const ip = facts.ip
+      if (ip !== undefined) ctx.ip = ip
+    }
     if (facts.org !== undefined) ctx.org = facts.org
     if (facts.app !== undefined) ctx.app = facts.app
     if (facts.op !== undefined) ctx.op = facts.op

@@ -1,15 +1,17 @@
+import type { IncomingHttpHeaders } from 'node:http'
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import type { Dimension } from '../../caveats/index.js'
 import { CrumbError } from '../errors.js'
 import type { TokenClaims } from '../token/claims.js'
 import { usageTicket } from '../token/usage-ticket.js'
 import { attachClaims } from './claims.js'
-import { deviceOf, extractToken, normalizeIp } from './extract.js'
+import { extractToken } from './extract.js'
 import { type KeyRingSource, readKeyRing, staticKeyRing, watchedKeyRing } from './keys.js'
 import { LocalVerifier } from './local.js'
 import { parseVerifierOptions, type ResolvedVerifierOptions, type VerifierOptions } from './options.js'
 import { sendProblem } from './problem.js'
 import { RemoteVerifier } from './remote.js'
+import { RequestFactsOf } from './request-facts.js'
 import { acquireRevocationSync, type RevocationSync } from './revocation-sync.js'
 import { UsageReporter } from './usage.js'
 
@@ -153,12 +155,13 @@ export function verifier(options: VerifierOptions): Verifier {
   const accept = (
     req: Request,
     claims: TokenClaims,
-    ip: string | undefined,
+    facts: RequestFactsOf,
+    userAgent: string | undefined,
     nowMs: number,
     next: NextFunction,
   ): void => {
     attachClaims(req, claims)
-    usage?.record(claims.tokenId, ip, req.headers['user-agent'], nowMs, claims.kid)
+    usage?.record(claims.tokenId, facts.ip, userAgent, nowMs, claims.kid)
     next()
   }
 
@@ -178,16 +181,14 @@ export function verifier(options: VerifierOptions): Verifier {
 
   const verifyAndAccept = (
     req: Request,
+    headers: IncomingHttpHeaders,
     res: Response,
     next: NextFunction,
     token: string,
     now: Date,
   ): void => {
-    const ip = normalizeIp(req.ip)
-    const device = deviceOf(req.headers)
-    const facts: { ip?: string; device?: string } = {}
-    if (ip !== undefined) facts.ip = ip
-    if (device !== undefined) facts.device = device
+    const facts = new RequestFactsOf(req, headers)
+    const userAgent = headers['user-agent']
     let claims: TokenClaims | undefined
     try {
       // Local, or a remote answer still cached: no await (a promise hop per request costs more
@@ -200,20 +201,22 @@ export function verifier(options: VerifierOptions): Verifier {
       return
     }
     if (claims !== undefined) {
-      accept(req, claims, ip, now.getTime(), next)
+      accept(req, claims, facts, userAgent, now.getTime(), next)
       return
     }
     remote
       ?.verify(token, facts, now)
       .then(
-        (verified) => accept(req, verified, ip, now.getTime(), next),
+        (verified) => accept(req, verified, facts, userAgent, now.getTime(), next),
         (error: unknown) => sendProblem(res, error),
       )
       .catch(next)
   }
 
   const handle = (req: Request, res: Response, next: NextFunction): void => {
-    const token = extractToken(req.headers)
+    // Read once: every property read on an Express request is slow (its shape differs per request).
+    const headers = req.headers
+    const token = extractToken(headers)
     if (token === undefined) {
       if (!o.credentialsRequired) {
         next()
@@ -227,7 +230,7 @@ export function verifier(options: VerifierOptions): Verifier {
       if (sync?.lastSyncAt === undefined) {
         // Starting up: hold the request briefly for the first snapshot rather than trust an empty list.
         void awaitFirstSync().then((ok) => {
-          if (ok || o.failOpen) verifyAndAccept(req, res, next, token, new Date())
+          if (ok || o.failOpen) verifyAndAccept(req, headers, res, next, token, new Date())
           else sendProblem(res, stale())
         }, next)
         return
@@ -241,7 +244,7 @@ export function verifier(options: VerifierOptions): Verifier {
         o.logger.warn('revocation list is stale; verifying anyway (failOpen)')
       }
     }
-    verifyAndAccept(req, res, next, token, new Date(nowMs))
+    verifyAndAccept(req, headers, res, next, token, new Date(nowMs))
   }
 
   const middleware = handle as Verifier

@@ -226,6 +226,28 @@ describe('verifier middleware (local mode, fake feed)', () => {
     expect((await request(appWith(auth)).get('/whoami').set('X-API-Key', fx.token)).status).toBe(200)
   })
 
+  it('checks ip caveats against req.ip: X-Forwarded-For counts only where trust proxy says so', async () => {
+    const auth = make()
+    await auth.ready()
+    const office = attenuate(fx.token, ['ip = 203.0.113.0/24'])
+    const direct = appWith(auth)
+    const proxied = appWith(auth).set('trust proxy', 'loopback')
+    const call = (app: express.Express, forwardedFor?: string) => {
+      const r = request(app).get('/whoami').set('X-API-Key', office)
+      return forwardedFor === undefined ? r : r.set('X-Forwarded-For', forwardedFor)
+    }
+    // Behind a trusted proxy the client is the forwarded address, on every request (the same
+    // token is remembered after the first one, and must still be judged per request).
+    expect((await call(proxied, '203.0.113.7')).status).toBe(200)
+    expect((await call(proxied, '198.51.100.1')).status).toBe(403)
+    expect((await call(proxied, '203.0.113.8')).status).toBe(200)
+    // Without the header the client is the socket's address (loopback here), proxy or not.
+    expect((await call(proxied)).status).toBe(403)
+    // A forged header is ignored when no proxy is trusted.
+    expect((await call(direct, '203.0.113.7')).status).toBe(403)
+    expect((await call(direct)).status).toBe(403)
+  })
+
   it('reports last use per token id, coalesced, with IP and user agent', async () => {
     const auth = make({ usage: { interval: 100 } })
     await auth.ready()
