@@ -28,7 +28,7 @@ const ROOT = resolve(import.meta.dirname, '..')
 // Many short rounds rather than a few long ones: on a 2-core box other work comes and goes, and a
 // median over more interleaved rounds shrugs off a round it disturbed.
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 2)
-const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 9)
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
 const CONNECTIONS = 16
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 120)
 const ROUTE = '/orgs/acme/apps/web/status'
@@ -243,6 +243,7 @@ async function main(): Promise<void> {
         p99: median(s.map((x) => x.p99)),
         cpuUs: median(s.map((x) => x.cpuUs)),
         ratio: median(s.map((x, i) => x.rps / (baseline[i]?.rps ?? Number.NaN))),
+        ratios: s.map((x, i) => x.rps / (baseline[i]?.rps ?? Number.NaN)).sort((a, b) => a - b),
         cpuRatio: median(s.map((x, i) => (baseline[i]?.cpuUs ?? Number.NaN) / x.cpuUs)),
         bad: s.reduce((a, x) => a + x.bad, 0),
       }
@@ -257,8 +258,13 @@ async function main(): Promise<void> {
       const verdict =
         s.target === undefined ? '' : `≥ ${s.target * 100}%  ${s.ratio >= s.target ? 'met' : 'MISSED'}`
       const bad = s.bad > 0 ? `  (${s.bad} non-2xx/errors!)` : ''
+      // The spread of per-round ratios: how far one run of this bench can be trusted.
+      const spread =
+        s.target === undefined
+          ? ''
+          : `  rounds ${pct(s.ratios[0] ?? Number.NaN, 0)}–${pct(s.ratios.at(-1) ?? Number.NaN, 0)}`
       console.log(
-        `${pad(s.name, 20)}${num(s.rps)}${num(s.p99, 1)}${pct(s.ratio, 12)}${num(s.cpuUs, 1, 12)}${pct(s.cpuRatio, 11)}  ${verdict}${bad}`,
+        `${pad(s.name, 20)}${num(s.rps)}${num(s.p99, 1)}${pct(s.ratio, 12)}${num(s.cpuUs, 1, 12)}${pct(s.cpuRatio, 11)}  ${verdict}${spread}${bad}`,
       )
     }
     console.log(
