@@ -3,7 +3,7 @@ import * as z from 'zod'
 /**
  * Durations as people write them, one grammar for the CLI flags, the service's API and
  * configuration, and the verifier's options: whole numbers with a unit, `90s`, `15m`, `12h`,
- * `30d`, `2w`, `500ms`, or several of them (`1h30m`); `0` alone. Case-insensitive; surrounding
+ * `30d`, `2w`, `500ms`, or several of them (`1h30m`); `0` alone. Units are lower-case; surrounding
  * whitespace is ignored, inner whitespace is not allowed. No fractions (`1.5h` is `1h30m`).
  * Pure: the verifier (`crumb/express`) and the CLI's offline commands import it.
  */
@@ -13,6 +13,12 @@ type Unit = keyof typeof UNIT_MS
 
 /** Longest duration accepted anywhere: ten years. */
 export const MAX_DURATION_MS = 3650 * UNIT_MS.d
+
+/**
+ * Longest duration that feeds a Node timer (setTimeout, setInterval, AbortSignal.timeout): 24 days,
+ * a round figure under the timers' 2³¹−1 ms (~24.8 days), beyond which one fires after 1 ms.
+ */
+export const MAX_TIMER_MS = 24 * UNIT_MS.d
 
 // `ms` before `m`, so `5ms` is five milliseconds, not five minutes and a stray `s`
 const DURATION = /^(?:\d+(?:ms|[wdhms]))+$/
@@ -31,13 +37,14 @@ const TOO_LONG = 'a duration is at most ten years (3650d)'
  */
 export function parseDuration(input: string | number): number {
   if (typeof input === 'number') {
-    if (!Number.isFinite(input) || input < 0) {
-      throw new RangeError('a duration in milliseconds must be a finite number ≥ 0')
+    if (!Number.isSafeInteger(input) || input < 0) {
+      throw new RangeError('a duration in milliseconds must be a whole number ≥ 0')
     }
     if (input > MAX_DURATION_MS) throw new RangeError(TOO_LONG)
     return input
   }
-  const text = input.trim().toLowerCase()
+  // Lower-case units only: `6M` could be read as six months, and is refused rather than guessed.
+  const text = input.trim()
   if (text === '0') return 0
   if (!DURATION.test(text)) throw new RangeError(EXPECTED)
   let ms = 0

@@ -20,7 +20,6 @@ describe('parseDuration (the one grammar of the CLI, the token service and the v
     ['0', 0],
     ['0s', 0],
     ['0h0m', 0],
-    ['24H', D],
     [' 2h ', 2 * H],
     ['\t15m\n', 15 * M],
     ['007m', 7 * M],
@@ -43,6 +42,8 @@ describe('parseDuration (the one grammar of the CLI, the token service and the v
     ['a number without a unit', '30'],
     ['a unit without a number', 'h'],
     ['unknown unit', '1y'],
+    ['an upper-case unit (M could mean months)', '6M'],
+    ['an upper-case unit', '24H'],
     ['unknown unit (words)', '5 weeks'],
     ['a word', 'soon'],
     ['a trailing number', '1h30'],
@@ -54,9 +55,12 @@ describe('parseDuration (the one grammar of the CLI, the token service and the v
     expect(() => parseDuration(input)).toThrow(RangeError)
   })
 
-  it.each([-1, Number.NaN, Number.POSITIVE_INFINITY, MAX_DURATION_MS + 1])('refuses the number %d', (n) => {
-    expect(() => parseDuration(n)).toThrow(RangeError)
-  })
+  it.each([-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, MAX_DURATION_MS + 1])(
+    'refuses the number %d',
+    (n) => {
+      expect(() => parseDuration(n)).toThrow(RangeError)
+    },
+  )
 
   it('never repeats the input in its message (a pasted token stays out of logs)', () => {
     let message = ''

@@ -16,22 +16,25 @@ const ZERO_KEY = new Uint8Array(32)
 
 const BLOCK = 64
 const DIGEST = 32
-// Scratch for the two hash inputs; safe to share because hmac() never yields.
-let innerInput = new Uint8Array(BLOCK + 256)
+/** Messages up to this long (every caveat and identifier in practice) hash from shared scratch. */
+const SCRATCH_DATA = 256
+// Scratch for the two hash inputs; safe to share because hmac() never yields. The key-derived
+// pads are wiped after each call (OpenSSL's HMAC wipes its own), so no secret stays behind.
+const innerScratch = new Uint8Array(BLOCK + SCRATCH_DATA)
 const outerInput = new Uint8Array(BLOCK + DIGEST)
 
 /**
  * HMAC-SHA256(key, data) as RFC 2104 writes it, over node's one-shot `crypto.hash` (OpenSSL).
  * Why not `createHmac`: for a 32-byte key and a short caveat its per-call cost (a stream object,
  * a native context, a Buffer) is about 2 µs, of which the hashing is a small part; two one-shot
- * hashes with a binary-string ('latin1') digest cost under half that, and a macaroon chain is nothing but
- * such calls. test/macaroon/hmac.test.ts checks it against `createHmac` on random keys and data.
+ * hashes with a binary-string ('latin1') digest cost under half that, and a macaroon chain is
+ * nothing but such calls. test/macaroon/hmac.test.ts checks it against `createHmac`.
  */
 export function hmac(key: Uint8Array, data: Uint8Array): Uint8Array {
   const k = key.length > BLOCK ? hash('sha256', key, 'buffer') : key
   const keyLength = k.length
   const needed = BLOCK + data.length
-  if (innerInput.length < needed) innerInput = new Uint8Array(needed)
+  const innerInput = needed <= innerScratch.length ? innerScratch : new Uint8Array(needed)
   let i = 0
   for (; i < keyLength; i++) {
     const b = k[i] as number
@@ -44,8 +47,10 @@ export function hmac(key: Uint8Array, data: Uint8Array): Uint8Array {
   }
   innerInput.set(data, BLOCK)
   const inner = hash('sha256', innerInput.subarray(0, needed), 'binary')
+  innerInput.fill(0, 0, BLOCK)
   for (let j = 0; j < DIGEST; j++) outerInput[BLOCK + j] = inner.charCodeAt(j)
   const outer = hash('sha256', outerInput, 'binary')
+  outerInput.fill(0)
   const out = new Uint8Array(DIGEST)
   for (let j = 0; j < DIGEST; j++) out[j] = outer.charCodeAt(j)
   return out

@@ -189,6 +189,9 @@ export class Macaroon {
     discharges: readonly Macaroon[] = [],
     observe?: ChainObserver,
   ): void {
+    // verifyMacaroon treats a missing checker as "the caller judges caveats later"; a public caller
+    // that forgot it must not get every caveat accepted.
+    if (typeof check !== 'function') throw new TypeError('verify needs a predicate checker function')
     verifyMacaroon(
       this.#data,
       toBytes(rootKey),

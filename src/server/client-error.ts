@@ -1,10 +1,4 @@
-import {
-  type IncomingMessage,
-  maxHeaderSize,
-  type Server,
-  type ServerResponse,
-  STATUS_CODES,
-} from 'node:http'
+import { maxHeaderSize, type Server, type ServerResponse, STATUS_CODES } from 'node:http'
 import type { Duplex } from 'node:stream'
 import { CrumbError } from '../errors.js'
 import { problemBody, ValidationProblem } from './problem.js'
@@ -20,9 +14,9 @@ import { problemBody, ValidationProblem } from './problem.js'
 const REQUEST_TIMEOUT = 'HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n'
 
 /** The HTTP status and problem of a parser error. */
-function problemOf(code: string | undefined): { status: number; error: CrumbError } {
+function problemOf(code: string | undefined, headerLimit: number): { status: number; error: CrumbError } {
   if (code === 'HPE_HEADER_OVERFLOW') {
-    const detail = `request headers are larger than ${maxHeaderSize / 1024} KiB`
+    const detail = `request headers are larger than ${Math.floor(headerLimit / 1024)} KiB`
     return {
       status: 431,
       error: new ValidationProblem(detail, [{ in: 'header', path: '', message: 'too large' }]),
@@ -65,19 +59,22 @@ function problemResponse(status: number, error: CrumbError): string {
  * answerClientErrors(server)
  */
 export function answerClientErrors(server: Server): void {
-  // the response under way on each connection (keep-alive reuses one socket for many)
-  const current = new WeakMap<Duplex, ServerResponse>()
-  server.on('request', (req: IncomingMessage, res: ServerResponse) => current.set(req.socket, res))
   server.on('clientError', (err: NodeJS.ErrnoException, socket: Duplex) => {
-    const res = current.get(socket)
-    const midResponse = res?.headersSent === true && !res.writableFinished
-    if (err.code === 'ECONNRESET' || !socket.writable || midResponse) {
+    // Node's own rule: answer only when no response on this connection has begun, else the
+    // problem could land inside another response's bytes, or ahead of a pipelined one still
+    // queued. `_httpMessage` is the response Node is writing on the socket (the head of a
+    // pipeline, until it finishes), the field Node's default handler checks; then we close.
+    const inFlight = (socket as Duplex & { _httpMessage?: ServerResponse | null })._httpMessage
+    if (err.code === 'ECONNRESET' || !socket.writable || inFlight?.headersSent === true) {
       socket.destroy()
       return
     }
     let response = REQUEST_TIMEOUT
     if (err.code !== 'ERR_HTTP_REQUEST_TIMEOUT') {
-      const { status, error } = problemOf(err.code)
+      const { status, error } = problemOf(
+        err.code,
+        (server as Server & { maxHeaderSize?: number }).maxHeaderSize ?? maxHeaderSize,
+      )
       response = problemResponse(status, error)
     }
     socket.end(response, () => socket.destroy())

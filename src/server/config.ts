@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { type DurationBounds, durationSchema, formatDuration } from '../duration.js'
+import { type DurationBounds, durationSchema, formatDuration, MAX_TIMER_MS } from '../duration.js'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -74,17 +74,17 @@ export const envSchema = z.object({
   /** Revoked (and expired) key rows are hard-deleted after this long (`hard_deleted`). */
   CRUMB_REVOKED_RETENTION: duration(30 * DAY),
   /** How often the background jobs run (they also run at start). */
-  CRUMB_JOB_INTERVAL: duration(60_000, { min: 100 }),
+  CRUMB_JOB_INTERVAL: duration(60_000, { min: 100, max: MAX_TIMER_MS }),
   /** Lifetime of a device authorization request (RFC 8628 `expires_in`). */
   CRUMB_DEVICE_CODE_TTL: duration(10 * 60_000, { min: 1000 }),
   /** Minimum polling interval of the device flow, in seconds (RFC 8628 `interval`). */
   CRUMB_DEVICE_POLL_INTERVAL: int(1, 3600, 5),
   /** How often last-use times seen by the service are written to the database. */
-  CRUMB_USAGE_FLUSH_INTERVAL: duration(5000, { min: 10 }),
+  CRUMB_USAGE_FLUSH_INTERVAL: duration(5000, { min: 10, max: MAX_TIMER_MS }),
   /** Clock-skew allowance for `expires` / `not-before` caveats. */
   CRUMB_LEEWAY: duration(30_000, { max: HOUR }),
   /** How long SIGTERM waits for in-flight requests before closing connections. */
-  CRUMB_SHUTDOWN_TIMEOUT: duration(10_000),
+  CRUMB_SHUTDOWN_TIMEOUT: duration(10_000, { max: MAX_TIMER_MS }),
 })
 
 /** The parsed configuration of the token service. */

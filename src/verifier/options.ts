@@ -1,6 +1,6 @@
 import * as z from 'zod'
 import { CaveatRegistry, defaultRegistry } from '../../caveats/index.js'
-import { durationSchema } from '../duration.js'
+import { durationSchema, MAX_TIMER_MS } from '../duration.js'
 import { CrumbError } from '../errors.js'
 import type { KeyRing } from '../token/keyring.js'
 
@@ -103,6 +103,8 @@ const token = z.string().trim().min(1, 'must not be empty')
 
 /** Milliseconds or text such as `5m` (the grammar the CLI and the token service take too). */
 const duration = durationSchema()
+/** A duration that feeds a Node timer: at most 24 days (see MAX_TIMER_MS). */
+const timerDuration = durationSchema({ max: MAX_TIMER_MS })
 
 const isKeyRing = (v: unknown): v is KeyRing =>
   typeof v === 'object' && v !== null && 'primary' in v && 'keys' in v && (v as KeyRing).keys instanceof Map
@@ -123,7 +125,7 @@ const schema = z
       .union([
         z.boolean(),
         z.object({
-          interval: duration.optional(),
+          interval: timerDuration.optional(),
           maxPending: z.number().int().positive().optional(),
           batchSize: z.number().int().positive().max(10_000).optional(),
         }),
@@ -132,7 +134,7 @@ const schema = z
     cache: z.object({ ttl: duration.optional(), max: z.number().int().nonnegative().optional() }).default({}),
     credentialsRequired: z.boolean().default(true),
     registry: z.instanceof(CaveatRegistry).optional(),
-    timeout: duration.default(5_000),
+    timeout: timerDuration.default(5_000),
     fetch: z.custom<FetchLike>((v) => typeof v === 'function', 'must be a function').optional(),
     logger: z
       .custom<VerifierLogger>(

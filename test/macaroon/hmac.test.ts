@@ -33,6 +33,39 @@ describe('hmac', () => {
     }
   })
 
+  it('equals createHmac for views into larger buffers: offsets, shared and overlapping key and data', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 1, maxLength: 600 }),
+        fc.nat(),
+        fc.nat(),
+        fc.nat(),
+        fc.nat(),
+        (backing, a, b, c, d) => {
+          const span = (x: number, y: number): Uint8Array => {
+            const start = x % backing.length
+            return backing.subarray(start, start + (y % (backing.length - start + 1)))
+          }
+          const key = span(a, b)
+          const data = span(c, d) // may overlap the key: both views of one buffer
+          expect(Buffer.from(hmac(key, data))).toEqual(reference(Uint8Array.from(key), Uint8Array.from(data)))
+          // Buffer-pool slices (small Buffers share one ArrayBuffer at an offset) as well.
+          expect(Buffer.from(hmac(Buffer.from(key), Buffer.from(data)))).toEqual(reference(key, data))
+        },
+      ),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('a previous output used as both key and data', () => {
+    let sig = hmac(new Uint8Array(32).fill(5), new TextEncoder().encode('id'))
+    for (let i = 0; i < 5; i++) {
+      const expected = reference(sig, sig)
+      sig = hmac(sig, sig)
+      expect(Buffer.from(sig)).toEqual(expected)
+    }
+  })
+
   it('returns a fresh array each call: a later call does not change an earlier result', () => {
     const first = hmac(new Uint8Array(32).fill(1), new TextEncoder().encode('a = 1'))
     const copy = Uint8Array.from(first)

@@ -243,6 +243,14 @@ describe('verification failures are CrumbErrors', () => {
     crumbError(() => Macaroon.fromData({ ...m.data, signature: sig }).verify(ROOT_KEY, always))
   })
 
+  it('a missing checker is refused, never read as "accept every caveat"', () => {
+    const m = Macaroon.mint({ rootKey: ROOT_KEY, identifier: 'id' }).addFirstPartyCaveat('org = acme')
+    const unchecked = m as unknown as { verify(rootKey: string, check?: unknown): void }
+    expect(() => unchecked.verify(ROOT_KEY)).toThrow(TypeError)
+    expect(() => unchecked.verify(ROOT_KEY, undefined)).toThrow(TypeError)
+    expect(() => unchecked.verify(ROOT_KEY, 'org = acme')).toThrow(TypeError)
+  })
+
   it('the checker gets the caveat text, and the raw bytes ("" text when they are not UTF-8)', () => {
     const binary = Uint8Array.of(0xff, 0xfe, 0x00)
     const m = Macaroon.mint({ rootKey: ROOT_KEY, identifier: 'id' })

@@ -92,14 +92,72 @@ describe('client errors from the HTTP parser', () => {
 
   it('after a good request on a keep-alive connection, a bad one still gets its problem', async () => {
     await withServer(async (server) => {
-      const raw = await exchange(
-        server,
-        `GET /healthz HTTP/1.1\r\nHost: x\r\n\r\nGET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20 * 1024)}\r\n\r\n`,
-      )
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = connect(server.port, '127.0.0.1')
+        let text = ''
+        let sentSecond = false
+        socket.setEncoding('utf8')
+        socket.on('data', (chunk: string) => {
+          text += chunk
+          // The second request goes out once the first response is complete, on the same socket.
+          if (!sentSecond && /\r\n\r\n\{[^}]*\}/.test(text)) {
+            sentSecond = true
+            socket.write(`GET /healthz HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20 * 1024)}\r\n\r\n`)
+          }
+        })
+        socket.on('error', reject)
+        socket.on('close', () => resolve(text))
+        socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n')
+      })
       const second = raw.indexOf('HTTP/1.1 431 ')
       expect(raw.startsWith('HTTP/1.1 200 ')).toBe(true)
       expect(second).toBeGreaterThan(0)
       expect(parse(raw.slice(second)).body).toMatchObject({ code: 'validation_failed' })
     })
+  })
+
+  it('never writes a problem into a response already under way on that connection', async () => {
+    // A slow response has sent its headers and half its body when a pipelined request breaks
+    // the parser: the problem must not land inside the slow body (Node's own rule: close instead).
+    const { answerClientErrors } = await import('../../src/server/client-error.js')
+    const { createServer } = await import('node:http')
+    let finishSlow: () => void = () => {}
+    const server = createServer((req, res) => {
+      if (req.url === '/slow') {
+        res.writeHead(200, { 'content-length': '20' })
+        res.write('0123456789')
+        finishSlow = () => res.end('abcdefghij')
+        return
+      }
+      // The pipelined request answers later: at the parser error it has sent nothing yet.
+      setTimeout(() => res.end('fast'), 50)
+    })
+    answerClientErrors(server)
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const { port } = server.address() as { port: number }
+      const received = await new Promise<string>((resolve, reject) => {
+        const socket = connect(port, '127.0.0.1')
+        let text = ''
+        socket.setEncoding('utf8')
+        socket.on('data', (chunk: string) => {
+          text += chunk
+          if (text.includes('0123456789')) {
+            socket.write('GET /fast HTTP/1.1\r\nHost: x\r\n\r\nBROKEN\r\n\r\n')
+            setTimeout(finishSlow, 100)
+          }
+        })
+        socket.on('error', reject)
+        socket.on('close', () => resolve(text))
+        socket.write('GET /slow HTTP/1.1\r\nHost: x\r\n\r\n')
+      })
+      const body = received.slice(received.indexOf('\r\n\r\n') + 4)
+      expect(body.startsWith('0123456789')).toBe(true)
+      expect(received).not.toContain('problem')
+      expect(received).not.toMatch(/0123456789[^a]*HTTP\/1\.1 400/)
+    } finally {
+      server.closeAllConnections()
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
   })
 })

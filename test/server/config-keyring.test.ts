@@ -78,6 +78,13 @@ describe('configuration from the environment', () => {
     expect(() => loadConfig({ CRUMB_TOKEN_TTL: '400d' })).toThrow(/CRUMB_TOKEN_TTL/)
   })
 
+  it('refuses timer intervals a Node timer cannot hold (over 24 days would fire at once)', () => {
+    for (const name of ['CRUMB_JOB_INTERVAL', 'CRUMB_USAGE_FLUSH_INTERVAL', 'CRUMB_SHUTDOWN_TIMEOUT']) {
+      expect(() => loadConfig({ [name]: '25d' }), name).toThrow(new RegExp(name))
+      expect(() => loadConfig({ [name]: '24d' }), name).not.toThrow()
+    }
+  })
+
   it('parses durations in the shared grammar (compounds too)', () => {
     expect(loadConfig({ CRUMB_TOKEN_TTL: '30d' }).tokenTtlMs).toBe(30 * 86_400_000)
     expect(loadConfig({ CRUMB_REVOKED_RETENTION: '0s' }).revokedRetentionMs).toBe(0)

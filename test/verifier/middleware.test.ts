@@ -248,6 +248,27 @@ describe('verifier middleware (local mode, fake feed)', () => {
     expect((await call(direct)).status).toBe(403)
   })
 
+  it('uses req.ip as the app defines it (a proxy that passes the client another way)', async () => {
+    const auth = make()
+    await auth.ready()
+    const app = express()
+    // e.g. behind a CDN that sends the client in its own header: the app redefines req.ip.
+    app.use((req, _res, next) => {
+      Object.defineProperty(req, 'ip', { value: req.get('x-client-ip') ?? '192.0.2.1' })
+      next()
+    })
+    app.use(auth)
+    app.get('/whoami', (req, res) => {
+      res.json({ user: crumb.crumbOf(req).userId })
+    })
+    const office = attenuate(fx.token, ['ip = 203.0.113.0/24'])
+    const call = (clientIp: string) =>
+      request(app).get('/whoami').set('X-API-Key', office).set('X-Client-IP', clientIp)
+    expect((await call('203.0.113.9')).status).toBe(200)
+    // The socket is loopback and there is no X-Forwarded-For: still judged on req.ip.
+    expect((await call('198.51.100.4')).status).toBe(403)
+  })
+
   it('reports last use per token id, coalesced, with IP and user agent', async () => {
     const auth = make({ usage: { interval: 100 } })
     await auth.ready()

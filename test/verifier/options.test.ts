@@ -45,6 +45,18 @@ describe('parseDuration', () => {
 })
 
 describe('verifier options', () => {
+  it('refuses a timeout or usage interval a Node timer cannot hold (over 24 days)', () => {
+    expect(codeOf(() => parseVerifierOptions({ keys: ring, server, serviceToken, timeout: '25d' }))).toBe(
+      'validation_failed',
+    )
+    expect(
+      codeOf(() => parseVerifierOptions({ keys: ring, server, serviceToken, usage: { interval: '30d' } })),
+    ).toBe('validation_failed')
+    expect(parseVerifierOptions({ keys: ring, server, serviceToken, timeout: '24d' }).timeoutMs).toBe(
+      24 * 86_400_000,
+    )
+  })
+
   it('applies defaults: local mode, 5 min staleness, fail closed, usage on', () => {
     const o = parseVerifierOptions({ keys: ring, server, serviceToken })
     expect(o.mode).toBe('local')
