@@ -156,12 +156,15 @@ export function verifier(options: VerifierOptions): Verifier {
     req: Request,
     claims: TokenClaims,
     facts: RequestFactsOf,
-    userAgent: string | undefined,
+    headers: IncomingHttpHeaders,
     nowMs: number,
     next: NextFunction,
   ): void => {
     attachClaims(req, claims)
-    usage?.record(claims.tokenId, facts.ip, userAgent, nowMs, claims.kid)
+    // Most requests of a busy token land within `usage.resolution` of one already pending: they
+    // skip `req.ip` (Express's proxy logic) altogether.
+    if (usage !== undefined && !usage.isRecent(claims.tokenId, nowMs))
+      usage.record(claims.tokenId, facts.ip, headers['user-agent'], nowMs, claims.kid)
     next()
   }
 
@@ -188,7 +191,6 @@ export function verifier(options: VerifierOptions): Verifier {
     now: Date,
   ): void => {
     const facts = new RequestFactsOf(req, headers)
-    const userAgent = headers['user-agent']
     let claims: TokenClaims | undefined
     try {
       // Local, or a remote answer still cached: no await (a promise hop per request costs more
@@ -201,13 +203,13 @@ export function verifier(options: VerifierOptions): Verifier {
       return
     }
     if (claims !== undefined) {
-      accept(req, claims, facts, userAgent, now.getTime(), next)
+      accept(req, claims, facts, headers, now.getTime(), next)
       return
     }
     remote
       ?.verify(token, facts, now)
       .then(
-        (verified) => accept(req, verified, facts, userAgent, now.getTime(), next),
+        (verified) => accept(req, verified, facts, headers, now.getTime(), next),
         (error: unknown) => sendProblem(res, error),
       )
       .catch(next)

@@ -57,7 +57,13 @@ export interface VerifierOptions {
   /** Report last use to `POST /v1/usage` (default true when a server is known), or tune it. */
   readonly usage?:
     | boolean
-    | { readonly interval?: string | number; readonly maxPending?: number; readonly batchSize?: number }
+    | {
+        readonly interval?: string | number
+        /** How stale "last used" may be: a token is recorded at most once per this. Default `1s`; 0 = every request. */
+        readonly resolution?: string | number
+        readonly maxPending?: number
+        readonly batchSize?: number
+      }
   /** Remote mode: cache of positive results. Default `{ ttl: '1m', max: 10000 }`. */
   readonly cache?: { readonly ttl?: string | number; readonly max?: number }
   /** When false, a request without a token passes with `req.crumb` unset (`require` then refuses it). Default true. */
@@ -82,7 +88,12 @@ export interface ResolvedVerifierOptions {
   readonly failOpen: boolean
   readonly leewayMs: number
   readonly usage:
-    | { readonly intervalMs: number; readonly maxPending: number; readonly batchSize: number }
+    | {
+        readonly intervalMs: number
+        readonly resolutionMs: number
+        readonly maxPending: number
+        readonly batchSize: number
+      }
     | undefined
   readonly cache: { readonly ttlMs: number; readonly max: number }
   readonly credentialsRequired: boolean
@@ -126,6 +137,7 @@ const schema = z
         z.boolean(),
         z.object({
           interval: timerDuration.optional(),
+          resolution: duration.optional(),
           maxPending: z.number().int().positive().optional(),
           batchSize: z.number().int().positive().max(10_000).optional(),
         }),
@@ -225,6 +237,7 @@ export function parseVerifierOptions(options: VerifierOptions): ResolvedVerifier
       ? undefined
       : {
           intervalMs: usageTune.interval ?? 2_000,
+          resolutionMs: usageTune.resolution ?? 1_000,
           maxPending: usageTune.maxPending ?? 10_000,
           batchSize: usageTune.batchSize ?? 500,
         }

@@ -17,6 +17,11 @@ export interface UsageReporterOptions {
   readonly serviceToken: string
   /** How often pending reports are sent. Default 2000 ms. */
   readonly intervalMs?: number
+  /**
+   * How stale "last used" may be, in ms: a use within this long of one already pending is not
+   * recorded again (see `isRecent`). Default 0: every use counts.
+   */
+  readonly resolutionMs?: number
   /** Most token ids held while the service is unreachable; the oldest are dropped first. Default 10000. */
   readonly maxPending?: number
   /** Most reports in one POST. Default 500. */
@@ -73,6 +78,16 @@ export class UsageReporter {
   /** Uses dropped because `maxPending` was reached. */
   get dropped(): number {
     return this.#dropped
+  }
+
+  /**
+   * Whether a use of `tokenId` at most `resolutionMs` before `at` is already pending, so a use at
+   * `at` need not be recorded. A busy service then records each token about once per resolution
+   * rather than on every request, and skips working out the client address for the others.
+   */
+  isRecent(tokenId: string, at: number): boolean {
+    const existing = this.#pending.get(tokenId)
+    return existing !== undefined && at >= existing.at && at - existing.at < (this.#o.resolutionMs ?? 0)
   }
 
   /** Notes a use (coalesced: only the latest per token id is kept). */

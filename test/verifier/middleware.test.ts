@@ -270,7 +270,7 @@ describe('verifier middleware (local mode, fake feed)', () => {
   })
 
   it('reports last use per token id, coalesced, with IP and user agent', async () => {
-    const auth = make({ usage: { interval: 100 } })
+    const auth = make({ usage: { interval: 100, resolution: 0 } })
     await auth.ready()
     const app = appWith(auth)
     for (let i = 0; i < 5; i++) {
@@ -280,6 +280,22 @@ describe('verifier middleware (local mode, fake feed)', () => {
     await auth.close()
     expect(service.usage).toHaveLength(1)
     expect(service.usage[0]).toMatchObject({ token_id: fx.tokenId, ip: '127.0.0.1', user_agent: 'ci/4' })
+  })
+
+  it('records a busy token at most once per usage.resolution, then the next use after it', async () => {
+    const auth = make({ usage: { interval: '1h', resolution: 500 } })
+    await auth.ready()
+    const app = appWith(auth)
+    const use = (agent: string) =>
+      request(app).get('/whoami').set('X-API-Key', fx.token).set('User-Agent', agent)
+    expect((await use('ci/0')).status).toBe(200)
+    expect((await use('ci/1')).status).toBe(200) // within 500 ms of ci/0: not recorded
+    await new Promise((r) => setTimeout(r, 600))
+    expect((await use('ci/2')).status).toBe(200) // past the resolution: replaces ci/0
+    expect((await use('ci/3')).status).toBe(200) // within 500 ms of ci/2: not recorded
+    await auth.close()
+    expect(service.usage).toHaveLength(1)
+    expect(service.usage[0]).toMatchObject({ token_id: fx.tokenId, ip: '127.0.0.1', user_agent: 'ci/2' })
   })
 
   it('with credentialsRequired: false lets anonymous requests reach require(), which refuses them', async () => {

@@ -65,6 +65,13 @@ describe('verifier options', () => {
     expect(o.leewayMs).toBe(30_000)
     expect(o.feed).toEqual({ url: `${server}/v1/revocations`, token: serviceToken })
     expect(o.usage?.intervalMs).toBeGreaterThan(0)
+    expect(o.usage?.resolutionMs).toBe(1_000)
+    const tuned = parseVerifierOptions({ keys: ring, server, serviceToken, usage: { resolution: '5s' } })
+    expect(tuned.usage?.resolutionMs).toBe(5_000)
+    expect(
+      parseVerifierOptions({ keys: ring, server, serviceToken, usage: { resolution: 0 } }).usage
+        ?.resolutionMs,
+    ).toBe(0)
     expect(o.credentialsRequired).toBe(true)
   })
 

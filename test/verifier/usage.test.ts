@@ -39,6 +39,30 @@ describe('UsageReporter', () => {
     await usage.close()
   })
 
+  it('tells whether a use within resolutionMs is already pending', async () => {
+    const { fetch } = fakeFetch()
+    const usage = new UsageReporter({
+      url: 'http://x',
+      serviceToken: 's',
+      fetch,
+      intervalMs: 60_000,
+      resolutionMs: 1_000,
+    })
+    expect(usage.isRecent('tok_a', 5_000)).toBe(false) // nothing pending
+    usage.record('tok_a', '10.0.0.1', 'ua', 5_000)
+    expect(usage.isRecent('tok_a', 5_000)).toBe(true)
+    expect(usage.isRecent('tok_a', 5_999)).toBe(true)
+    expect(usage.isRecent('tok_a', 6_000)).toBe(false) // the window is over
+    expect(usage.isRecent('tok_a', 4_000)).toBe(false) // a clock that went back is not "recent"
+    expect(usage.isRecent('tok_b', 5_000)).toBe(false)
+    await usage.flush()
+    expect(usage.isRecent('tok_a', 5_500)).toBe(false) // sent: the next use is recorded again
+    const every = new UsageReporter({ url: 'http://x', serviceToken: 's', fetch, intervalMs: 60_000 })
+    every.record('tok_a', undefined, undefined, 5_000)
+    expect(every.isRecent('tok_a', 5_000)).toBe(false) // default resolution 0: every use counts
+    await Promise.all([usage.close(), every.close()])
+  })
+
   it('bounds memory, dropping the oldest token ids', async () => {
     const { fetch } = fakeFetch()
     const usage = new UsageReporter({
