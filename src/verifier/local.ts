@@ -23,9 +23,22 @@ export interface LocalVerifierOptions {
 
 /** What an earlier full verification of one exact token string established. */
 interface Remembered extends MemoEntry {
+  /** The token itself: a hit counts only when the request presents this exact string. */
+  readonly token: string
   /** The ring it verified under (a new ring object — rotation, retirement — means verify again). */
   readonly ring: KeyRing
 }
+
+/** Characters of a token's end that key the memo (its signature, 32 bytes of base64url). */
+const MEMO_KEY_CHARS = 43
+
+/**
+ * The memo's key for a token: its last characters, which carry the signature. Every request's
+ * token is a fresh string, and a Map lookup hashes its whole key: 43 characters instead of a
+ * few hundred. The full token is compared on a hit, so two tokens sharing an end never share
+ * an entry's verdict.
+ */
+const memoKey = (token: string): string => token.slice(-MEMO_KEY_CHARS)
 
 /**
  * Local verification with the key ring (`verifyToken`), plus a bounded memo of tokens that fully
@@ -67,7 +80,9 @@ export class LocalVerifier {
   verify(token: string, facts: RequestFacts, now: Date): TokenClaims {
     const ring = this.#o.keys.current
     const list = this.#o.sync?.list
-    const hit = this.#memo.get(token)
+    const key = memoKey(token)
+    const found = this.#memo.get(key)
+    const hit = found?.token === token ? found : undefined
     if (hit !== undefined && hit.ring === ring && list?.isTokenRevoked(hit.tokenId) !== true) {
       const reused = reuse(hit, facts, now, this.#o.leewayMs)
       // A failed re-check goes through full verification, so every refusal is the one it gives.
@@ -82,11 +97,11 @@ export class LocalVerifier {
       registry: this.#o.registry,
       deferred: this.#o.deferred,
     })
-    if (hit === undefined || hit.ring !== ring) this.#remember(token, ring, claims)
+    if (hit === undefined || hit.ring !== ring) this.#remember(key, token, ring, claims)
     return claims
   }
 
-  #remember(token: string, ring: KeyRing, claims: TokenClaims): void {
+  #remember(key: string, token: string, ring: KeyRing, claims: TokenClaims): void {
     // Discharges carry caveats of their own that the claims do not list: such tokens are not remembered.
     if (token.includes(',')) return
     const { checks, unparsed } = compileCaveats(
@@ -95,6 +110,6 @@ export class LocalVerifier {
       this.#o.deferred,
     )
     if (unparsed !== undefined) return
-    this.#memo.set(token, { ring, tokenId: claims.tokenId, claims: shareable(claims), checks })
+    this.#memo.set(key, { token, ring, tokenId: claims.tokenId, claims: shareable(claims), checks })
   }
 }

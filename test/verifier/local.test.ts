@@ -52,6 +52,17 @@ describe('local verification memo', () => {
     expect(again.revocationId).toBe(first.revocationId)
   })
 
+  it('never lets a token ride on a remembered one that ends the same (the memo key)', () => {
+    const t = attenuate(fx.token, ['org = acme', 'ops = read'])
+    local.verify(t, {}, new Date())
+    // Same signature characters at the end, one earlier character changed: a forgery.
+    const at = 12
+    const forged = t.slice(0, at) + (t[at] === 'A' ? 'B' : 'A') + t.slice(at + 1)
+    expect(forged.slice(-43)).toBe(t.slice(-43))
+    expect(codeOf(() => local.verify(forged, {}, new Date()))).toBe('invalid_token')
+    expect(local.verify(t, {}, new Date()).orgs).toEqual(['acme']) // the real one still passes
+  })
+
   it("re-checks time, device and ip on a repeat, refusing with the full verification's answer", () => {
     const soon = new Date(Date.now() + 60_000)
     const t = attenuate(fx.token, [`expires = ${soon.toISOString()}`, 'ip = 10.0.0.0/8', 'device = ci-1'])
