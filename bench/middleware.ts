@@ -6,13 +6,16 @@
  * 1. throughput — autocannon on `GET /orgs/acme/apps/web/status`, served by the same app three ways:
  *    no auth, local verification (key ring file) and remote verification (`POST /v1/verify`, warm
  *    cache). Each round starts fresh processes and interleaves the modes, so neither drift nor one
- *    process's JIT luck decides the ratio. Targets: local ≥ 90% of no auth,
- *    remote warm ≥ 80%.
+ *    process's JIT luck decides the ratio. Within a round the servers take one-second turns, first
+ *    to warm up, then to be measured, so all three see the same moments of a noisy machine and
+ *    what is compared is a running service, not its JIT warm-up.
+ *    Targets: local ≥ 90% of no auth, remote warm ≥ 80%.
  * 2. revocation propagation — 3 deploy-API processes in local mode; ≥ 100 attenuated tokens revoked
  *    one by one; time from sending `POST /v1/revocations` until each process refuses the token.
  *    Target: p99 < 1 s.
  *
- * Environment: BENCH_ROUNDS, BENCH_DURATION (s per mode per round), BENCH_REVOCATIONS, and
+ * Environment: BENCH_ROUNDS, BENCH_DURATION (s per mode per round), BENCH_WARMUP (s of load before
+ * each measurement), BENCH_REVOCATIONS, and
  * BENCH_CPU_PROF=<dir> to write V8 CPU profiles of the three throughput servers there.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -27,8 +30,16 @@ import { json } from './http.js'
 const ROOT = resolve(import.meta.dirname, '..')
 // Many short rounds rather than a few long ones: on a 2-core box other work comes and goes, and a
 // median over more interleaved rounds shrugs off a round it disturbed.
-const DURATION_S = Number(process.env.BENCH_DURATION ?? 2)
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 3)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
+/**
+ * Load on each server before it is measured. A fresh server spends its first seconds compiling
+ * (the verifier adds code to optimize) and growing its heap; its CPU per request settles after
+ * about 3 s of load here.
+ */
+const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 4)
+/** Turn length when the servers take turns under load (see `interleave`); autocannon counts in whole seconds. */
+const SLICE_S = 1
 const CONNECTIONS = 16
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 120)
 const ROUTE = '/orgs/acme/apps/web/status'
@@ -109,26 +120,79 @@ process.on('SIGTERM', () => process.exit(0))
 
 interface Load {
   readonly rps: number
+  /** Median of the slices' p99 latencies, in ms. */
   readonly p99: number
   readonly bad: number
   /** Server CPU time per request, in µs: what the mode costs, whatever else runs on the machine. */
   readonly cpuUs: number
 }
 
-async function load(server: Proc, token: string | undefined, seconds: number): Promise<Load> {
+/** One slice of load on one server. */
+interface Slice {
+  readonly requests: number
+  readonly seconds: number
+  /** Server CPU time the slice used, in ms (NaN where /proc is not there). */
+  readonly cpuMs: number
+  readonly p99: number
+  readonly bad: number
+}
+
+async function slice(server: Proc, token: string, seconds: number): Promise<Slice> {
   const cpuBefore = cpuMs(server.pid)
   const result = await autocannon({
     url: server.url + ROUTE,
     connections: CONNECTIONS,
     duration: seconds,
-    headers: token === undefined ? {} : { authorization: `Bearer ${token}` },
+    headers: { authorization: `Bearer ${token}` },
   })
   const cpuAfter = cpuMs(server.pid)
-  const cpuUs =
-    cpuBefore === undefined || cpuAfter === undefined
-      ? Number.NaN
-      : ((cpuAfter - cpuBefore) * 1000) / Math.max(1, result.requests.total)
-  return { rps: result.requests.average, p99: result.latency.p99, bad: result.non2xx + result.errors, cpuUs }
+  return {
+    requests: result.requests.total,
+    seconds: result.duration,
+    cpuMs: cpuBefore === undefined || cpuAfter === undefined ? Number.NaN : cpuAfter - cpuBefore,
+    p99: result.latency.p99,
+    bad: result.non2xx + result.errors,
+  }
+}
+
+/**
+ * `seconds` of load on every server, in SLICE_S turns that rotate through them: the machine's
+ * load comes and goes within seconds, and fine turns let every server see the same of it.
+ * Returns each server's total.
+ */
+async function interleave(
+  servers: readonly Proc[],
+  token: string,
+  seconds: number,
+  shift: number,
+): Promise<Load[]> {
+  const slices: Slice[][] = servers.map(() => [])
+  const turns = Math.max(1, Math.round(seconds / SLICE_S))
+  for (let turn = 0; turn < turns; turn++) {
+    for (let i = 0; i < servers.length; i++) {
+      const at = (i + turn + shift) % servers.length
+      const server = servers[at]
+      if (server !== undefined) slices[at]?.push(await slice(server, token, SLICE_S))
+    }
+  }
+  return slices.map((xs) => {
+    const requests = xs.reduce((a, x) => a + x.requests, 0)
+    return {
+      rps: requests / xs.reduce((a, x) => a + x.seconds, 0),
+      p99: median(xs.map((x) => x.p99)),
+      bad: xs.reduce((a, x) => a + x.bad, 0),
+      cpuUs: (xs.reduce((a, x) => a + x.cpuMs, 0) * 1000) / Math.max(1, requests),
+    }
+  })
+}
+
+function median(xs: readonly number[]): number {
+  const sorted = [...xs].sort((a, b) => a - b)
+  const mid = sorted.length >> 1
+  if (sorted.length === 0) return Number.NaN
+  return sorted.length % 2 === 1
+    ? (sorted[mid] ?? Number.NaN)
+    : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
 }
 
 function percentile(sorted: readonly number[], p: number): number {
@@ -214,26 +278,18 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       const servers = await startModes()
       procs.push(...servers)
-      for (const server of servers) await load(server, token, 1) // warm-up (JIT, remote cache)
-      // Rotate the order each round so no mode always runs first, last or right after another.
-      for (let i = 0; i < modes.length; i++) {
-        const at = (i + round) % modes.length
-        const mode = modes[at]
-        const server = servers[at]
-        if (mode !== undefined && server !== undefined)
-          samples.get(mode.name)?.push(await load(server, token, DURATION_S))
-      }
+      // Warm-up (JIT, heap, the remote cache), interleaved like the measurement so that no server
+      // sits idle long enough to shrink its heap again.
+      await interleave(servers, token, WARMUP_S, round)
+      const measured = await interleave(servers, token, DURATION_S, round)
+      modes.forEach((mode, i) => {
+        const load = measured[i]
+        if (load !== undefined) samples.get(mode.name)?.push(load)
+      })
       await Promise.all(servers.map((p) => p.stop()))
     }
-    // Other work on the machine comes and goes: each round's modes run back to back, so the ratio
-    // is taken per round (against that round's no-auth run) and the median of rounds is reported.
-    const median = (xs: readonly number[]): number => {
-      const sorted = [...xs].sort((a, b) => a - b)
-      const mid = sorted.length >> 1
-      return sorted.length % 2 === 1
-        ? (sorted[mid] ?? Number.NaN)
-        : ((sorted[mid - 1] ?? 0) + (sorted[mid] ?? 0)) / 2
-    }
+    // Each round's modes share the same moments of the machine, so the ratio is taken per round
+    // (against that round's no-auth server) and the median of rounds is reported.
     const baseline = samples.get('no auth') ?? []
     const summary = modes.map((m) => {
       const s = samples.get(m.name) ?? []
@@ -249,7 +305,7 @@ async function main(): Promise<void> {
       }
     })
     console.log(
-      `\ncrumb/express on GET ${ROUTE} — autocannon, ${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION_S} s per mode, fresh processes each round, 127.0.0.1 (medians over rounds)`,
+      `\ncrumb/express on GET ${ROUTE} — autocannon, ${CONNECTIONS} connections, ${ROUNDS} rounds × ${DURATION_S} s per mode after ${WARMUP_S} s of warm-up, in ${SLICE_S} s turns, fresh processes each round, 127.0.0.1 (medians over rounds)`,
     )
     console.log(
       `${pad('mode', 20)}${'req/s'.padStart(9)}${'p99 ms'.padStart(9)}${'vs no auth'.padStart(12)}${'CPU µs/req'.padStart(12)}${'CPU ratio'.padStart(11)}  target (req/s ratio)`,
