@@ -15,7 +15,7 @@
  *    Target: p99 < 1 s.
  *
  * Environment: BENCH_ROUNDS, BENCH_DURATION (s per mode per round), BENCH_WARMUP (s of load before
- * each measurement), BENCH_REVOCATIONS, and
+ * each measurement), BENCH_CONTROL=1 (a second no-auth server as a control), BENCH_REVOCATIONS, and
  * BENCH_CPU_PROF=<dir> to write V8 CPU profiles of the three throughput servers there.
  */
 import { type ChildProcess, spawn } from 'node:child_process'
@@ -38,6 +38,8 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
  * about 3 s of load here.
  */
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 4)
+/** BENCH_CONTROL=1 adds a second no-auth server, whose ratio shows the method's own error. */
+const CONTROL = process.env.BENCH_CONTROL === '1'
 /** Turn length when the servers take turns under load (see `interleave`); autocannon counts in whole seconds. */
 const SLICE_S = 1
 const CONNECTIONS = 16
@@ -253,27 +255,38 @@ async function main(): Promise<void> {
     // Fresh processes every round: two runs of the very same server can differ by 20–30% in CPU
     // per request (JIT and memory-layout luck), so one process per mode for the whole run would
     // measure that luck. A median over rounds samples it anew for every mode.
-    const startModes = (): Promise<[Proc, Proc, Proc]> =>
-      Promise.all([
-        start([...profileArgs, '--input-type=module', '-e', NO_AUTH_SERVER], {}, 'no-auth app'),
-        start(
-          [...profileArgs, example],
-          { PORT: '0', CRUMB_SERVER: api, CRUMB_SERVICE_TOKEN: serviceToken, CRUMB_KEYRING: keyring },
-          'local',
-        ),
-        start(
-          [...profileArgs, example],
-          { PORT: '0', CRUMB_SERVER: api, CRUMB_SERVICE_TOKEN: serviceToken, CRUMB_MODE: 'remote' },
-          'remote',
-        ),
-      ])
-    const modes = [
+    const noAuthServer = (name: string): Promise<Proc> =>
+      start([...profileArgs, '--input-type=module', '-e', NO_AUTH_SERVER], {}, name)
+    const modes: readonly { name: string; target: number | undefined; start: () => Promise<Proc> }[] = [
       // Same request bytes in every mode (the no-auth server ignores the header): the ratio then
       // measures verification, not the parsing of a longer request.
-      { name: 'no auth', target: undefined },
-      { name: 'local verification', target: 0.9 },
-      { name: 'remote, warm cache', target: 0.8 },
-    ] as const
+      { name: 'no auth', target: undefined, start: () => noAuthServer('no-auth app') },
+      {
+        name: 'local verification',
+        target: 0.9,
+        start: () =>
+          start(
+            [...profileArgs, example],
+            { PORT: '0', CRUMB_SERVER: api, CRUMB_SERVICE_TOKEN: serviceToken, CRUMB_KEYRING: keyring },
+            'local',
+          ),
+      },
+      {
+        name: 'remote, warm cache',
+        target: 0.8,
+        start: () =>
+          start(
+            [...profileArgs, example],
+            { PORT: '0', CRUMB_SERVER: api, CRUMB_SERVICE_TOKEN: serviceToken, CRUMB_MODE: 'remote' },
+            'remote',
+          ),
+      },
+      // A second no-auth server: how far from 100% the method itself reads.
+      ...(CONTROL
+        ? [{ name: 'no auth (control)', target: undefined, start: () => noAuthServer('no-auth control') }]
+        : []),
+    ]
+    const startModes = (): Promise<Proc[]> => Promise.all(modes.map((m) => m.start()))
     const samples = new Map<string, Load[]>(modes.map((m) => [m.name, []]))
     for (let round = 0; round < ROUNDS; round++) {
       const servers = await startModes()
@@ -316,7 +329,7 @@ async function main(): Promise<void> {
       const bad = s.bad > 0 ? `  (${s.bad} non-2xx/errors!)` : ''
       // The spread of per-round ratios: how far one run of this bench can be trusted.
       const spread =
-        s.target === undefined
+        s.name === 'no auth'
           ? ''
           : `  rounds ${pct(s.ratios[0] ?? Number.NaN, 0)}–${pct(s.ratios.at(-1) ?? Number.NaN, 0)}`
       console.log(
