@@ -292,7 +292,7 @@ async function main(): Promise<void> {
       const servers = await startModes()
       procs.push(...servers)
       // Warm-up (JIT, heap, the remote cache), interleaved like the measurement so that no server
-      // sits idle long enough to shrink its heap again.
+      // sits idle between its warm-up and its measurement.
       await interleave(servers, token, WARMUP_S, round)
       const measured = await interleave(servers, token, DURATION_S, round)
       modes.forEach((mode, i) => {
