@@ -40,7 +40,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 15)
 const WARMUP_S = Number(process.env.BENCH_WARMUP ?? 4)
 /** BENCH_CONTROL=1 adds a second no-auth server, whose ratio shows the method's own error. */
 const CONTROL = process.env.BENCH_CONTROL === '1'
-/** Turn length when the servers take turns under load (see `interleave`); autocannon counts in whole seconds. */
+/** Turn length when the servers take turns under load (see `interleave`); autocannon stops only at its 1 s sampling tick. */
 const SLICE_S = 1
 const CONNECTIONS = 16
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 120)

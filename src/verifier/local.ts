@@ -29,7 +29,7 @@ interface Remembered extends MemoEntry {
   readonly ring: KeyRing
 }
 
-/** Characters of a token's end that key the memo (its signature, 32 bytes of base64url). */
+/** Characters of a token's end that key the memo: they encode its last 32 bytes, the signature. */
 const MEMO_KEY_CHARS = 43
 
 /**
