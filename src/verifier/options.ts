@@ -3,6 +3,7 @@ import { CaveatRegistry, defaultRegistry } from '../../caveats/index.js'
 import { durationSchema, MAX_TIMER_MS } from '../duration.js'
 import { CrumbError } from '../errors.js'
 import type { KeyRing } from '../token/keyring.js'
+import { type ServiceFetch, serviceFetch } from './service-fetch.js'
 
 /**
  * Where the verifier reports what goes wrong in the background (feed, usage). Never given a token.
@@ -16,7 +17,9 @@ export interface VerifierLogger {
 }
 
 /**
- * The fetch the verifier calls the token service with (the global one unless given).
+ * A fetch for the verifier's calls to the token service, when the app needs its own (a proxy, a
+ * custom CA). Without one, the verifier uses `node:http` / `node:https`, not the global fetch
+ * (see `serviceFetch`).
  *
  * @example
  * const fetchWithProxy: FetchLike = (url, init) => fetch(url, { ...init, dispatcher: proxyAgent })
@@ -99,7 +102,7 @@ export interface ResolvedVerifierOptions {
   readonly credentialsRequired: boolean
   readonly registry: CaveatRegistry
   readonly timeoutMs: number
-  readonly fetch: FetchLike
+  readonly fetch: ServiceFetch
   readonly logger: VerifierLogger
 }
 
@@ -258,7 +261,7 @@ export function parseVerifierOptions(options: VerifierOptions): ResolvedVerifier
     credentialsRequired: o.credentialsRequired,
     registry: o.registry ?? defaultRegistry(),
     timeoutMs: o.timeout,
-    fetch: o.fetch ?? ((input, init) => fetch(input, init)),
+    fetch: o.fetch ?? serviceFetch,
     logger: o.logger ?? stderrLogger,
   }
 }

@@ -8,8 +8,8 @@ import { decodeTokenList } from '../token/format.js'
 import { decodeIdentifier } from '../token/identifier.js'
 import type { RequestFacts } from '../token/verify.js'
 import { type MemoEntry, reuse, shareable, TokenMemo } from './memo.js'
-import type { FetchLike } from './options.js'
 import type { FeedUpdate, RevocationSync } from './revocation-sync.js'
+import type { ServiceFetch, ServiceResponse } from './service-fetch.js'
 
 /** Options of a remote verifier. */
 export interface RemoteVerifierOptions {
@@ -25,7 +25,7 @@ export interface RemoteVerifierOptions {
   /** How long a positive answer is reused, and how many are kept. */
   readonly cache: { readonly ttlMs: number; readonly max: number }
   readonly timeoutMs: number
-  readonly fetch: FetchLike
+  readonly fetch: ServiceFetch
 }
 
 /** A positive answer, kept under the hash of the token string. */
@@ -190,7 +190,7 @@ export class RemoteVerifier {
     const request: Record<string, string> = {}
     if (facts.device !== undefined) request.device = facts.device
     if (facts.ip !== undefined) request.ip = facts.ip
-    let res: Response
+    let res: ServiceResponse
     try {
       res = await this.#o.fetch(this.#o.url, {
         method: 'POST',

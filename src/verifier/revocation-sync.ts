@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto'
 import * as z from 'zod'
 import { type RevocationEntry, RevocationList } from '../token/revocation.js'
-import type { FetchLike, VerifierLogger } from './options.js'
+import type { VerifierLogger } from './options.js'
+import { type ServiceFetch, serviceFetch } from './service-fetch.js'
 
 /** What the feed delivered in one response, for listeners (the remote cache drops by token id). */
 export interface FeedUpdate {
@@ -23,7 +24,7 @@ export interface RevocationSyncOptions {
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number }
   /** How often the list drops entries whose root token has expired anyway. Default 60000 ms. */
   readonly pruneEveryMs?: number
-  readonly fetch?: FetchLike
+  readonly fetch?: ServiceFetch
   readonly logger?: VerifierLogger
   /** Clock (tests). */
   readonly now?: () => number
@@ -67,6 +68,13 @@ class FeedError extends Error {
   override readonly name = 'FeedError'
 }
 
+/** A failed poll for the log: our own message, else the error's code or name (never a message that may quote a URL). */
+function describe(error: unknown): string {
+  if (error instanceof FeedError) return error.message
+  const { code, name } = error as NodeJS.ErrnoException
+  return typeof code === 'string' ? code : String(name)
+}
+
 /**
  * One long-poll loop on `GET /v1/revocations`: a full snapshot first, then `since=<cursor>&wait=…`
  * from the cursor each answer gives, so a revocation reaches the list within about a second.
@@ -83,7 +91,7 @@ export class RevocationSync {
   /** The list the loop keeps current; pass it to `verifyToken`. */
   readonly list = new RevocationList()
   readonly #options: RevocationSyncOptions
-  readonly #fetch: FetchLike
+  readonly #fetch: ServiceFetch
   readonly #now: () => number
   readonly #listeners = new Set<(update: FeedUpdate) => void>()
   readonly #stop = new AbortController()
@@ -98,7 +106,7 @@ export class RevocationSync {
 
   constructor(options: RevocationSyncOptions) {
     this.#options = options
-    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init))
+    this.#fetch = options.fetch ?? serviceFetch
     this.#now = options.now ?? Date.now
     this.#waitSeconds = roundWait(options.waitSeconds ?? 25)
     this.#ready = new Promise((resolve) => {
@@ -172,7 +180,7 @@ export class RevocationSync {
           this.#options.logger?.warn('revocation feed poll failed; retrying', {
             url: this.#options.url,
             failures: this.#failures,
-            error: error instanceof FeedError ? error.message : (error as Error).name,
+            error: describe(error),
           })
         }
         await sleep(this.#backoffMs(), signal)

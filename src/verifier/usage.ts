@@ -1,4 +1,5 @@
-import type { FetchLike, VerifierLogger } from './options.js'
+import type { VerifierLogger } from './options.js'
+import { type ServiceFetch, serviceFetch } from './service-fetch.js'
 
 /** One last-use report, as `POST /v1/usage` takes it. */
 export interface UsageReport {
@@ -27,7 +28,7 @@ export interface UsageReporterOptions {
   /** Most reports in one POST. Default 500. */
   readonly batchSize?: number
   readonly timeoutMs?: number
-  readonly fetch?: FetchLike
+  readonly fetch?: ServiceFetch
   readonly logger?: VerifierLogger
   /** The usage ticket of a token id (local mode computes it from the key ring; remote mode got it from /v1/verify). */
   readonly ticketFor?: (tokenId: string, kid: string) => string | undefined
@@ -55,7 +56,7 @@ const MAX_USER_AGENT = 512
  */
 export class UsageReporter {
   readonly #o: UsageReporterOptions
-  readonly #fetch: FetchLike
+  readonly #fetch: ServiceFetch
   readonly #pending = new Map<string, Use>()
   readonly #timer: NodeJS.Timeout
   #flushing: Promise<void> | undefined
@@ -65,7 +66,7 @@ export class UsageReporter {
 
   constructor(options: UsageReporterOptions) {
     this.#o = options
-    this.#fetch = options.fetch ?? ((input, init) => fetch(input, init))
+    this.#fetch = options.fetch ?? serviceFetch
     this.#timer = setInterval(() => void this.flush(), options.intervalMs ?? 2_000)
     this.#timer.unref()
   }
