@@ -69,7 +69,7 @@ class FeedError extends Error {
 }
 
 /** A failed poll for the log: our own message, else the error's code or name (never a message that may quote a URL). */
-function describe(error: unknown): string {
+function failureForLog(error: unknown): string {
   if (error instanceof FeedError) return error.message
   const { code, name } = error as NodeJS.ErrnoException
   return typeof code === 'string' ? code : String(name)
@@ -180,7 +180,7 @@ export class RevocationSync {
           this.#options.logger?.warn('revocation feed poll failed; retrying', {
             url: this.#options.url,
             failures: this.#failures,
-            error: describe(error),
+            error: failureForLog(error),
           })
         }
         await sleep(this.#backoffMs(), signal)

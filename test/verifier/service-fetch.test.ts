@@ -6,7 +6,9 @@ import { once } from 'node:events'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo, Socket } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
+import { RevocationSync } from '../../src/verifier/revocation-sync.js'
 import { MAX_ANSWER_BYTES, serviceFetch } from '../../src/verifier/service-fetch.js'
+import { memoryLogger } from './helpers.js'
 
 const servers: Server[] = []
 
@@ -161,5 +163,30 @@ describe('serviceFetch', () => {
 
   it('refuses a URL that is not http or https', async () => {
     await expect(serviceFetch('file:///etc/passwd', {})).rejects.toThrow(TypeError)
+  })
+})
+
+describe('the feed over serviceFetch', () => {
+  it('logs an unreachable feed by its error code, never the service token', async () => {
+    // A port nothing listens on: take one, then close it.
+    const closed = await serve(() => {})
+    const server = servers.pop()
+    server?.close()
+    if (server !== undefined) await once(server, 'close')
+    const logger = memoryLogger()
+    const sync = new RevocationSync({
+      url: `${closed}/v1/revocations`,
+      token: 'svc-s3cret-token',
+      backoff: { initialMs: 50, maxMs: 50 },
+      logger,
+    })
+    sync.start()
+    const started = performance.now()
+    while (logger.lines.length === 0 && performance.now() - started < 5_000) {
+      await new Promise((resolve) => setTimeout(resolve, 20))
+    }
+    await sync.stop()
+    expect(logger.lines[0]).toContain('ECONNREFUSED')
+    expect(logger.lines.join('\n')).not.toContain('svc-s3cret-token')
   })
 })
