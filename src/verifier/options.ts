@@ -17,9 +17,9 @@ export interface VerifierLogger {
 }
 
 /**
- * A fetch for the verifier's calls to the token service, when the app needs its own (a proxy, a
- * custom CA). Without one, the verifier uses `node:http` / `node:https`, not the global fetch
- * (see `serviceFetch`).
+ * A fetch for the verifier's calls to the token service, when the app needs its own (a proxy).
+ * Without one, the verifier uses `node:http` / `node:https`, not the global fetch (see
+ * `serviceFetch`); a private CA is then trusted through NODE_EXTRA_CA_CERTS.
  *
  * @example
  * const fetchWithProxy: FetchLike = (url, init) => fetch(url, { ...init, dispatcher: proxyAgent })

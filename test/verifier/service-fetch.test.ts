@@ -2,13 +2,22 @@
  * `serviceFetch`, the verifier's way to the token service, against real HTTP servers on loopback
  * ports: what it sends, what it reads, and how it fails. @see issue #5
  */
+import { execFile } from 'node:child_process'
 import { once } from 'node:events'
+import { readFileSync } from 'node:fs'
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http'
+import { createServer as createTlsServer } from 'node:https'
 import type { AddressInfo, Socket } from 'node:net'
+import { join } from 'node:path'
+import { promisify } from 'node:util'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RevocationSync } from '../../src/verifier/revocation-sync.js'
 import { MAX_ANSWER_BYTES, serviceFetch } from '../../src/verifier/service-fetch.js'
+import { build, ROOT } from './e2e/processes.js'
 import { memoryLogger } from './helpers.js'
+
+/** A self-signed certificate for 127.0.0.1, made for these tests only (valid until 2126). */
+const TLS = join(ROOT, 'test/fixtures/tls')
 
 const servers: Server[] = []
 
@@ -160,6 +169,28 @@ describe('serviceFetch', () => {
     await expect(serviceFetch(resetting, {})).rejects.toMatchObject({ code: 'ECONNRESET' })
     expect(fresh).toBe(1)
   })
+
+  it('speaks https: refuses a certificate Node does not trust, accepts one it does', async () => {
+    const server = createTlsServer(
+      { key: readFileSync(join(TLS, 'loopback.key')), cert: readFileSync(join(TLS, 'loopback.crt')) },
+      (_req, res) => res.end('{"secure":true}'),
+    )
+    servers.push(server)
+    server.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const url = `https://127.0.0.1:${(server.address() as AddressInfo).port}/v1/revocations`
+    await expect(serviceFetch(url, {})).rejects.toMatchObject({ code: 'DEPTH_ZERO_SELF_SIGNED_CERT' })
+    // A private CA is trusted the Node way, NODE_EXTRA_CA_CERTS, read when a process starts.
+    build()
+    const probe = `import { serviceFetch } from ${JSON.stringify(join(ROOT, 'dist/src/verifier/service-fetch.js'))}
+      const res = await serviceFetch(process.env.URL, {})
+      console.log(JSON.stringify({ status: res.status, body: await res.json() }))`
+    const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', probe], {
+      env: { ...process.env, URL: url, NODE_EXTRA_CA_CERTS: join(TLS, 'loopback.crt') },
+      timeout: 30_000,
+    })
+    expect(JSON.parse(stdout)).toEqual({ status: 200, body: { secure: true } })
+  }, 60_000)
 
   it('refuses a URL that is not http or https', async () => {
     await expect(serviceFetch('file:///etc/passwd', {})).rejects.toThrow(TypeError)
