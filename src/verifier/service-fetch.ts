@@ -72,8 +72,9 @@ function sendOnce(url: URL, init: ServiceRequest): Promise<Outcome> {
     const fail = (error: Error): void => {
       if (settled) return
       settled = true
-      // A kept-alive socket the server closed just as it was reused: the request never reached
-      // the service, and every call crumb makes is safe to send again (Node's advice for agents).
+      // A kept-alive socket the server closed just as it was reused: the request most likely never
+      // reached the service, and every call crumb makes is safe to send twice anyway (a repeated
+      // verify or feed poll changes nothing; a repeated usage report records the same last use).
       const code = (error as NodeJS.ErrnoException).code
       const retry = req.reusedSocket && code === 'ECONNRESET' && init.signal?.aborted !== true
       resolve({ error, retry })
