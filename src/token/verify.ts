@@ -7,7 +7,7 @@ import {
 } from '../../caveats/index.js'
 import { CrumbError } from '../errors.js'
 import { verifyMacaroon } from '../macaroon/verify.js'
-import { compileCaveats, failedCheck } from './caveat-checks.js'
+import { type Check, compileCaveats, failedCheck } from './caveat-checks.js'
 import { chainCacheFor, rememberChain, type VerifiedChain } from './chain-cache.js'
 import { caveatTexts, claimsOf, type TokenClaims } from './claims.js'
 import { decodeTokenList } from './format.js'
@@ -95,6 +95,27 @@ function requestContext(options: VerifyTokenOptions): RequestContext {
  * const claims = verifyToken(header, { keys: ring, revocations, request: { org: 'acme', app: 'web', op: 'deploy' } })
  */
 export function verifyToken(tokens: string | readonly string[], options: VerifyTokenOptions): TokenClaims {
+  return verifyTokenChecked(tokens, options).claims
+}
+
+/** A verified token's claims and the caveat checks it passed (the non-deferred ones, indexed as in errors). */
+export interface CheckedToken {
+  readonly claims: TokenClaims
+  /** Re-runnable against a later request: what the middleware's memo re-checks on reuse. */
+  readonly checks: readonly Check[]
+}
+
+/**
+ * `verifyToken`, also returning the compiled caveat checks, so a caller that remembers the token
+ * need not parse its caveats again.
+ *
+ * @example
+ * const { claims, checks } = verifyTokenChecked(token, { keys: ring, deferred })
+ */
+export function verifyTokenChecked(
+  tokens: string | readonly string[],
+  options: VerifyTokenOptions,
+): CheckedToken {
   const cache = options.cache === false ? undefined : chainCacheFor(options.keys)
   const key = typeof tokens === 'string' ? tokens : tokens.join(',')
   let chain = cache?.get(key)
@@ -120,11 +141,12 @@ export function verifyToken(tokens: string | readonly string[], options: VerifyT
   if (compiled.unparsed !== undefined) throw compiled.unparsed
   if (failure !== undefined) throw failure
 
-  return claimsOf({
+  const claims = claimsOf({
     id: chain.id,
     scope: effectiveScope(compiled.parsed),
     device: ctx.device,
     caveats: chain.primaryCaveats,
     signature: chain.signature,
   })
+  return { claims, checks: compiled.checks }
 }

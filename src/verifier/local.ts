@@ -1,9 +1,9 @@
 import type { CaveatRegistry, Dimension } from '../../caveats/index.js'
 import { CrumbError } from '../errors.js'
-import { compileCaveats } from '../token/caveat-checks.js'
+import type { Check } from '../token/caveat-checks.js'
 import type { TokenClaims } from '../token/claims.js'
 import type { KeyRing } from '../token/keyring.js'
-import { type RequestFacts, verifyToken } from '../token/verify.js'
+import { type RequestFacts, verifyTokenChecked } from '../token/verify.js'
 import type { KeyRingSource } from './keys.js'
 import { type MemoEntry, reuse, shareable, TokenMemo } from './memo.js'
 import type { RevocationSync } from './revocation-sync.js'
@@ -88,7 +88,7 @@ export class LocalVerifier {
       // A failed re-check goes through full verification, so every refusal is the one it gives.
       if (!(reused instanceof CrumbError)) return reused
     }
-    const claims = verifyToken(token, {
+    const { claims, checks } = verifyTokenChecked(token, {
       keys: ring,
       ...(list === undefined ? {} : { revocations: list }),
       request: facts,
@@ -97,19 +97,14 @@ export class LocalVerifier {
       registry: this.#o.registry,
       deferred: this.#o.deferred,
     })
-    if (hit === undefined || hit.ring !== ring) this.#remember(key, token, ring, claims)
+    if (hit === undefined || hit.ring !== ring) this.#remember(key, token, ring, claims, checks)
     return claims
   }
 
-  #remember(key: string, token: string, ring: KeyRing, claims: TokenClaims): void {
+  /** `checks` are the ones verification just ran (every caveat parsed, or it would have thrown). */
+  #remember(key: string, token: string, ring: KeyRing, claims: TokenClaims, checks: readonly Check[]): void {
     // Discharges carry caveats of their own that the claims do not list: such tokens are not remembered.
     if (token.includes(',')) return
-    const { checks, unparsed } = compileCaveats(
-      claims.caveats.map((text, i) => [String(i), text] as const),
-      this.#o.registry,
-      this.#o.deferred,
-    )
-    if (unparsed !== undefined) return
     this.#memo.set(key, { token, ring, tokenId: claims.tokenId, claims: shareable(claims), checks })
   }
 }
