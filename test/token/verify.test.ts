@@ -134,6 +134,17 @@ describe('verifyToken', () => {
       'token_revoked',
     )
   })
+
+  it('verifyTokenChecked returns the checks it ran: deferred dimensions left out, indexes as in errors', () => {
+    const t = attenuate(root.token, ['org = acme', 'ip = 10.0.0.0/8', 'ops = read'])
+    const deferred = new Set(['org', 'app', 'op'] as const)
+    const { claims, checks } = verifyTokenChecked(t, { keys: ring, request: { ip: '10.1.2.3' }, deferred })
+    expect(claims.orgs).toEqual(['acme'])
+    expect(checks.map((c) => [c.index, c.caveat.text])).toEqual([
+      ['0', `expires = ${FUTURE}`],
+      ['2', 'ip = 10.0.0.0/8'],
+    ])
+  })
 })
 
 describe('revocation', () => {
@@ -211,16 +222,5 @@ describe('attenuate and inspect', () => {
     expect(info.identifier).toBeUndefined()
     expect(info.identifierText).toBe('foreign')
     expect(info.caveats[0]).toMatchObject({ text: 'a = b', valid: false })
-  })
-
-  it('verifyTokenChecked returns the checks it ran: deferred dimensions left out, indexes as in errors', () => {
-    const t = attenuate(root.token, ['org = acme', 'ip = 10.0.0.0/8', 'ops = read'])
-    const deferred = new Set(['org', 'app', 'op'] as const)
-    const { claims, checks } = verifyTokenChecked(t, { keys: ring, request: { ip: '10.1.2.3' }, deferred })
-    expect(claims.orgs).toEqual(['acme'])
-    expect(checks.map((c) => [c.index, c.caveat.text])).toEqual([
-      ['0', `expires = ${FUTURE}`],
-      ['2', 'ip = 10.0.0.0/8'],
-    ])
   })
 })
