@@ -2,6 +2,7 @@ import { Command } from 'commander'
 import { registerAttenuate } from './commands/attenuate.js'
 import { registerAudit } from './commands/audit.js'
 import { registerInspect } from './commands/inspect.js'
+import { registerKeyring } from './commands/keyring.js'
 import { registerLogin } from './commands/login.js'
 import { registerLogout } from './commands/logout.js'
 import { registerRegister } from './commands/register.js'
@@ -71,6 +72,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
     )
 
   registerServe(program)
+  registerKeyring(program)
   registerRegister(program)
   registerLogin(program)
   registerLogout(program)

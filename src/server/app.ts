@@ -8,6 +8,7 @@ import { type CaveatRegistry, defaultRegistry } from '../../caveats/index.js'
 import { dashboardRoutes, sessionBridge } from '../dashboard/index.js'
 import type { Store } from '../store/index.js'
 import type { KeyRing } from '../token/index.js'
+import { type KeyRingSource, staticKeyRing } from '../token/keyring-source.js'
 import { createAuthenticate } from './auth.js'
 import { type Clock, systemClock } from './clock.js'
 import type { ServiceConfig } from './config.js'
@@ -37,7 +38,8 @@ export const MAX_BODY_BYTES = 16 * 1024
 /** What {@link createApp} needs. */
 export interface AppDeps {
   readonly store: Store
-  readonly ring: KeyRing
+  /** The ring, or a source of it (`watchedKeyRing`: a rotation or retirement applies without a restart). */
+  readonly ring: KeyRing | KeyRingSource
   readonly config: ServiceConfig
   readonly logger: Logger
   readonly clock?: Clock
@@ -65,15 +67,28 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
  */
 export function createApp(deps: AppDeps): CrumbApp {
   const clock = deps.clock ?? systemClock
-  const { store, ring, config, logger } = deps
+  const { store, config, logger } = deps
+  const keys = 'current' in deps.ring ? deps.ring : staticKeyRing(deps.ring)
   const feed = new RevocationFeed(store, clock, logger)
   const usage = new UsageBuffer(store, logger)
-  const authenticate = createAuthenticate({ store, ring, feed, usage, clock, leewayMs: config.leewayMs })
+  const authenticate = createAuthenticate({
+    store,
+    // Read per use: the source may have a newer ring.
+    get ring() {
+      return keys.current
+    },
+    feed,
+    usage,
+    clock,
+    leewayMs: config.leewayMs,
+  })
   const limiter = (limit: number, windowMs: number): SlidingWindowLimiter =>
     new SlidingWindowLimiter({ limit, windowMs, clock })
   const ctx: ServiceContext = {
     store,
-    ring,
+    get ring() {
+      return keys.current
+    },
     config,
     logger,
     clock,

@@ -1,14 +1,18 @@
 import { randomBytes } from 'node:crypto'
-import { linkSync, mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs'
-import { dirname, join } from 'node:path'
-import { CrumbError } from '../errors.js'
 import {
-  generateKeyRing,
-  type KeyRing,
-  parseKeyRing,
-  rotateKeyRing,
-  serializeKeyRing,
-} from '../token/index.js'
+  closeSync,
+  fsyncSync,
+  linkSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+} from 'node:fs'
+import { dirname, join } from 'node:path'
+import { generateKeyRing, type KeyRing, retireKey, rotateKeyRing, serializeKeyRing } from '../token/index.js'
+import { readKeyRing } from '../token/keyring-source.js'
 
 /** What {@link loadOrCreateKeyRing} found or made. */
 export interface LoadedKeyRing {
@@ -30,13 +34,36 @@ export function keyRingPath(config: { dataDir: string; keyringPath: string | und
   return config.keyringPath ?? join(config.dataDir, 'keyring.json')
 }
 
+/** Flushes a directory, so a file just linked or renamed into it is there after a crash. */
+function syncDir(dir: string): void {
+  const fd = openSync(dir, 'r')
+  try {
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/** Writes the ring to a fresh temporary file beside `path` (mode 0600, on disk before it returns). */
+function writeTemp(path: string, ring: KeyRing): string {
+  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
+  const fd = openSync(tmp, 'wx', 0o600)
+  try {
+    writeSync(fd, `${JSON.stringify(serializeKeyRing(ring), null, 2)}\n`)
+    fsyncSync(fd)
+  } finally {
+    closeSync(fd)
+  }
+  return tmp
+}
+
 function writeNew(path: string, ring: KeyRing): boolean {
   mkdirSync(dirname(path), { recursive: true, mode: 0o700 })
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
-  writeFileSync(tmp, `${JSON.stringify(serializeKeyRing(ring), null, 2)}\n`, { mode: 0o600, flag: 'wx' })
+  const tmp = writeTemp(path, ring)
   try {
     // link() fails if the target exists: two processes starting at once agree on one ring
     linkSync(tmp, path)
+    syncDir(dirname(path))
     return true
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'EEXIST') return false
@@ -46,15 +73,16 @@ function writeNew(path: string, ring: KeyRing): boolean {
   }
 }
 
-function readRing(path: string): KeyRing {
-  let json: unknown
+/** Replaces the file with `ring` atomically: readers see the old ring or the new one, never half. */
+function replace(path: string, ring: KeyRing): void {
+  const tmp = writeTemp(path, ring)
   try {
-    json = JSON.parse(readFileSync(path, 'utf8'))
-  } catch {
-    // never echo the file's content, nor keep the parse error (its message quotes it): it holds secrets
-    throw new CrumbError('validation_failed', `key ring ${path} is not valid JSON`)
+    renameSync(tmp, path)
+  } catch (e) {
+    unlinkSync(tmp)
+    throw e
   }
-  return parseKeyRing(json)
+  syncDir(dirname(path))
 }
 
 /**
@@ -71,7 +99,7 @@ export function loadOrCreateKeyRing(path: string, now: Date = new Date()): Loade
     if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e
     created = writeNew(path, generateKeyRing(now))
   }
-  const ring = readRing(path)
+  const ring = readKeyRing(path)
   const mode = statSync(path).mode & 0o777
   if ((mode & 0o077) !== 0) {
     return {
@@ -86,15 +114,27 @@ export function loadOrCreateKeyRing(path: string, now: Date = new Date()): Loade
 
 /**
  * Rotates the ring in the file: adds a fresh primary (older kids keep verifying) and rewrites the
- * file atomically with mode 0600. Running servers pick it up on restart.
+ * file atomically with mode 0600. A running token service and verifiers watching the file start
+ * using it within seconds (see `watchedKeyRing`).
  *
  * @example
  * const ring = rotateKeyRingFile('./data/keyring.json')
  */
 export function rotateKeyRingFile(path: string, now: Date = new Date()): KeyRing {
-  const next = rotateKeyRing(readRing(path), now)
-  const tmp = `${path}.${randomBytes(6).toString('hex')}.tmp`
-  writeFileSync(tmp, `${JSON.stringify(serializeKeyRing(next), null, 2)}\n`, { mode: 0o600, flag: 'wx' })
-  renameSync(tmp, path)
+  const next = rotateKeyRing(readKeyRing(path), now)
+  replace(path, next)
+  return next
+}
+
+/**
+ * Retires a kid in the file: every token minted under it stops verifying, on the token service
+ * and on verifiers watching the file, within seconds. The primary cannot be retired (rotate first).
+ *
+ * @example
+ * retireKeyInFile('./data/keyring.json', 'kOldKid12')
+ */
+export function retireKeyInFile(path: string, kid: string, now: Date = new Date()): KeyRing {
+  const next = retireKey(readKeyRing(path), kid, now)
+  replace(path, next)
   return next
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { openStore } from '../store/index.js'
+import { watchedKeyRing } from '../token/keyring-source.js'
 import { createApp } from './app.js'
 import { answerClientErrors } from './client-error.js'
 import type { Clock } from './clock.js'
@@ -68,17 +69,22 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const keyring = loadOrCreateKeyRing(keyRingPath(config))
   if (keyring.created) logger.info({ path: keyring.path }, 'generated a new key ring')
   if (keyring.warning !== undefined) logger.warn(keyring.warning)
+  // `crumb keyring rotate` / `retire` rewrite the file: the service follows without a restart.
+  const keys = watchedKeyRing(keyring.path, {
+    onError: (error) => logger.warn({ path: keyring.path, error: error.message }, 'key ring change ignored'),
+  })
   const store = openStore(join(config.dataDir, 'crumb.db'))
   let app: ReturnType<typeof createApp>
   try {
     app = createApp({
       store,
-      ring: keyring.ring,
+      ring: keys,
       config,
       logger,
       ...(options.clock ? { clock: options.clock } : {}),
     })
   } catch (e) {
+    keys.close()
     store.close()
     throw e
   }
@@ -101,6 +107,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       })
     })
   } catch (e) {
+    keys.close()
     app.service.close()
     store.close()
     throw e
@@ -131,6 +138,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       await Promise.race([drained, timeout])
       clearTimeout(timer)
       jobs.stop()
+      keys.close()
       app.service.close()
       store.close()
       logger.info('crumb token service stopped')

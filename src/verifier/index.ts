@@ -17,9 +17,9 @@
  */
 export { type DurationBounds, durationSchema, parseDuration } from '../duration.js'
 export { CrumbError, type ErrorCode, isCrumbError } from '../errors.js'
+export { type KeyRingSource, readKeyRing, staticKeyRing, watchedKeyRing } from '../token/keyring-source.js'
 export { type CrumbAuth, crumbOf } from './claims.js'
 export { deviceOf, extractToken, normalizeIp } from './extract.js'
-export { type KeyRingSource, readKeyRing, staticKeyRing, watchedKeyRing } from './keys.js'
 export { LocalVerifier, type LocalVerifierOptions } from './local.js'
 export { type Verifier, type VerifierStatus, verifier } from './middleware.js'
 export {

@@ -1,9 +1,10 @@
 import { readFileSync, unwatchFile, watchFile } from 'node:fs'
 import { CrumbError } from '../errors.js'
-import { type KeyRing, parseKeyRing } from '../token/keyring.js'
+import { type KeyRing, parseKeyRing } from './keyring.js'
 
 /**
- * Where a local-mode verifier gets its key ring; `current` is always the latest good ring.
+ * Where a key ring comes from (for a local-mode verifier, or the token service itself);
+ * `current` is always the latest good ring.
  *
  * @example
  * const source: KeyRingSource = watchedKeyRing(path)
@@ -57,8 +58,8 @@ export function staticKeyRing(ring: KeyRing): KeyRingSource {
 }
 
 /**
- * A key ring read from a file now (failing now if it is missing) and re-read when the file changes,
- * so a rotation on the token service reaches the verifier without a restart. A change that does not
+ * A key ring read from a file now (failing now if it is missing) and re-read when the file changes
+ * (checked every 2 s), so a rotation or retirement (`crumb keyring`) applies without a restart. A change that does not
  * parse keeps the previous ring and is reported through `onError`.
  *
  * @example
