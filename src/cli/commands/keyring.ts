@@ -65,6 +65,12 @@ function printRing(ring: KeyRing, json: boolean, path: string): void {
   )
 }
 
+/** What every subcommand starts from: `--json`, and the file it works on. */
+async function target(command: Command): Promise<{ json: boolean; path: string }> {
+  const ctx = await loadContext(command)
+  return { json: ctx.json, path: ringPath(command.parent?.opts<KeyringFlags>() ?? {}) }
+}
+
 const FOLLOWS =
   'The running token service and verifiers reading this file follow within seconds; verifiers given the ring another way need the new file.'
 
@@ -91,21 +97,19 @@ export function registerKeyring(program: Command): void {
     .command('ls')
     .description('list the signing keys: which is primary, which still verify, which are retired')
     .action(async (_flags: unknown, command: Command) => {
-      const ctx = await loadContext(command)
-      const path = ringPath(keyring.opts<KeyringFlags>())
+      const { json, path } = await target(command)
       const { readKeyRing } = await import('../../token/keyring-source.js')
-      printRing(readKeyRing(path), ctx.json, path)
+      printRing(readKeyRing(path), json, path)
     })
 
   keyring
     .command('rotate')
     .description('add a new primary key; tokens signed with the older keys keep verifying until retired')
     .action(async (_flags: unknown, command: Command) => {
-      const ctx = await loadContext(command)
-      const path = ringPath(keyring.opts<KeyringFlags>())
+      const { json, path } = await target(command)
       const { rotateKeyRingFile } = await import('../../server/keyring-file.js')
       const ring = rotateKeyRingFile(path)
-      if (ctx.json) {
+      if (json) {
         printRing(ring, true, path)
         return
       }
@@ -120,8 +124,7 @@ export function registerKeyring(program: Command): void {
     )
     .argument('<kid>', 'the key id, as `crumb keyring ls` shows it')
     .action(async (kid: string, _flags: unknown, command: Command) => {
-      const ctx = await loadContext(command)
-      const path = ringPath(keyring.opts<KeyringFlags>())
+      const { json, path } = await target(command)
       const { retireKeyInFile } = await import('../../server/keyring-file.js')
       const { readKeyRing } = await import('../../token/keyring-source.js')
       const before = readKeyRing(path)
@@ -131,12 +134,12 @@ export function registerKeyring(program: Command): void {
         })
       }
       if (before.keys.get(kid)?.retiredAt !== undefined) {
-        if (ctx.json) printRing(before, true, path)
+        if (json) printRing(before, true, path)
         else printLine(`${kid} is already retired.`)
         return
       }
       const ring = retireKeyInFile(path, kid)
-      if (ctx.json) {
+      if (json) {
         printRing(ring, true, path)
         return
       }
