@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -139,6 +139,25 @@ describe('crumb keyring', () => {
 
     const known = await secrets()
     for (const result of [rotated, refused, retired, again, human]) expectNoSecret(result, known)
+  })
+
+  it('never echoes a key ring given as JSON rather than a path', async () => {
+    const json = await readFile(join(dataDir, 'keyring.json'), 'utf8')
+    const result = await runCli(['keyring', 'ls'], { ...env, CRUMB_KEYRING: json })
+    expect(result.code).toBe(1)
+    expect(result.stderr).toContain('config_invalid')
+    expectNoSecret(result, await secrets())
+  })
+
+  it('warns when the file is readable by others, and rotation writes it back as 0600', async () => {
+    const path = join(dataDir, 'keyring.json')
+    await chmod(path, 0o644)
+    const listed = await keyring(['ls'])
+    expect(listed.code).toBe(0)
+    expect(listed.stderr).toContain('should be 0600')
+    expect((await keyring(['rotate'])).code).toBe(0)
+    expect((await stat(path)).mode & 0o777).toBe(0o600)
+    expect((await keyring(['ls'])).stderr).not.toContain('should be 0600')
   })
 
   it('refuses an unknown kid with not_found and changes nothing', async () => {

@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs'
+import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
 import type { KeyRing } from '../../token/keyring.js'
@@ -24,10 +24,20 @@ function ringPath(flags: KeyringFlags): string {
     flags.keyring ??
     nonEmpty(process.env.CRUMB_KEYRING) ??
     join(flags.dataDir ?? nonEmpty(process.env.CRUMB_DATA_DIR) ?? './data', 'keyring.json')
+  // A verifier's CRUMB_KEYRING may hold the ring's JSON itself: never echo it (it is all secrets).
+  if (path.trimStart().startsWith('{')) {
+    throw new CliError('config_invalid', 'the key ring given is JSON, not the path of a file', {
+      hint: 'pass --keyring PATH (the file the token service uses)',
+    })
+  }
   if (!existsSync(path)) {
     throw new CliError('not_found', `no key ring at ${path}`, {
       hint: 'the token service creates it on first start (`crumb serve`); or pass --keyring PATH',
     })
+  }
+  const mode = statSync(path).mode & 0o777
+  if ((mode & 0o077) !== 0) {
+    note(`warning: ${path} has mode ${mode.toString(8)}; it holds secrets and should be 0600 (chmod 600)`)
   }
   return path
 }
