@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
 import { openStore } from '../store/index.js'
-import { watchedKeyRing } from '../token/keyring-source.js'
+import { type KeyRingSource, watchedKeyRing } from '../token/keyring-source.js'
 import { createApp } from './app.js'
 import { answerClientErrors } from './client-error.js'
 import type { Clock } from './clock.js'
@@ -69,13 +69,15 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const keyring = loadOrCreateKeyRing(keyRingPath(config))
   if (keyring.created) logger.info({ path: keyring.path }, 'generated a new key ring')
   if (keyring.warning !== undefined) logger.warn(keyring.warning)
-  // `crumb keyring rotate` / `retire` rewrite the file: the service follows without a restart.
-  const keys = watchedKeyRing(keyring.path, {
-    onError: (error) => logger.warn({ path: keyring.path, error: error.message }, 'key ring change ignored'),
-  })
   const store = openStore(join(config.dataDir, 'crumb.db'))
+  let keys: KeyRingSource | undefined
   let app: ReturnType<typeof createApp>
   try {
+    // `crumb keyring rotate` / `retire` rewrite the file: the service follows without a restart.
+    keys = watchedKeyRing(keyring.path, {
+      onError: (error) =>
+        logger.warn({ path: keyring.path, error: error.message }, 'key ring change ignored'),
+    })
     app = createApp({
       store,
       ring: keys,
@@ -84,10 +86,11 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       ...(options.clock ? { clock: options.clock } : {}),
     })
   } catch (e) {
-    keys.close()
+    keys?.close()
     store.close()
     throw e
   }
+  const watched = keys
   const server = createServer(app)
   server.keepAliveTimeout = 5000
   answerClientErrors(server)
@@ -107,7 +110,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       })
     })
   } catch (e) {
-    keys.close()
+    watched.close()
     app.service.close()
     store.close()
     throw e
@@ -138,7 +141,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       await Promise.race([drained, timeout])
       clearTimeout(timer)
       jobs.stop()
-      keys.close()
+      watched.close()
       app.service.close()
       store.close()
       logger.info('crumb token service stopped')
