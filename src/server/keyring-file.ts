@@ -5,12 +5,14 @@ import {
   linkSync,
   mkdirSync,
   openSync,
+  readFileSync,
   renameSync,
   statSync,
   unlinkSync,
   writeSync,
 } from 'node:fs'
 import { dirname, join } from 'node:path'
+import { CrumbError } from '../errors.js'
 import { generateKeyRing, type KeyRing, retireKey, rotateKeyRing, serializeKeyRing } from '../token/index.js'
 import { readKeyRing } from '../token/keyring-source.js'
 
@@ -112,6 +114,61 @@ export function loadOrCreateKeyRing(path: string, now: Date = new Date()): Loade
   return { ring, path, created }
 }
 
+/** How long a change waits for another writer's lock before giving up. */
+const LOCK_WAIT_MS = 5_000
+
+/** Whether the process that wrote `lock` is gone (a writer killed mid-change leaves its lock behind). */
+function lockIsStale(lock: string): boolean {
+  let pid: number
+  try {
+    pid = Number(readFileSync(lock, 'utf8'))
+  } catch {
+    return false // gone already, or being written: try again
+  }
+  if (!Number.isInteger(pid) || pid <= 0) return false
+  try {
+    process.kill(pid, 0)
+    return false
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ESRCH'
+  }
+}
+
+/**
+ * Runs a read-modify-write of the ring file with `<path>.lock` held (it names the writer's pid),
+ * so two changes at once cannot lose one: a rotation lost after the service had started signing
+ * with it would break every token signed since.
+ */
+function withLock<T>(path: string, change: () => T): T {
+  const lock = `${path}.lock`
+  const deadline = Date.now() + LOCK_WAIT_MS
+  for (;;) {
+    try {
+      const fd = openSync(lock, 'wx', 0o600)
+      try {
+        writeSync(fd, String(process.pid))
+      } finally {
+        closeSync(fd)
+      }
+      break
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e
+      if (lockIsStale(lock)) {
+        unlinkSync(lock)
+        continue
+      }
+      if (Date.now() > deadline)
+        throw new CrumbError('conflict', `another change to the key ring holds ${lock}`)
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 50)
+    }
+  }
+  try {
+    return change()
+  } finally {
+    unlinkSync(lock)
+  }
+}
+
 /**
  * Rotates the ring in the file: adds a fresh primary (older kids keep verifying) and rewrites the
  * file atomically with mode 0600. A running token service and verifiers watching the file start
@@ -121,9 +178,11 @@ export function loadOrCreateKeyRing(path: string, now: Date = new Date()): Loade
  * const ring = rotateKeyRingFile('./data/keyring.json')
  */
 export function rotateKeyRingFile(path: string, now: Date = new Date()): KeyRing {
-  const next = rotateKeyRing(readKeyRing(path), now)
-  replace(path, next)
-  return next
+  return withLock(path, () => {
+    const next = rotateKeyRing(readKeyRing(path), now)
+    replace(path, next)
+    return next
+  })
 }
 
 /**
@@ -134,7 +193,9 @@ export function rotateKeyRingFile(path: string, now: Date = new Date()): KeyRing
  * retireKeyInFile('./data/keyring.json', 'kOldKid12')
  */
 export function retireKeyInFile(path: string, kid: string, now: Date = new Date()): KeyRing {
-  const next = retireKey(readKeyRing(path), kid, now)
-  replace(path, next)
-  return next
+  return withLock(path, () => {
+    const next = retireKey(readKeyRing(path), kid, now)
+    replace(path, next)
+    return next
+  })
 }

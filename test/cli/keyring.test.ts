@@ -1,4 +1,5 @@
-import { chmod, mkdtemp, readFile, rm, stat } from 'node:fs/promises'
+import { spawnSync } from 'node:child_process'
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -158,6 +159,36 @@ describe('crumb keyring', () => {
     expect((await keyring(['rotate'])).code).toBe(0)
     expect((await stat(path)).mode & 0o777).toBe(0o600)
     expect((await keyring(['ls'])).stderr).not.toContain('should be 0600')
+  })
+
+  it('loses no rotation when several run at once, and takes over a lock its writer left behind', async () => {
+    const before = (await ringView()).keys.length
+    const results = await Promise.all(Array.from({ length: 6 }, () => keyring(['rotate'])))
+    for (const result of results) expect(result.code, result.stderr).toBe(0)
+    expect((await ringView()).keys).toHaveLength(before + 6)
+
+    // A writer killed mid-change leaves its lock: a dead pid does not block the next change.
+    const lock = join(dataDir, 'keyring.json.lock')
+    const dead = spawnSync(process.execPath, ['-e', '0']).pid
+    await writeFile(lock, String(dead))
+    expect((await keyring(['rotate'])).code).toBe(0)
+    expect((await ringView()).keys).toHaveLength(before + 7)
+    await expect(stat(lock)).rejects.toThrow()
+  })
+
+  it('waits for a live writer, then gives up with conflict and changes nothing', async () => {
+    const path = join(dataDir, 'keyring.json')
+    const lock = `${path}.lock`
+    const before = await readFile(path, 'utf8')
+    await writeFile(lock, String(process.pid))
+    try {
+      const result = await keyring(['rotate'])
+      expect(result.code).toBe(1)
+      expect(result.stderr).toContain('conflict')
+      expect(await readFile(path, 'utf8')).toBe(before)
+    } finally {
+      await rm(lock, { force: true })
+    }
   })
 
   it('refuses an unknown kid with not_found and changes nothing', async () => {
