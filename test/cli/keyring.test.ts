@@ -191,11 +191,14 @@ describe('crumb keyring', () => {
     }
   })
 
-  it('refuses an unknown kid with not_found and changes nothing', async () => {
+  it('refuses an unknown kid with not_found, a malformed one as a usage error, and changes nothing', async () => {
     const before = await readFile(join(dataDir, 'keyring.json'), 'utf8')
     const result = await keyring(['retire', 'kNoSuchKid'])
     expect(result.code).toBe(1)
     expect(result.stderr).toContain('not_found')
+    const malformed = await keyring(['retire', 'not a kid'])
+    expect(malformed.code).toBe(2)
+    expect(malformed.stderr).toContain('usage_error')
     expect(await readFile(join(dataDir, 'keyring.json'), 'utf8')).toBe(before)
   })
 })

@@ -1,9 +1,12 @@
 import { existsSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Command } from 'commander'
+import * as z from 'zod'
+import { KID } from '../../token/ids.js'
 import type { KeyRing } from '../../token/keyring.js'
 import { loadContext } from '../context.js'
 import { CliError } from '../errors.js'
+import { flagParser } from '../flag-parser.js'
 import { note, printJson, printLine, renderTable } from '../output.js'
 
 /**
@@ -41,6 +44,8 @@ function ringPath(flags: KeyringFlags): string {
   }
   return path
 }
+
+const kidSchema = z.string().regex(KID, 'a key id is 1–32 letters, digits, _ or - (see `crumb keyring ls`)')
 
 const nonEmpty = (value: string | undefined): string | undefined => (value === '' ? undefined : value)
 
@@ -132,7 +137,7 @@ export function registerKeyring(program: Command): void {
     .description(
       'retire a key: every token signed with it stops verifying (rotate first if it is the primary)',
     )
-    .argument('<kid>', 'the key id, as `crumb keyring ls` shows it')
+    .argument('<kid>', 'the key id, as `crumb keyring ls` shows it', flagParser(kidSchema))
     .action(async (kid: string, _flags: unknown, command: Command) => {
       const { json, path } = await target(command)
       const { retireKeyInFile } = await import('../../server/keyring-file.js')
