@@ -75,6 +75,16 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   try {
     // `crumb keyring rotate` / `retire` rewrite the file: the service follows without a restart.
     keys = watchedKeyRing(keyring.path, {
+      // Kids and counts only: what an operator needs to see the change was taken up.
+      onChange: (ring) =>
+        logger.info(
+          {
+            path: keyring.path,
+            primary: ring.primary,
+            retired: [...ring.keys.values()].filter((k) => k.retiredAt !== undefined).map((k) => k.kid),
+          },
+          'key ring reloaded',
+        ),
       onError: (error) =>
         logger.warn({ path: keyring.path, error: error.message }, 'key ring change ignored'),
     })

@@ -59,8 +59,9 @@ export function staticKeyRing(ring: KeyRing): KeyRingSource {
 
 /**
  * A key ring read from a file now (failing now if it is missing) and re-read when the file changes
- * (checked every 2 s), so a rotation or retirement (`crumb keyring`) applies without a restart. A change that does not
- * parse keeps the previous ring and is reported through `onError`.
+ * (checked every 2 s), so a rotation or retirement (`crumb keyring`) applies without a restart.
+ * Each ring taken up is reported through `onChange`; a change that does not parse keeps the
+ * previous ring and is reported through `onError`.
  *
  * @example
  * const source = watchedKeyRing('/var/lib/crumb/keyring.json', { onError: (e) => log.warn(e.message) })
@@ -68,7 +69,7 @@ export function staticKeyRing(ring: KeyRing): KeyRingSource {
  */
 export function watchedKeyRing(
   path: string,
-  options: { intervalMs?: number; onError?: (error: Error) => void } = {},
+  options: { intervalMs?: number; onChange?: (ring: KeyRing) => void; onError?: (error: Error) => void } = {},
 ): KeyRingSource {
   let current = readKeyRing(path)
   const listener = (now: { mtimeMs: number }, before: { mtimeMs: number }): void => {
@@ -77,7 +78,9 @@ export function watchedKeyRing(
       current = readKeyRing(path)
     } catch (error) {
       options.onError?.(error as Error)
+      return
     }
+    options.onChange?.(current)
   }
   watchFile(path, { interval: options.intervalMs ?? 2_000, persistent: false }, listener)
   return {

@@ -138,8 +138,17 @@ describe('crumb keyring', () => {
     expect(human.stdout).toMatch(new RegExp(`${second.primary}\\s+primary`))
     expect(human.stdout).toMatch(new RegExp(`${oldKid}\\s+retired`))
 
+    // The service's log says it took each change up, naming kids only.
+    const reloads = service
+      .output()
+      .split('\n')
+      .filter((line) => line.includes('key ring reloaded'))
+    expect(reloads.some((line) => line.includes(second.primary))).toBe(true)
+    expect(reloads.some((line) => line.includes(`"retired":["${oldKid}"]`))).toBe(true)
+
     const known = await secrets()
     for (const result of [rotated, refused, retired, again, human]) expectNoSecret(result, known)
+    for (const secret of known) expect(service.output()).not.toContain(secret)
   })
 
   it('never echoes a key ring given as JSON rather than a path', async () => {
