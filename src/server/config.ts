@@ -35,7 +35,12 @@ export const envSchema = z.object({
   /** Where the SQLite database and the key ring live. */
   CRUMB_DATA_DIR: z.string().min(1).default('./data'),
   /** Path of the key ring file; default `$CRUMB_DATA_DIR/keyring.json` (generated, mode 0600). */
-  CRUMB_KEYRING: z.string().min(1).optional(),
+  // The service's ring is a file it creates and follows; the JSON form is for verifiers only.
+  CRUMB_KEYRING: z
+    .string()
+    .min(1)
+    .refine((v) => !v.trimStart().startsWith('{'), 'must be the path of the key ring file, not its JSON')
+    .optional(),
   /** The URL users reach the service at (device flow verification URI); default: from the request. */
   CRUMB_PUBLIC_URL: z
     .url({ protocol: /^https?$/ })

@@ -7,6 +7,7 @@ import {
   openSync,
   readFileSync,
   renameSync,
+  rmSync,
   statSync,
   unlinkSync,
   writeSync,
@@ -81,7 +82,7 @@ function replace(path: string, ring: KeyRing): void {
   try {
     renameSync(tmp, path)
   } catch (e) {
-    unlinkSync(tmp)
+    rmSync(tmp, { force: true }) // never mask the rename's error with the clean-up's
     throw e
   }
   syncDir(dirname(path))

@@ -62,6 +62,7 @@ describe('configuration from the environment', () => {
     ['CRUMB_PUBLIC_URL', 'ftp://x'],
     ['CRUMB_LOG_LEVEL', 'loud'],
     ['CRUMB_KEY_CREATE_LIMIT', '-1'],
+    ['CRUMB_KEYRING', '{"primary":"k1","keys":[]}'],
   ])('a bad %s stops start-up naming the variable', (name, value) => {
     let error: unknown
     try {
@@ -72,6 +73,7 @@ describe('configuration from the environment', () => {
     expect(error).toBeInstanceOf(ConfigError)
     expect((error as ConfigError).variables).toEqual([name])
     expect((error as Error).message).toContain(name)
+    expect((error as Error).message).not.toContain(value)
   })
 
   it('refuses a default lifetime above the maximum', () => {
