@@ -1,6 +1,7 @@
 import type { Request } from 'express'
 import { CrumbError } from '../errors.js'
 import type { TokenClaims } from '../token/claims.js'
+import { getCrumbSlot, setCrumbSlot } from './request-slot.js'
 
 /** Where `req.crumb` keeps the full claims: a module-private symbol (not in JSON, not spoofable). */
 const CLAIMS = Symbol('crumb.claims')
@@ -50,8 +51,8 @@ export type CrumbAuth = Omit<VerifiedAuth, typeof CLAIMS>
 declare global {
   namespace Express {
     interface Request {
-      /** Set by `crumb.verifier()` once the request's token verified. */
-      crumb?: CrumbAuth
+      /** Set by `crumb.verifier()` once the request's token verified; assign undefined to drop it. */
+      crumb?: CrumbAuth | undefined
     }
   }
 }
@@ -62,20 +63,20 @@ declare global {
  */
 const sharedAuth = new WeakMap<TokenClaims, VerifiedAuth>()
 
-/** Records the claims of a verified request as `req.crumb`. */
+/** Records the claims of a verified request as `req.crumb` (see `request-slot.ts` for where they live). */
 export function attachClaims(req: Request, claims: TokenClaims): CrumbAuth {
   let auth = sharedAuth.get(claims)
   if (auth === undefined) {
     auth = new VerifiedAuth(claims)
     if (Object.isFrozen(claims)) sharedAuth.set(claims, Object.freeze(auth))
   }
-  req.crumb = auth
+  setCrumbSlot(req, auth)
   return auth
 }
 
 /** The full claims the verifier recorded for a request, if it verified one. */
 export function verifiedClaims(req: Request): TokenClaims | undefined {
-  const auth = req.crumb
+  const auth = getCrumbSlot(req)
   return auth instanceof VerifiedAuth ? auth[CLAIMS] : undefined
 }
 
@@ -87,7 +88,8 @@ export function verifiedClaims(req: Request): TokenClaims | undefined {
  * app.get('/me', (req, res) => res.json({ user: crumbOf(req).userId }))
  */
 export function crumbOf(req: Request): CrumbAuth {
-  if (req.crumb === undefined || verifiedClaims(req) === undefined)
+  const auth = getCrumbSlot(req)
+  if (!(auth instanceof VerifiedAuth))
     throw new CrumbError('invalid_token', 'request carries no verified token')
-  return req.crumb
+  return auth
 }

@@ -12,6 +12,7 @@ import { parseVerifierOptions, type ResolvedVerifierOptions, type VerifierOption
 import { sendProblem } from './problem.js'
 import { RemoteVerifier } from './remote.js'
 import { RequestFactsOf } from './request-facts.js'
+import { installRequestSlot } from './request-slot.js'
 import { acquireRevocationSync, type RevocationSync } from './revocation-sync.js'
 import { UsageReporter } from './usage.js'
 
@@ -93,6 +94,7 @@ function keySource(o: ResolvedVerifierOptions): KeyRingSource | undefined {
 export function verifier(options: VerifierOptions): Verifier {
   const o = parseVerifierOptions(options)
   const keys = keySource(o)
+  installRequestSlot()
 
   let sync: RevocationSync | undefined
   let release: () => Promise<void> = async () => {}
