@@ -1,4 +1,5 @@
-import { readFileSync, unwatchFile, watchFile } from 'node:fs'
+import { type FSWatcher, readFileSync, type Stats, statSync, unwatchFile, watch, watchFile } from 'node:fs'
+import { basename, dirname } from 'node:path'
 import { CrumbError } from '../errors.js'
 import { type KeyRing, parseKeyRing } from './keyring.js'
 
@@ -57,9 +58,15 @@ export function staticKeyRing(ring: KeyRing): KeyRingSource {
   return { current: ring, close: () => {} }
 }
 
+/** What identifies one version of the file: a rename-based write changes the inode, an in-place one the mtime. */
+const versionOf = (stats: Pick<Stats, 'ino' | 'mtimeMs' | 'size'>): string =>
+  `${stats.ino}:${stats.mtimeMs}:${stats.size}`
+
 /**
- * A key ring read from a file now (failing now if it is missing) and re-read when the file changes
- * (checked every 2 s), so a rotation or retirement (`crumb keyring`) applies without a restart.
+ * A key ring read from a file now (failing now if it is missing) and re-read when the file changes,
+ * so a rotation or retirement (`crumb keyring`) applies without a restart. Changes are noticed at
+ * once through a watch on the file's directory (writes replace the file by a rename), and by polling
+ * every 2 s where such watches are not delivered (network file systems, some container mounts).
  * Each ring taken up is reported through `onChange`; a change that does not parse keeps the
  * previous ring and is reported through `onError`.
  *
@@ -72,8 +79,16 @@ export function watchedKeyRing(
   options: { intervalMs?: number; onChange?: (ring: KeyRing) => void; onError?: (error: Error) => void } = {},
 ): KeyRingSource {
   let current = readKeyRing(path)
-  const listener = (now: { mtimeMs: number }, before: { mtimeMs: number }): void => {
-    if (now.mtimeMs === before.mtimeMs || now.mtimeMs === 0) return
+  let seen = versionOf(statSync(path))
+  const reload = (): void => {
+    let version: string
+    try {
+      version = versionOf(statSync(path))
+    } catch {
+      return // between an unlink and a rename, or removed: keep the last good ring
+    }
+    if (version === seen) return
+    seen = version
     try {
       current = readKeyRing(path)
     } catch (error) {
@@ -82,11 +97,25 @@ export function watchedKeyRing(
     }
     options.onChange?.(current)
   }
-  watchFile(path, { interval: options.intervalMs ?? 2_000, persistent: false }, listener)
+  const name = basename(path)
+  let watcher: FSWatcher | undefined
+  try {
+    watcher = watch(dirname(path), { persistent: false }, (_event, file) => {
+      if (file === null || file === name) reload()
+    })
+    watcher.on('error', () => watcher?.close()) // polling goes on
+  } catch {
+    // No directory watch here: polling alone.
+  }
+  const poll = (): void => reload()
+  watchFile(path, { interval: options.intervalMs ?? 2_000, persistent: false }, poll)
   return {
     get current() {
       return current
     },
-    close: () => unwatchFile(path, listener),
+    close: () => {
+      watcher?.close()
+      unwatchFile(path, poll)
+    },
   }
 }

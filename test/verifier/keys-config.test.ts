@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, renameSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
@@ -33,6 +33,27 @@ describe('key ring sources', () => {
       await eventually(() => errors.length > 0, 3_000)
       expect(source.current.primary).toBe(rotated.primary)
       expect(errors[0]?.message).not.toMatch(/[A-Za-z0-9_-]{43}/)
+    } finally {
+      source.close()
+    }
+  })
+
+  it('takes up a ring written by rename at once, without waiting for the poll', async () => {
+    const ring = generateKeyRing()
+    const path = join(mkdtempSync(join(tmpdir(), 'crumb-keys-')), 'keyring.json')
+    writeFileSync(path, JSON.stringify(serializeKeyRing(ring)))
+    const changes: string[] = []
+    // A poll this slow cannot be what notices the change within the test's wait.
+    const source = watchedKeyRing(path, { intervalMs: 600_000, onChange: (r) => changes.push(r.primary) })
+    try {
+      const rotated = rotateKeyRing(ring)
+      writeFileSync(`${path}.tmp`, JSON.stringify(serializeKeyRing(rotated)))
+      renameSync(`${path}.tmp`, path)
+      await eventually(() => source.current.primary === rotated.primary, 5_000)
+      expect(changes).toContain(rotated.primary)
+      writeFileSync(`${path}.lock`, 'another file in the folder')
+      await new Promise((resolve) => setTimeout(resolve, 100))
+      expect(changes.filter((kid) => kid === rotated.primary)).toHaveLength(1)
     } finally {
       source.close()
     }
