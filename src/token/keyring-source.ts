@@ -1,5 +1,4 @@
 import { type FSWatcher, readFileSync, type Stats, statSync, unwatchFile, watch, watchFile } from 'node:fs'
-import { basename, dirname } from 'node:path'
 import { CrumbError } from '../errors.js'
 import { type KeyRing, parseKeyRing } from './keyring.js'
 
@@ -65,8 +64,8 @@ const versionOf = (stats: Pick<Stats, 'ino' | 'mtimeMs' | 'size'>): string =>
 /**
  * A key ring read from a file now (failing now if it is missing) and re-read when the file changes,
  * so a rotation or retirement (`crumb keyring`) applies without a restart. Changes are noticed at
- * once through a watch on the file's directory (writes replace the file by a rename), and by polling
- * every 2 s where such watches are not delivered (network file systems, some container mounts).
+ * once through a watch on the file, and by polling every 2 s where such watches are not delivered
+ * (network file systems, some container mounts).
  * Each ring taken up is reported through `onChange`; a change that does not parse keeps the
  * previous ring and is reported through `onError`.
  *
@@ -97,23 +96,39 @@ export function watchedKeyRing(
     }
     options.onChange?.(current)
   }
-  const name = basename(path)
+  // Watch the file, not its folder: the folder may hold a busy database. A rename-based write leaves
+  // the watch on the old file, so every event re-arms it on whatever the path now names.
   let watcher: FSWatcher | undefined
-  try {
-    watcher = watch(dirname(path), { persistent: false }, (_event, file) => {
-      if (file === null || file === name) reload()
-    })
-    watcher.on('error', () => watcher?.close()) // polling goes on
-  } catch {
-    // No directory watch here: polling alone.
+  let closed = false
+  const arm = (): void => {
+    watcher?.close()
+    watcher = undefined
+    if (closed) return
+    try {
+      watcher = watch(path, { persistent: false }, () => {
+        reload()
+        arm()
+      })
+      watcher.on('error', () => {
+        watcher?.close()
+        watcher = undefined
+      })
+    } catch {
+      // Missing for a moment, or no watches on this file system: the poll covers it, and re-arms.
+    }
   }
-  const poll = (): void => reload()
+  arm()
+  const poll = (): void => {
+    reload()
+    if (watcher === undefined) arm()
+  }
   watchFile(path, { interval: options.intervalMs ?? 2_000, persistent: false }, poll)
   return {
     get current() {
       return current
     },
     close: () => {
+      closed = true
       watcher?.close()
       unwatchFile(path, poll)
     },
