@@ -173,7 +173,7 @@ function withLock<T>(path: string, change: () => T): T {
 /**
  * Rotates the ring in the file: adds a fresh primary (older kids keep verifying) and rewrites the
  * file atomically with mode 0600. A running token service and verifiers watching the file start
- * using it within seconds (see `watchedKeyRing`).
+ * using it at once (2 s at most where the file system sends no watch events; see `watchedKeyRing`).
  *
  * @example
  * const ring = rotateKeyRingFile('./data/keyring.json')
@@ -188,7 +188,8 @@ export function rotateKeyRingFile(path: string, now: Date = new Date()): KeyRing
 
 /**
  * Retires a kid in the file: every token minted under it stops verifying, on the token service
- * and on verifiers watching the file, within seconds. The primary cannot be retired (rotate first).
+ * and on verifiers watching the file, at once (2 s at most without watch events). The primary
+ * cannot be retired (rotate first).
  *
  * @example
  * retireKeyInFile('./data/keyring.json', 'kOldKid12')

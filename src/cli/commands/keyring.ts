@@ -12,8 +12,8 @@ import { note, printJson, printLine, renderTable } from '../output.js'
 /**
  * `crumb keyring ls | rotate | retire KID`: the token service's signing keys, in its key ring file.
  * These run on the service's machine and edit the file directly (no server call, no login); the
- * running service and local-mode verifiers watching the file follow within seconds. Secrets are
- * never printed.
+ * running service and local-mode verifiers watching the file follow at once (2 s at most).
+ * Secrets are never printed.
  */
 
 interface KeyringFlags {
@@ -87,7 +87,7 @@ async function target(command: Command): Promise<{ json: boolean; path: string }
 }
 
 const FOLLOWS =
-  'The running token service and verifiers reading this file follow within seconds; verifiers given the ring another way need the new file.'
+  'The running token service and verifiers reading this file follow at once (within 2 s where the file system sends no change events); verifiers given the ring another way need the new file.'
 
 /**
  * Registers `crumb keyring` and its subcommands.
