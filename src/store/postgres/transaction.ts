@@ -1,0 +1,77 @@
+import type pg from 'pg'
+import { isUnavailable, StoreUnavailableError } from './unavailable.js'
+
+// serialization_failure, deadlock_detected: the transaction did nothing and may simply run again
+const RETRYABLE = new Set(['40001', '40P01'])
+const MAX_ATTEMPTS = 5
+
+function sqlState(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code
+  return typeof code === 'string' ? code : undefined
+}
+
+/**
+ * Run `fn` in one READ COMMITTED transaction on a pooled connection: committed when it resolves,
+ * rolled back when it throws. A serialization failure or deadlock reruns it (up to 5 attempts), so
+ * `fn` must not have side effects outside the database. Connection failures become
+ * {@link StoreUnavailableError}; the broken connection is dropped from the pool, not reused.
+ *
+ * @example
+ * const key = await withTransaction(pool, async (c) => {
+ *   await c.query('SELECT 1 FROM users WHERE id = $1 FOR UPDATE', [userId])
+ *   return (await c.query('UPDATE keys SET revoked_at = now() WHERE id = $1 RETURNING *', [id])).rows[0]
+ * })
+ */
+export async function withTransaction<T>(
+  pool: pg.Pool,
+  fn: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    let client: pg.PoolClient
+    try {
+      client = await pool.connect()
+    } catch (err) {
+      throw isUnavailable(err) ? new StoreUnavailableError(err) : err
+    }
+    let broken: Error | undefined
+    try {
+      await client.query('BEGIN')
+      const result = await fn(client)
+      await client.query('COMMIT')
+      return result
+    } catch (err) {
+      if (isUnavailable(err)) {
+        broken = err instanceof Error ? err : new Error(String(err))
+        throw new StoreUnavailableError(err)
+      }
+      try {
+        await client.query('ROLLBACK')
+      } catch (rollbackErr) {
+        broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr))
+      }
+      const state = sqlState(err)
+      if (state !== undefined && RETRYABLE.has(state) && attempt < MAX_ATTEMPTS) continue
+      throw err
+    } finally {
+      client.release(broken)
+    }
+  }
+}
+
+/**
+ * One statement on the pool, with connection failures turned into {@link StoreUnavailableError}.
+ *
+ * @example
+ * const { rows } = await query(pool, 'SELECT * FROM users WHERE id = $1', [id])
+ */
+export async function query<R extends pg.QueryResultRow>(
+  pool: pg.Pool,
+  text: string,
+  values: unknown[] = [],
+): Promise<pg.QueryResult<R>> {
+  try {
+    return await pool.query<R>(text, values)
+  } catch (err) {
+    throw isUnavailable(err) ? new StoreUnavailableError(err) : err
+  }
+}

@@ -1,0 +1,146 @@
+// #17: the PostgreSQL engine's own machinery — migrations under an advisory lock, the append-only
+// audit log enforced by the database, the feed's commit-ordered cursor, LISTEN/NOTIFY across
+// connections, and "database down" reported as unavailable rather than as a fault.
+import type pg from 'pg'
+import { afterAll, beforeAll, expect, it } from 'vitest'
+import { listenToChannel } from '../../../src/store/postgres/listener.js'
+import { migratePostgres } from '../../../src/store/postgres/migrate.js'
+import { createPool } from '../../../src/store/postgres/pool.js'
+import {
+  addRevocation,
+  latestRevocationSeq,
+  revocationsSince,
+} from '../../../src/store/postgres/revocations.js'
+import { withTransaction } from '../../../src/store/postgres/transaction.js'
+import { isUnavailable, StoreUnavailableError } from '../../../src/store/postgres/unavailable.js'
+import { describePostgres, usePostgresDatabase } from '../../helpers/postgres.js'
+
+const FUTURE = '2099-01-01T00:00:00.000Z'
+
+describePostgres('PostgreSQL engine (#17)', () => {
+  const db = usePostgresDatabase()
+  let pool: pg.Pool
+
+  beforeAll(async () => {
+    pool = createPool(db.url, { max: 8 })
+  })
+  afterAll(async () => {
+    await pool?.end()
+  })
+
+  it('migrates once when several instances start together (advisory lock), then applies nothing', async () => {
+    const pools = [createPool(db.url), createPool(db.url), createPool(db.url)]
+    try {
+      const results = await Promise.all(pools.map((p) => migratePostgres(p)))
+      expect(results.map((r) => r.length).sort()).toEqual([0, 0, 1])
+      expect(await migratePostgres(pool)).toEqual([])
+      const { rows } = await pool.query<{ version: number }>('SELECT version FROM schema_migrations')
+      expect(rows).toEqual([{ version: 1 }])
+    } finally {
+      await Promise.all(pools.map((p) => p.end()))
+    }
+  })
+
+  it('refuses UPDATE, DELETE and TRUNCATE on the audit log, and keeps rows after the key row is gone', async () => {
+    await pool.query(
+      "INSERT INTO users (id, email, password_hash, created_at) VALUES ('usr_a1', 'a1@example.com', 'x', now())",
+    )
+    await pool.query(
+      `INSERT INTO keys (id, user_id, name, hint, source, kid, created_at, expires_at)
+       VALUES ('tok_a1', 'usr_a1', 'k', 'crumb_…abcd', 'api', 'k1', now(), now() + interval '1 day')`,
+    )
+    await pool.query(
+      "INSERT INTO audit_events (at, event, user_id, key_id, actor) VALUES (now(), 'created', 'usr_a1', 'tok_a1', 'usr_a1')",
+    )
+    await expect(pool.query("UPDATE audit_events SET actor = 'someone else'")).rejects.toThrow(/append-only/)
+    await expect(pool.query('DELETE FROM audit_events')).rejects.toThrow(/append-only/)
+    await expect(pool.query('TRUNCATE audit_events')).rejects.toThrow(/append-only/)
+    await pool.query("DELETE FROM keys WHERE id = 'tok_a1'")
+    const { rows } = await pool.query("SELECT key_id FROM audit_events WHERE key_id = 'tok_a1'")
+    expect(rows).toHaveLength(1)
+  })
+
+  it('re-adding an entry returns the existing one and uses no seq', async () => {
+    const first = await withTransaction(pool, (c) =>
+      addRevocation(c, { tokenId: 'tok_re', expiresAt: FUTURE }),
+    )
+    const again = await withTransaction(pool, (c) =>
+      addRevocation(c, { tokenId: 'tok_re', expiresAt: FUTURE }),
+    )
+    expect(first.inserted).toBe(true)
+    expect(again).toMatchObject({ inserted: false, seq: first.seq })
+    expect(await latestRevocationSeq(pool)).toBe(first.seq)
+  })
+
+  it('never lets a reader skip an entry: seqs are dense and commit in order under concurrent revokers', async () => {
+    const start = await latestRevocationSeq(pool)
+    // a transaction that takes a seq and commits late must not be overtaken by a later seq
+    const slow = withTransaction(pool, async (c) => {
+      const r = await addRevocation(c, { tokenId: 'tok_slow', expiresAt: FUTURE })
+      await new Promise((res) => setTimeout(res, 300))
+      return r
+    })
+    await new Promise((res) => setTimeout(res, 50))
+    const writers = Array.from({ length: 40 }, (_, i) =>
+      withTransaction(pool, (c) => addRevocation(c, { tokenId: `tok_w${i}`, expiresAt: FUTURE })),
+    )
+    // a reader following the feed the way a long-poll does, while the writers run
+    const seen: number[] = []
+    let cursor = start
+    const all = Promise.all([slow, ...writers])
+    let finished = false
+    void all.then(() => {
+      finished = true
+    })
+    while (!finished || cursor < (await latestRevocationSeq(pool))) {
+      for (const e of await revocationsSince(pool, cursor, 1000)) {
+        seen.push(e.seq)
+        cursor = e.seq
+      }
+      await new Promise((res) => setTimeout(res, 5))
+    }
+    const results = await all
+    expect(seen).toEqual(Array.from({ length: 41 }, (_, i) => start + i + 1))
+    expect(results[0]?.seq).toBe(start + 1)
+  })
+
+  it('a notification reaches a listener on another connection within milliseconds of the commit', async () => {
+    const got: { payload: string; at: number }[] = []
+    let ready!: () => void
+    const listening = new Promise<void>((res) => {
+      ready = res
+    })
+    const listener = listenToChannel(db.url, 'crumb_revocations', {
+      onNotify: (payload) => got.push({ payload, at: performance.now() }),
+      onListening: () => ready(),
+    })
+    try {
+      await listening
+      let committedAt = 0
+      const { seq } = await withTransaction(pool, async (c) => {
+        const r = await addRevocation(c, { tokenId: 'tok_notify', expiresAt: FUTURE })
+        // nothing is delivered before the commit
+        await new Promise((res) => setTimeout(res, 100))
+        expect(got).toEqual([])
+        return r
+      })
+      committedAt = performance.now()
+      for (let i = 0; i < 200 && got.length === 0; i++) await new Promise((res) => setTimeout(res, 5))
+      expect(got.map((g) => g.payload)).toEqual([String(seq)])
+      expect(got[0]!.at - committedAt).toBeLessThan(1000)
+    } finally {
+      await listener.close()
+    }
+  })
+
+  it('reports a database that cannot be reached as unavailable, quickly', async () => {
+    const down = createPool('postgres://postgres@127.0.0.1:1/crumb', { connectionTimeoutMs: 500 })
+    try {
+      const err = await withTransaction(down, async () => 1).catch((e: unknown) => e)
+      expect(err).toBeInstanceOf(StoreUnavailableError)
+      expect(isUnavailable(err)).toBe(true)
+    } finally {
+      await down.end()
+    }
+  })
+})
