@@ -71,7 +71,7 @@ export interface VerifierOptions {
   readonly cache?: { readonly ttl?: string | number; readonly max?: number }
   /** When false, a request without a token passes with `req.crumb` unset (`require` then refuses it). Default true. */
   readonly credentialsRequired?: boolean
-  /** Caveat kinds understood (default: the seven built-ins). */
+  /** Caveat kinds understood (default: the eight built-ins). */
   readonly registry?: CaveatRegistry
   /** Timeout of one call to the token service (verify, usage). Default `5s`. */
   readonly timeout?: string | number
