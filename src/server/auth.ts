@@ -89,7 +89,7 @@ export function authenticateToken(
   deps: AuthDeps,
   token: string | readonly string[],
   request: { ip?: string; device?: string; op?: string; org?: string; app?: string },
-  options: { deferred?: ReadonlySet<'org' | 'app' | 'op'> } = {},
+  options: { deferred?: ReadonlySet<'org' | 'app' | 'op'>; audience?: string } = {},
 ): AuthContext {
   deps.feed.sync()
   const now = deps.clock.now()
@@ -100,6 +100,7 @@ export function authenticateToken(
     now,
     leewayMs: deps.leewayMs,
     ...(options.deferred === undefined ? {} : { deferred: options.deferred }),
+    audience: options.audience,
   })
   const key = deps.store.keys.get(claims.tokenId, now)
   if (key === undefined || key.userId !== claims.userId) throw new CrumbError('invalid_token', 'unknown key')

@@ -27,7 +27,7 @@ export interface VerifyTokenOptions {
    * The verifying service's audience (canonical: see `canonicalAudience`), against which `aud`
    * caveats are checked; without one, a token naming an audience is refused.
    */
-  readonly audience?: string
+  readonly audience?: string | undefined
   readonly now?: Date
   /** Clock-skew allowance for expires / not-before (default 30 s). */
   readonly leewayMs?: number
