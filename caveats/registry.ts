@@ -146,7 +146,7 @@ export class CaveatRegistry {
 }
 
 /**
- * A new, unsealed registry holding the seven built-in kinds (and any given extra ones).
+ * A new, unsealed registry holding the eight built-in kinds (and any given extra ones).
  *
  * @example
  * const registry = createDefaultRegistry([region])

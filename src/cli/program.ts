@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { registerAttenuate } from './commands/attenuate.js'
 import { registerAudit } from './commands/audit.js'
+import { registerExchange } from './commands/exchange.js'
 import { registerInspect } from './commands/inspect.js'
 import { registerKeyring } from './commands/keyring.js'
 import { registerLogin } from './commands/login.js'
@@ -13,6 +14,7 @@ import { registerTokensLs } from './commands/tokens-ls.js'
 import { registerTokensRename } from './commands/tokens-rename.js'
 import { registerTokensRm } from './commands/tokens-rm.js'
 import { registerTokensRotate } from './commands/tokens-rotate.js'
+import { registerTrust } from './commands/trust.js'
 import { registerWhoami } from './commands/whoami.js'
 import { CliError, formatErrorLine } from './errors.js'
 import { cliVersion } from './version.js'
@@ -87,6 +89,8 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
   registerInspect(program)
   registerRevoke(program)
   registerAudit(program)
+  registerTrust(program)
+  registerExchange(program)
   configureTree(program)
   return program
 }

@@ -45,7 +45,7 @@ export async function authenticateToken(
   svc: Pick<Service, 'store' | 'ring' | 'feed' | 'clock' | 'config'>,
   token: string | readonly string[],
   request: RequestFacts,
-  options: { deferred?: ReadonlySet<'org' | 'app' | 'op'> } = {},
+  options: { deferred?: ReadonlySet<'org' | 'app' | 'op'>; audience?: string } = {},
 ): Promise<AuthContext> {
   await svc.feed.sync()
   const now = svc.clock.now()
@@ -56,6 +56,7 @@ export async function authenticateToken(
     now,
     leewayMs: svc.config.leewayMs,
     ...(options.deferred === undefined ? {} : { deferred: options.deferred }),
+    audience: options.audience,
   })
   const key = await svc.store.keys.get(claims.tokenId, now)
   if (key === undefined || key.userId !== claims.userId) throw new CrumbError('invalid_token', 'unknown key')

@@ -23,6 +23,11 @@ export interface VerifyTokenOptions {
   readonly keys: KeyRing
   readonly revocations?: RevocationList
   readonly request?: RequestFacts
+  /**
+   * The verifying service's audience (canonical: see `canonicalAudience`), against which `aud`
+   * caveats are checked; without one, a token naming an audience is refused.
+   */
+  readonly audience?: string | undefined
   readonly now?: Date
   /** Clock-skew allowance for expires / not-before (default 30 s). */
   readonly leewayMs?: number
@@ -83,6 +88,7 @@ function requestContext(options: VerifyTokenOptions): RequestContext {
   if (r?.op !== undefined) ctx.op = r.op
   if (r?.device !== undefined) ctx.device = r.device
   if (r?.ip !== undefined) ctx.ip = r.ip
+  if (options.audience !== undefined) ctx.aud = options.audience
   return ctx
 }
 

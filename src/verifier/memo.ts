@@ -110,6 +110,21 @@ export function shareable(claims: TokenClaims): TokenClaims {
   })
 }
 
+/**
+ * The checks a remembered verification must re-run per request: all but `aud`, whose verdict
+ * depends only on the verifier's own audience, fixed for the memo's lifetime. Allocates only when
+ * there is an `aud` caveat to drop.
+ *
+ * @example
+ * memo.set(key, { tokenId, claims: shareable(claims), checks: perRequestChecks(checks) })
+ */
+export function perRequestChecks(checks: readonly Check[]): readonly Check[] {
+  for (const check of checks) {
+    if (check.caveat.kind.dimension === 'aud') return checks.filter((c) => c.caveat.kind.dimension !== 'aud')
+  }
+  return checks
+}
+
 /** Whether any check needs the client address (an `ip` caveat): only then is `facts.ip` read. */
 function needsIp(checks: readonly Check[]): boolean {
   for (const check of checks) if (check.caveat.kind.dimension === 'ip') return true

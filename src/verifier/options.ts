@@ -1,5 +1,5 @@
 import * as z from 'zod'
-import { CaveatRegistry, defaultRegistry } from '../../caveats/index.js'
+import { audienceSchema, CaveatRegistry, defaultRegistry } from '../../caveats/index.js'
 import { durationSchema, MAX_TIMER_MS } from '../duration.js'
 import { CrumbError } from '../errors.js'
 import type { KeyRing } from '../token/keyring.js'
@@ -69,9 +69,20 @@ export interface VerifierOptions {
       }
   /** Remote mode: cache of positive results. Default `{ ttl: '1m', max: 10000 }`. */
   readonly cache?: { readonly ttl?: string | number; readonly max?: number }
+  /**
+   * This service's resource identifier (`https://deploy.example`): tokens with an `aud` caveat must
+   * name it. Without one, a token that names any audience is refused (OAuth access tokens are
+   * meant for one resource).
+   */
+  readonly audience?: string
+  /**
+   * The RFC 9728 metadata URL that 401 answers point to (`resource_metadata`). Default: that of the
+   * `protectedResource()` whose resource is `audience`, if one exists in this process.
+   */
+  readonly resourceMetadata?: string
   /** When false, a request without a token passes with `req.crumb` unset (`require` then refuses it). Default true. */
   readonly credentialsRequired?: boolean
-  /** Caveat kinds understood (default: the seven built-ins). */
+  /** Caveat kinds understood (default: the eight built-ins). */
   readonly registry?: CaveatRegistry
   /** Timeout of one call to the token service (verify, usage). Default `5s`. */
   readonly timeout?: string | number
@@ -100,6 +111,9 @@ export interface ResolvedVerifierOptions {
     | undefined
   readonly cache: { readonly ttlMs: number; readonly max: number }
   readonly credentialsRequired: boolean
+  /** Canonical (see `canonicalAudience`). */
+  readonly audience: string | undefined
+  readonly resourceMetadata: string | undefined
   readonly registry: CaveatRegistry
   readonly timeoutMs: number
   readonly fetch: ServiceFetch
@@ -148,6 +162,8 @@ const schema = z
       .optional(),
     cache: z.object({ ttl: duration.optional(), max: z.number().int().nonnegative().optional() }).default({}),
     credentialsRequired: z.boolean().default(true),
+    audience: audienceSchema.optional(),
+    resourceMetadata: httpUrl.optional(),
     registry: z.instanceof(CaveatRegistry).optional(),
     timeout: timerDuration.default(5_000),
     fetch: z.custom<FetchLike>((v) => typeof v === 'function', 'must be a function').optional(),
@@ -259,6 +275,8 @@ export function parseVerifierOptions(options: VerifierOptions): ResolvedVerifier
     usage,
     cache: { ttlMs: o.cache.ttl ?? 60_000, max: o.cache.max ?? 10_000 },
     credentialsRequired: o.credentialsRequired,
+    audience: o.audience,
+    resourceMetadata: o.resourceMetadata,
     registry: o.registry ?? defaultRegistry(),
     timeoutMs: o.timeout,
     fetch: o.fetch ?? serviceFetch,

@@ -37,20 +37,34 @@ export function problemOf(error: CrumbError): ProblemDetails {
 }
 
 /**
+ * The `WWW-Authenticate` value of a 401: `Bearer error="invalid_token"`, plus
+ * `resource_metadata="<url>"` (RFC 9728 §5.1) when the service publishes protected-resource metadata.
+ *
+ * @example
+ * bearerChallenge('https://deploy.example/.well-known/oauth-protected-resource')
+ * // 'Bearer error="invalid_token", resource_metadata="https://deploy.example/.well-known/oauth-protected-resource"'
+ */
+export function bearerChallenge(resourceMetadata?: string): string {
+  if (resourceMetadata === undefined) return 'Bearer error="invalid_token"'
+  return `Bearer error="invalid_token", resource_metadata="${resourceMetadata.replace(/["\\]/g, '\\$&')}"`
+}
+
+/**
  * Answers a request with the problem for an error: `application/problem+json`, and on a 401 the
- * `WWW-Authenticate: Bearer error="invalid_token"` challenge (the precise reason is in `code`).
- * Anything that is not a CrumbError is answered as `invalid_token`, without its message.
+ * `WWW-Authenticate: Bearer error="invalid_token"` challenge (the precise reason is in `code`),
+ * pointing at `resourceMetadata` when given. Anything that is not a CrumbError is answered as
+ * `invalid_token`, without its message.
  *
  * @example
  * try { … } catch (error) { sendProblem(res, error) }
  */
-export function sendProblem(res: Response, error: unknown): void {
+export function sendProblem(res: Response, error: unknown, resourceMetadata?: string): void {
   const crumbError =
     error instanceof CrumbError
       ? error
       : new CrumbError('invalid_token', 'token could not be verified', { cause: error })
   const problem = problemOf(crumbError)
-  if (problem.status === 401) res.setHeader('WWW-Authenticate', 'Bearer error="invalid_token"')
+  if (problem.status === 401) res.setHeader('WWW-Authenticate', bearerChallenge(resourceMetadata))
   if (problem.status === 503) res.setHeader('Retry-After', '5')
   res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem))
 }

@@ -7,7 +7,7 @@ import { caveatTexts, claimsOf, type TokenClaims } from '../token/claims.js'
 import { decodeTokenList } from '../token/format.js'
 import { decodeIdentifier } from '../token/identifier.js'
 import type { RequestFacts } from '../token/verify.js'
-import { type MemoEntry, reuse, shareable, TokenMemo } from './memo.js'
+import { type MemoEntry, perRequestChecks, reuse, shareable, TokenMemo } from './memo.js'
 import type { FeedUpdate, RevocationSync } from './revocation-sync.js'
 import type { ServiceFetch, ServiceResponse } from './service-fetch.js'
 
@@ -22,6 +22,8 @@ export interface RemoteVerifierOptions {
   /** Dimensions checked per route (`require`), not here. */
   readonly deferred: ReadonlySet<Dimension>
   readonly leewayMs: number
+  /** This service's audience (canonical), sent as `request.aud`: the token service checks `aud` caveats against it. */
+  readonly audience?: string | undefined
   /** How long a positive answer is reused, and how many are kept. */
   readonly cache: { readonly ttlMs: number; readonly max: number }
   readonly timeoutMs: number
@@ -161,7 +163,8 @@ export class RemoteVerifier {
         tokenId: id.tokenId,
         until: Math.min(now.getTime() + this.#o.cache.ttlMs, expiry),
         claims: shareable(claims),
-        checks,
+        // The token service judged `aud` against this verifier's fixed audience.
+        checks: perRequestChecks(checks),
       })
     }
     return claims
@@ -190,6 +193,7 @@ export class RemoteVerifier {
     const request: Record<string, string> = {}
     if (facts.device !== undefined) request.device = facts.device
     if (facts.ip !== undefined) request.ip = facts.ip
+    if (this.#o.audience !== undefined) request.aud = this.#o.audience
     let res: ServiceResponse
     try {
       res = await this.#o.fetch(this.#o.url, {

@@ -60,6 +60,21 @@ describe('verifyToken', () => {
     expect(codeOf(() => verifyToken('', { keys: ring }))).toBe('invalid_token')
   })
 
+  it('checks aud caveats against the verifier audience, refusing them without one (#19)', () => {
+    const scoped = attenuate(root.token, ['aud = https://deploy.example,https://api.example/mcp'])
+    const deploy = { keys: ring, request: full, audience: 'https://deploy.example' }
+    expect(verifyToken(scoped, deploy).tokenId).toBe(root.tokenId)
+    expect(codeOf(() => verifyToken(scoped, { ...deploy, audience: 'https://other.example' }))).toBe(
+      'caveat_failed',
+    )
+    expect(codeOf(() => verifyToken(scoped, { keys: ring, request: full }))).toBe('caveat_failed')
+    // A token naming no audience is accepted by a verifier that has one.
+    expect(verifyToken(root.token, deploy).tokenId).toBe(root.tokenId)
+    // Narrowing to a disjoint audience admits nowhere.
+    const none = attenuate(scoped, ['aud = https://elsewhere.example'])
+    expect(codeOf(() => verifyToken(none, deploy))).toBe('caveat_failed')
+  })
+
   it('reports an expired token as expired even when another caveat also fails', () => {
     const t = attenuate(root.token, ['ops = read', 'expires = 2020-01-01T00:00:00Z'])
     expect(codeOf(() => verifyToken(t, { keys: ring, request: { op: 'write' } }))).toBe('token_expired')

@@ -33,6 +33,8 @@ export interface InspectJson {
     ops: string[] | null
     devices: string[] | null
     ips: string[] | null
+    /** The resources (`aud`) the token may be presented to. */
+    audiences: string[] | null
     not_before: string | null
     expires_at: string | null
     other: string[]
@@ -53,7 +55,7 @@ const iso = (d: Date | null): string | null => (d === null ? null : d.toISOStrin
  */
 export function inspectionToJson(info: TokenInspection): InspectJson {
   const { scope } = info
-  const lists = [scope.orgs, scope.apps, scope.ops, scope.devices, scope.ips]
+  const lists = [scope.orgs, scope.apps, scope.ops, scope.devices, scope.ips, scope.audiences]
   return {
     location: info.location,
     hint: info.hint,
@@ -83,6 +85,7 @@ export function inspectionToJson(info: TokenInspection): InspectJson {
       ops: scope.ops,
       devices: scope.devices,
       ips: scope.ips,
+      audiences: scope.audiences,
       not_before: iso(scope.notBefore),
       expires_at: iso(scope.expiresAt),
       other: scope.other,
@@ -145,6 +148,7 @@ function render(json: InspectJson, now: Date): string {
     ['ops', listText(s.ops)],
     ['devices', listText(s.devices)],
     ['ips', listText(s.ips)],
+    ['audiences', listText(s.audiences)],
     ['not before', s.not_before === null ? '-' : describeTime(s.not_before, now)],
     ['expires', s.expires_at === null ? 'never' : describeTime(s.expires_at, now)],
   ]
