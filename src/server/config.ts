@@ -90,6 +90,11 @@ export const envSchema = z.object({
   CRUMB_LEEWAY: duration(30_000, { max: HOUR }),
   /** How long SIGTERM waits for in-flight requests before closing connections. */
   CRUMB_SHUTDOWN_TIMEOUT: duration(10_000, { max: MAX_TIMER_MS }),
+  /** Admit http OIDC issuers on a loopback host in trust policies (development and tests; #20). */
+  CRUMB_OIDC_ALLOW_LOOPBACK_ISSUERS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
 })
 
 /** The parsed configuration of the token service. */
@@ -119,6 +124,8 @@ export interface ServiceConfig {
   readonly usageFlushIntervalMs: number
   readonly leewayMs: number
   readonly shutdownTimeoutMs: number
+  /** `CRUMB_OIDC_ALLOW_LOOPBACK_ISSUERS=true`: http issuers on a loopback host (DESIGN.md, "Workload identity"). */
+  readonly oidcAllowLoopbackIssuers?: boolean
 }
 
 /** A configuration error: names the variable(s) at fault, never echoes a value. */
@@ -184,5 +191,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     usageFlushIntervalMs: e.CRUMB_USAGE_FLUSH_INTERVAL,
     leewayMs: e.CRUMB_LEEWAY,
     shutdownTimeoutMs: e.CRUMB_SHUTDOWN_TIMEOUT,
+    oidcAllowLoopbackIssuers: e.CRUMB_OIDC_ALLOW_LOOPBACK_ISSUERS,
   }
 }

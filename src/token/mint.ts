@@ -24,9 +24,11 @@ export function mintRootToken(options: {
   userId: string
   caveats?: readonly string[]
   tokenId?: string
+  /** The ring entry to derive from (default: the primary); a key minted earlier keeps its kid. */
+  kid?: string
   location?: string
 }): MintedToken {
-  const kid = options.ring.primary
+  const kid = options.kid ?? options.ring.primary
   const tokenId = options.tokenId ?? newTokenId()
   const identifier = new TextEncoder().encode(
     encodeIdentifier({ version: 1, kid, tokenId, userId: options.userId }),

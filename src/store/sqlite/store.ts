@@ -6,6 +6,7 @@ import { createDeviceCodesRepo } from './device-codes.js'
 import { createKeysRepo } from './keys.js'
 import { createRevocationsRepo, type RevocationsRepo } from './revocations.js'
 import { asyncRepo } from './sync.js'
+import { createTrustPoliciesRepo } from './trust-policies.js'
 import { createUsersRepo } from './users.js'
 
 /** Options of {@link openSqliteStore}. */
@@ -30,6 +31,7 @@ const WRITES: Readonly<Record<keyof Repositories, readonly string[]>> = {
   audit: ['append'],
   revocations: ['add', 'prune'],
   deviceCodes: ['create', 'markPolled', 'approve', 'deny', 'consume', 'prune'],
+  trustPolicies: ['insert', 'delete', 'markExchanged', 'claimJti', 'pruneJtis'],
 }
 
 function syncRepos(db: BetterSqlite3.Database): {
@@ -41,6 +43,7 @@ function syncRepos(db: BetterSqlite3.Database): {
     audit: createAuditRepo(db),
     revocations: createRevocationsRepo(db),
     deviceCodes: createDeviceCodesRepo(db),
+    trustPolicies: createTrustPoliciesRepo(db),
   }
 }
 
@@ -65,6 +68,7 @@ class SqliteStore implements Store {
   readonly audit: Store['audit']
   readonly revocations: Store['revocations']
   readonly deviceCodes: Store['deviceCodes']
+  readonly trustPolicies: Store['trustPolicies']
   readonly #writer: BetterSqlite3.Database
   readonly #reader: BetterSqlite3.Database | undefined
   readonly #writerRepos: ReturnType<typeof syncRepos>
@@ -126,6 +130,7 @@ class SqliteStore implements Store {
     this.audit = top('audit')
     this.revocations = top('revocations')
     this.deviceCodes = top('deviceCodes')
+    this.trustPolicies = top('trustPolicies')
     this.#lastSeq = this.#readerRevocations.latestSeq()
   }
 
@@ -168,6 +173,7 @@ class SqliteStore implements Store {
       keys: asyncRepo(r.keys as never, guard),
       audit: asyncRepo(r.audit as never, guard),
       deviceCodes: asyncRepo(r.deviceCodes as never, guard),
+      trustPolicies: asyncRepo(r.trustPolicies as never, guard),
       revocations: {
         ...revocations,
         add: (revocation) => {

@@ -32,10 +32,10 @@ describePostgres('PostgreSQL engine (#17)', () => {
     const pools = [createPool(db.url), createPool(db.url), createPool(db.url)]
     try {
       const results = await Promise.all(pools.map((p) => migratePostgres(p)))
-      expect(results.map((r) => r.length).sort()).toEqual([0, 0, 1])
+      expect(results.map((r) => r.length).sort()).toEqual([0, 0, 2])
       expect(await migratePostgres(pool)).toEqual([])
       const { rows } = await pool.query<{ version: number }>('SELECT version FROM schema_migrations')
-      expect(rows).toEqual([{ version: 1 }])
+      expect(rows).toEqual([{ version: 1 }, { version: 2 }])
     } finally {
       await Promise.all(pools.map((p) => p.end()))
     }
