@@ -5,7 +5,7 @@ import { addKey, addUser, at, DAY, T0 } from './helpers.js'
 
 /**
  * The trust-policy part of the storage contract (#20): every engine runs it
- * (`trust-policies.sqlite.test.ts`; a PostgreSQL engine calls it the same way).
+ * (`sqlite.contract.test.ts`; a PostgreSQL engine calls it the same way).
  *
  * @example
  * trustPoliciesContract({ name: 'sqlite', create: async () => … })
