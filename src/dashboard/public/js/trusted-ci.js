@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The Trusted CI page (#20): trust policies under which CI jobs exchange their OIDC ID token for a
  * short-lived crumb token. Lists them (issuer, conditions, caveats, last exchange), creates and
@@ -7,6 +8,7 @@ import { ApiError, api } from './api.js'
 import {
   announce,
   announceError,
+  byId,
   clearFieldErrors,
   confirmAction,
   el,
@@ -15,12 +17,25 @@ import {
   timeEl,
 } from './ui.js'
 
-const tbody = /** @type {HTMLTableSectionElement} */ (document.querySelector('#policies-table tbody'))
-const count = document.getElementById('policies-count')
-const dialog = /** @type {HTMLDialogElement} */ (document.getElementById('policy-dialog'))
-const form = /** @type {HTMLFormElement} */ (document.getElementById('policy-form'))
+/**
+ * A trust policy as /v1/trust-policies shows it.
+ * @typedef {{ id: string, name: string, issuer: string, audience: string,
+ *   conditions: Record<string, string>, caveats: string[], ttl: string, key_id: string,
+ *   created_at: string, last_exchanged_at: string | null }} TrustPolicy
+ */
 
-/** Non-empty trimmed lines of a textarea. */
+const tbody =
+  byId('policies-table', HTMLTableElement).tBodies[0] ??
+  byId('policies-table', HTMLTableElement).createTBody()
+const count = byId('policies-count', HTMLElement)
+const dialog = byId('policy-dialog', HTMLDialogElement)
+const form = byId('policy-form', HTMLFormElement)
+
+/**
+ * Non-empty trimmed lines of a textarea.
+ * @param {string} text
+ * @returns {string[]}
+ */
 function lines(text) {
   return text
     .split('\n')
@@ -28,12 +43,20 @@ function lines(text) {
     .filter((line) => line !== '')
 }
 
+/**
+ * @param {string[]} items
+ * @returns {HTMLElement}
+ */
 function list(items) {
   return items.length === 0
     ? el('span', { class: 'muted' }, 'none')
     : el('ul', { class: 'plain' }, ...items.map((item) => el('li', {}, el('code', {}, item))))
 }
 
+/**
+ * @param {TrustPolicy} policy
+ * @returns {HTMLElement}
+ */
 function row(policy) {
   const conditions = Object.entries(policy.conditions).map(([claim, pattern]) => `${claim} = ${pattern}`)
   return el(
@@ -75,7 +98,7 @@ function row(policy) {
 
 async function load() {
   try {
-    const { policies } = await api('GET', '/v1/trust-policies')
+    const { policies } = /** @type {{ policies: TrustPolicy[] }} */ (await api('GET', '/v1/trust-policies'))
     tbody.replaceChildren(...policies.map(row))
     count.textContent =
       policies.length === 0
@@ -87,17 +110,18 @@ async function load() {
   }
 }
 
-document.getElementById('new-policy').addEventListener('click', () => {
+byId('new-policy', HTMLButtonElement).addEventListener('click', () => {
   form.reset()
   clearFieldErrors(form)
   dialog.showModal()
-  document.getElementById('policy-name').focus()
+  byId('policy-name', HTMLInputElement).focus()
 })
 
 form.addEventListener('submit', async (event) => {
   event.preventDefault()
   clearFieldErrors(form)
   const data = new FormData(form)
+  /** @type {Record<string, string>} */
   const conditions = {}
   for (const line of lines(String(data.get('conditions') ?? ''))) {
     const at = line.indexOf('=')
@@ -116,7 +140,9 @@ form.addEventListener('submit', async (event) => {
     ttl: String(data.get('ttl') ?? '15m'),
   }
   try {
-    const { policy } = await api('POST', '/v1/trust-policies', { body })
+    const { policy } = /** @type {{ policy: TrustPolicy }} */ (
+      await api('POST', '/v1/trust-policies', { body })
+    )
     dialog.close()
     announce(`Created trust policy “${policy.name}”.`, 'success')
     await load()
@@ -133,20 +159,21 @@ form.addEventListener('submit', async (event) => {
 })
 
 tbody.addEventListener('click', async (event) => {
-  const button = /** @type {HTMLElement} */ (event.target).closest('button[data-action="delete"]')
-  if (button === null) return
+  const target = event.target
+  const button = target instanceof Element ? target.closest('button[data-action="delete"]') : null
+  if (!(button instanceof HTMLElement)) return
   const ok = await confirmAction({
-    title: `Delete “${button.dataset.name}”?`,
+    title: `Delete “${button.dataset.name ?? ''}”?`,
     message:
       'CI jobs can no longer exchange their ID token under it, and its key is revoked: tokens already exchanged stop working.',
     confirm: 'Delete policy',
   })
   if (!ok) return
   try {
-    await api('DELETE', `/v1/trust-policies/${encodeURIComponent(button.dataset.policyId)}`)
+    await api('DELETE', `/v1/trust-policies/${encodeURIComponent(button.dataset.policyId ?? '')}`)
     announce('Deleted the trust policy and revoked its key.', 'success')
     await load()
-    document.getElementById('main').focus()
+    byId('main', HTMLElement).focus()
   } catch (error) {
     announceError(error, 'Could not delete the trust policy')
   }
