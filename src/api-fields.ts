@@ -33,3 +33,6 @@ export const keyNameSchema = z
   .min(1, 'must not be empty')
   .max(100, 'at most 100 characters')
   .regex(DISPLAY_TEXT, DISPLAY_TEXT_MESSAGE)
+
+/** Email and password of a sign-in (`POST /v1/sessions`, the dashboard's sign-in form). */
+export const credentialsSchema = z.object({ email: emailSchema, password: z.string().min(1).max(1024) })

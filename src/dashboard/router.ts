@@ -4,11 +4,9 @@ import { fileURLToPath } from 'node:url'
 import express, { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express'
 import helmet from 'helmet'
 import * as z from 'zod'
-import type { ServiceContext } from '../server/context.js'
-import { actorOf, keyJson, mintKey, revokeKey } from '../server/lifecycle.js'
-import { parseRequest } from '../server/problem.js'
-import { checkCredentials } from '../server/routes/auth-login.js'
-import { SESSION_KEY_NAME, sessionBody } from '../server/routes/sessions.js'
+import { credentialsSchema } from '../api-fields.js'
+import { actorFor, dashboardSignIn, keyJson, parseRequest, type Service, signOut } from '../service/index.js'
+import { requestMeta } from '../wire/request-meta.js'
 import {
   clearSessionCookie,
   deviceCodeCookieOf,
@@ -105,7 +103,7 @@ function noStore(_req: Request, res: Response, next: NextFunction): void {
  * @example
  * app.use(dashboardRoutes(ctx)) // after the /v1 routes, before the 404 handler
  */
-export function dashboardRoutes(ctx: ServiceContext): Router {
+export function dashboardRoutes(ctx: Service): Router {
   const router = Router()
   const pageHeaders = [contentSecurityPolicy, noStore]
 
@@ -133,8 +131,8 @@ export function dashboardRoutes(ctx: ServiceContext): Router {
 
   const page =
     (section: Section, title: string, script: string, main: (req: Request) => ReturnType<typeof keysMain>) =>
-    (req: Request, res: Response): void => {
-      const session = dashboardSession(ctx, req)
+    async (req: Request, res: Response): Promise<void> => {
+      const session = await dashboardSession(ctx, req)
       if (session === undefined) {
         toSignIn(req, res)
         return
@@ -145,16 +143,16 @@ export function dashboardRoutes(ctx: ServiceContext): Router {
         .send(layout({ title, script, email: session.user.email, section, main: main(req) }).value)
     }
 
-  router.get('/', noStore, (req: Request, res: Response) => {
-    res.redirect(303, dashboardSession(ctx, req) === undefined ? '/sign-in' : '/keys')
+  router.get('/', noStore, async (req: Request, res: Response) => {
+    res.redirect(303, (await dashboardSession(ctx, req)) === undefined ? '/sign-in' : '/keys')
   })
   router.get('/keys', pageHeaders, page('keys', 'Keys', 'keys.js', keysMain))
   router.get('/sessions', pageHeaders, page('sessions', 'Sessions', 'sessions.js', sessionsMain))
   router.get('/audit', pageHeaders, page('audit', 'Audit log', 'audit.js', auditMain))
   // the device flow's verification URI: `/device?user_code=WDJB-MJHT` from the CLI
-  router.get('/device', pageHeaders, (req: Request, res: Response) => {
+  router.get('/device', pageHeaders, async (req: Request, res: Response) => {
     const given = devicePageQuery.parse(req.query).user_code
-    const session = dashboardSession(ctx, req)
+    const session = await dashboardSession(ctx, req)
     if (session === undefined) {
       // sign in first, then back here with the code (kept in a cookie, not in the URL)
       if (sessionCookieOf(req) !== undefined) clearSessionCookie(req, res)
@@ -178,9 +176,9 @@ export function dashboardRoutes(ctx: ServiceContext): Router {
   })
 
   for (const register of [false, true]) {
-    router.get(register ? '/register' : '/sign-in', pageHeaders, (req: Request, res: Response) => {
+    router.get(register ? '/register' : '/sign-in', pageHeaders, async (req: Request, res: Response) => {
       const { next } = signInPageQuery.parse(req.query)
-      if (dashboardSession(ctx, req) !== undefined) {
+      if ((await dashboardSession(ctx, req)) !== undefined) {
         res.redirect(303, next)
         return
       }
@@ -199,30 +197,9 @@ export function dashboardRoutes(ctx: ServiceContext): Router {
 
   router.post('/dashboard/sign-in', noStore, async (req: Request, res: Response) => {
     checkCsrf(req, ctx.config.publicUrl)
-    const body = parseRequest(sessionBody, req.body, 'body')
-    const user = await checkCredentials(ctx, req, body.email, body.password)
-    const previous = dashboardSession(ctx, req)
-    const minted = await ctx.writes.run(() => {
-      const minted = mintKey(ctx, {
-        user,
-        name: SESSION_KEY_NAME,
-        source: 'dashboard-session',
-        ttlMs: ctx.config.sessionTtlMs,
-        who: actorOf(req, user),
-        alsoAudit: ['login'],
-      })
-      // signing in again in the same browser ends the session it had
-      if (previous !== undefined) {
-        revokeKey(ctx, {
-          key: previous.key,
-          who: actorOf(req, previous.user, previous.key.id),
-          event: 'session_revoked',
-          reason: 'signed in again',
-          protectLast: false,
-        })
-      }
-      return minted
-    })
+    const body = parseRequest(credentialsSchema, req.body, 'body')
+    const previous = await dashboardSession(ctx, req)
+    const { user, minted } = await dashboardSignIn(ctx, body, previous, requestMeta(req))
     setSessionCookie(req, res, minted.token, ctx.config.sessionTtlMs)
     issueCsrfCookie(req, res) // a new session, a new CSRF value
     res.status(201).json({ user: { id: user.id, email: user.email }, session: keyJson(minted.key) })
@@ -230,17 +207,9 @@ export function dashboardRoutes(ctx: ServiceContext): Router {
 
   router.post('/dashboard/sign-out', noStore, async (req: Request, res: Response) => {
     checkCsrf(req, ctx.config.publicUrl)
-    const session = dashboardSession(ctx, req)
+    const session = await dashboardSession(ctx, req)
     if (session !== undefined) {
-      await ctx.writes.run(() =>
-        revokeKey(ctx, {
-          key: session.key,
-          who: actorOf(req, session.user, session.key.id),
-          event: 'session_revoked',
-          reason: 'signed out',
-          protectLast: false,
-        }),
-      )
+      await signOut(ctx, session.key, actorFor(session.user, requestMeta(req), session.key.id))
     }
     clearSessionCookie(req, res)
     res.status(204).end()

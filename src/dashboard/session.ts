@@ -1,8 +1,6 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
-import type { AuthContext } from '../server/auth.js'
-import { authenticateToken } from '../server/auth.js'
-import type { ServiceContext } from '../server/context.js'
-import { requestMeta } from '../server/context.js'
+import { type AuthContext, authenticateToken, type Service } from '../service/index.js'
+import { requestMeta } from '../wire/request-meta.js'
 import { sessionCookieOf } from './cookies.js'
 import { checkCsrf, SAFE_METHODS } from './csrf.js'
 
@@ -12,16 +10,16 @@ import { checkCsrf, SAFE_METHODS } from './csrf.js'
  * page shows when each browser was last seen. Undefined when signed out, expired or revoked.
  *
  * @example
- * const session = dashboardSession(ctx, req)
+ * const session = await dashboardSession(svc, req)
  * if (session === undefined) res.redirect('/sign-in')
  */
-export function dashboardSession(ctx: ServiceContext, req: Request): AuthContext | undefined {
+export async function dashboardSession(ctx: Service, req: Request): Promise<AuthContext | undefined> {
   const token = sessionCookieOf(req)
   if (token === undefined) return undefined
   const meta = requestMeta(req)
   let auth: AuthContext
   try {
-    auth = authenticateToken({ ...ctx, leewayMs: ctx.config.leewayMs }, token, {
+    auth = await authenticateToken(ctx, token, {
       op: SAFE_METHODS.has(req.method) ? 'read' : 'write',
       ...(meta.ip === null ? {} : { ip: meta.ip }),
     })
@@ -43,7 +41,7 @@ export function dashboardSession(ctx: ServiceContext, req: Request): AuthContext
  * @example
  * app.use('/v1', sessionBridge(ctx))
  */
-export function sessionBridge(ctx: ServiceContext): RequestHandler {
+export function sessionBridge(ctx: Pick<Service, 'config'>): RequestHandler {
   return (req: Request, _res: Response, next: NextFunction): void => {
     if (req.headers.authorization !== undefined || req.headers['x-api-key'] !== undefined) {
       next()

@@ -4,19 +4,18 @@ import express, { type Express } from 'express'
 import helmet from 'helmet'
 import type { Logger } from 'pino'
 import { pinoHttp } from 'pino-http'
-import { type CaveatRegistry, defaultRegistry } from '../../caveats/index.js'
+import type { CaveatRegistry } from '../../caveats/index.js'
 import { dashboardRoutes, sessionBridge } from '../dashboard/index.js'
+import { createService } from '../service/index.js'
 import type { Store } from '../store/index.js'
 import type { KeyRing } from '../token/index.js'
-import { type KeyRingSource, staticKeyRing } from '../token/keyring-source.js'
+import type { KeyRingSource } from '../token/keyring-source.js'
 import { createAuthenticate } from './auth.js'
-import { type Clock, systemClock } from './clock.js'
+import type { Clock } from './clock.js'
 import type { ServiceConfig } from './config.js'
 import type { ServiceContext } from './context.js'
-import { RevocationFeed } from './feed.js'
 import { redactUrl } from './logger.js'
 import { bodyLimit, errorHandler, notFoundHandler } from './problem.js'
-import { SlidingWindowLimiter } from './rate-limit.js'
 import { auditRoutes } from './routes/audit.js'
 import { deviceRoutes } from './routes/auth-device.js'
 import { loginRoutes } from './routes/auth-login.js'
@@ -29,8 +28,6 @@ import { usageRoutes } from './routes/usage.js'
 import { usersRoutes } from './routes/users.js'
 import { verifyRoutes } from './routes/verify.js'
 import { whoamiRoutes } from './routes/whoami.js'
-import { UsageBuffer } from './usage-buffer.js'
-import { WriteQueue } from './write-queue.js'
 
 /** Largest request body accepted (bytes). */
 export const MAX_BODY_BYTES = 16 * 1024
@@ -50,8 +47,8 @@ export interface AppDeps {
 export type CrumbApp = Express & {
   /** Routes' shared state: the feed, the usage buffer, limits... */
   readonly service: ServiceContext & {
-    /** Answers open long-polls, commits queued writes and pending usage (call before closing the store). */
-    close(): void
+    /** Answers open long-polls and writes pending usage (await it before closing the store). */
+    close(): Promise<void>
   }
 }
 
@@ -66,45 +63,16 @@ const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
  * await request(app).get('/healthz').expect(200)
  */
 export function createApp(deps: AppDeps): CrumbApp {
-  const clock = deps.clock ?? systemClock
-  const { store, config, logger } = deps
-  const keys = 'current' in deps.ring ? deps.ring : staticKeyRing(deps.ring)
-  const feed = new RevocationFeed(store, clock, logger)
-  const usage = new UsageBuffer(store, logger)
-  const authenticate = createAuthenticate({
-    store,
-    // Read per use: the source may have a newer ring.
-    get ring() {
-      return keys.current
+  const { config, logger } = deps
+  const svc = createService(deps)
+  // copy the descriptors, not the values: `ring` is a getter (a watched ring may change)
+  const ctx = Object.defineProperties(
+    {},
+    {
+      ...Object.getOwnPropertyDescriptors(svc),
+      authenticate: { value: createAuthenticate(svc), enumerable: true },
     },
-    feed,
-    usage,
-    clock,
-    leewayMs: config.leewayMs,
-  })
-  const limiter = (limit: number, windowMs: number): SlidingWindowLimiter =>
-    new SlidingWindowLimiter({ limit, windowMs, clock })
-  const ctx: ServiceContext = {
-    store,
-    get ring() {
-      return keys.current
-    },
-    config,
-    logger,
-    clock,
-    registry: deps.registry ?? defaultRegistry(),
-    feed,
-    usage,
-    writes: new WriteQueue(store, () => feed.sync()),
-    limits: {
-      loginEmail: limiter(config.loginLimit, config.loginWindowMs),
-      loginIp: limiter(config.loginLimit, config.loginWindowMs),
-      register: limiter(config.registerLimit, 3_600_000),
-      deviceStart: limiter(config.deviceStartLimit, 3_600_000),
-      deviceCode: limiter(config.loginLimit, config.loginWindowMs),
-    },
-    authenticate,
-  }
+  ) as ServiceContext
 
   const app = express()
   app.disable('x-powered-by')
@@ -166,13 +134,11 @@ export function createApp(deps: AppDeps): CrumbApp {
   app.use(notFoundHandler)
   app.use(errorHandler(logger))
 
-  const service = {
-    ...ctx,
-    close(): void {
-      feed.close()
-      ctx.writes.flush()
-      usage.stop()
+  const service = Object.defineProperty(ctx, 'close', {
+    value: async (): Promise<void> => {
+      ctx.feed.close()
+      await ctx.usage.stop()
     },
-  }
+  }) as CrumbApp['service']
   return Object.assign(app, { service })
 }

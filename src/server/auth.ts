@@ -1,25 +1,11 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import * as z from 'zod'
 import { CrumbError } from '../errors.js'
-import type { KeyRecord, Store, UserRecord } from '../store/index.js'
-import { decodeTokenList, type KeyRing, type TokenClaims, verifyToken } from '../token/index.js'
-import type { Clock } from './clock.js'
-import { requestMeta } from './context.js'
-import type { RevocationFeed } from './feed.js'
+import { type AuthContext, authenticateToken, type Service } from '../service/index.js'
+import { requestMeta } from '../wire/request-meta.js'
 import { parseRequest } from './problem.js'
-import type { UsageBuffer } from './usage-buffer.js'
 
-/** Who is calling, established by {@link createAuthenticate}. Holds no token. */
-export interface AuthContext {
-  readonly claims: TokenClaims
-  readonly key: KeyRecord
-  readonly user: UserRecord
-  /**
-   * True when the presented token is the key's root token itself (not an attenuation of it, and
-   * without discharges).
-   */
-  readonly isRoot: boolean
-}
+export { type AuthContext, authenticateToken, requireUnrestricted } from '../service/index.js'
 
 const BEARER = /^Bearer[ \t]+(\S(?:.*\S)?)[ \t]*$/i
 /** The `Crumb-Device` header: absent, or 1 to 128 characters once trimmed. */
@@ -48,91 +34,27 @@ function presentedToken(req: Request): string | undefined {
 }
 
 /**
- * Number of caveats (first- and third-party) on the primary macaroon of a token list, and
- * whether discharges travel with it.
- */
-function shapeOf(token: string | readonly string[]): { caveats: number; discharges: number } {
-  const [primary, ...discharges] = decodeTokenList(token)
-  return { caveats: primary.caveats.length, discharges: discharges.length }
-}
-
-/**
- * Is `token` the root token of `key`? Root tokens carry exactly the caveats the service minted
- * (an `expires` plus the key's own); attenuation only appends, and a token with a valid signature
- * and the root's caveat count can only be the root itself.
- */
-function isRootToken(token: string | readonly string[], key: Pick<KeyRecord, 'caveats'>): boolean {
-  const shape = shapeOf(token)
-  return shape.discharges === 0 && shape.caveats === key.caveats.length + 1
-}
-
-/** Dependencies of {@link createAuthenticate}. */
-export interface AuthDeps {
-  readonly store: Store
-  readonly ring: KeyRing
-  readonly feed: RevocationFeed
-  readonly usage: UsageBuffer
-  readonly clock: Clock
-  readonly leewayMs: number
-}
-
-/**
- * Verifies a token as the service's own API sees it and checks the key row behind it. Request
- * facts: ip = `req.ip`, device = `Crumb-Device`, op = `read` for GET / HEAD else `write`; the
- * service's routes declare no org or app, so tokens limited to one are refused (fail closed).
- * Throws the CrumbError a verifier would.
- *
- * @example
- * const auth = authenticateToken(deps, token, { ip: '127.0.0.1', op: 'read' })
- */
-export function authenticateToken(
-  deps: AuthDeps,
-  token: string | readonly string[],
-  request: { ip?: string; device?: string; op?: string; org?: string; app?: string },
-  options: { deferred?: ReadonlySet<'org' | 'app' | 'op'> } = {},
-): AuthContext {
-  deps.feed.sync()
-  const now = deps.clock.now()
-  const claims = verifyToken(token, {
-    keys: deps.ring,
-    revocations: deps.feed.list,
-    request,
-    now,
-    leewayMs: deps.leewayMs,
-    ...(options.deferred === undefined ? {} : { deferred: options.deferred }),
-  })
-  const key = deps.store.keys.get(claims.tokenId, now)
-  if (key === undefined || key.userId !== claims.userId) throw new CrumbError('invalid_token', 'unknown key')
-  if (key.revokedAt !== null) throw new CrumbError('token_revoked', 'token has been revoked')
-  // a rotated key whose grace period has ended is dead now, not when the periodic job gets to it
-  if (key.revokeAfter !== null && new Date(key.revokeAfter).getTime() <= now.getTime()) {
-    throw new CrumbError('token_revoked', 'token has been revoked (rotation grace period ended)')
-  }
-  const user = deps.store.users.get(key.userId)
-  if (user === undefined) throw new CrumbError('invalid_token', 'unknown user')
-  return { claims, key, user, isRoot: isRootToken(token, key) }
-}
-
-/**
- * Express middleware: authenticates the request (see {@link authenticateToken}), records the use
- * (batched) and stores the {@link AuthContext} for {@link authOf}.
+ * Express middleware: authenticates the request with the service (request facts: ip = `req.ip`,
+ * device = `Crumb-Device`, op = `read` for GET / HEAD else `write`; the service's routes declare
+ * no org or app, so tokens limited to one are refused), records the use (batched) and stores the
+ * {@link AuthContext} for {@link authOf}.
  *
  * @example
  * router.get('/whoami', authenticate, (req, res) => res.json(authOf(res).user))
  */
-export function createAuthenticate(deps: AuthDeps): RequestHandler {
-  return (req: Request, res: Response, next: NextFunction): void => {
+export function createAuthenticate(svc: Service): RequestHandler {
+  return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
     const token = presentedToken(req)
     if (token === undefined) throw new CrumbError('invalid_token', 'no token presented')
     const device = parseRequest(deviceHeader, req.get('crumb-device'), 'header')
     const op = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write'
     const meta = requestMeta(req)
-    const auth = authenticateToken(deps, token, {
+    const auth = await authenticateToken(svc, token, {
       op,
       ...(meta.ip === null ? {} : { ip: meta.ip }),
       ...(device === undefined ? {} : { device }),
     })
-    deps.usage.record({ tokenId: auth.key.id, at: deps.clock.now(), ip: meta.ip, userAgent: meta.userAgent })
+    svc.usage.record({ tokenId: auth.key.id, at: svc.clock.now(), ip: meta.ip, userAgent: meta.userAgent })
     res.locals.auth = auth
     next()
   }
@@ -148,18 +70,4 @@ export function authOf(res: Response): AuthContext {
   const auth: unknown = res.locals.auth
   if (auth === undefined) throw new Error('route is not behind authenticate')
   return auth as AuthContext
-}
-
-/**
- * Minting keys (create, rotate, approving a device) needs an unrestricted caller: the root token
- * of a key created without caveats. Otherwise an attenuated or restricted token could mint itself
- * a broader one.
- *
- * @example
- * requireUnrestricted(authOf(res))
- */
-export function requireUnrestricted(auth: AuthContext): void {
-  if (!auth.isRoot || auth.key.caveats.length > 0) {
-    throw new CrumbError('insufficient_scope', 'minting keys needs an unrestricted, unattenuated key')
-  }
 }

@@ -1,63 +1,12 @@
-import type { Request, RequestHandler } from 'express'
-import type { Logger } from 'pino'
-import type { CaveatRegistry } from '../../caveats/index.js'
-import type { Store } from '../store/index.js'
-import type { KeyRing } from '../token/index.js'
-import type { Clock } from './clock.js'
+import type { RequestHandler } from 'express'
+import type { Service } from '../service/index.js'
 import type { ServiceConfig } from './config.js'
-import type { RevocationFeed } from './feed.js'
-import type { SlidingWindowLimiter } from './rate-limit.js'
-import type { UsageBuffer } from './usage-buffer.js'
-import type { WriteQueue } from './write-queue.js'
 
-/** Where a request came from, as recorded in the audit log and last-used columns. */
-export interface RequestMeta {
-  readonly ip: string | null
-  readonly userAgent: string | null
-}
+export { clientIp, type RequestMeta, requestMeta } from '../wire/request-meta.js'
 
-/** Everything a route needs, built once by `createApp`. */
-export interface ServiceContext {
-  readonly store: Store
-  readonly ring: KeyRing
+/** What a route needs: the service, the full configuration, and the authenticating middleware. */
+export interface ServiceContext extends Service {
   readonly config: ServiceConfig
-  readonly logger: Logger
-  readonly clock: Clock
-  readonly registry: CaveatRegistry
-  readonly feed: RevocationFeed
-  readonly usage: UsageBuffer
-  /** Group commit: request writes share one transaction (and one fsync) per turn of the loop. */
-  readonly writes: WriteQueue
-  readonly limits: {
-    /** Failed logins per email. */
-    readonly loginEmail: SlidingWindowLimiter
-    /** Failed logins per client IP. */
-    readonly loginIp: SlidingWindowLimiter
-    /** Registrations per client IP. */
-    readonly register: SlidingWindowLimiter
-    /** Device authorizations started per client IP (public route: keeps the table small). */
-    readonly deviceStart: SlidingWindowLimiter
-    /** Unknown user codes entered per user (lookup or decision): no guessing other people's codes. */
-    readonly deviceCode: SlidingWindowLimiter
-  }
-  /** Middleware: verifies the request's token and puts an {@link AuthContext} in `res.locals`. */
+  /** Middleware: verifies the request's token and puts an `AuthContext` in `res.locals`. */
   readonly authenticate: RequestHandler
-}
-
-/**
- * The client address of a request (`req.ip`, so `CRUMB_TRUST_PROXY` applies), IPv4-mapped IPv6
- * written as plain IPv4.
- *
- * @example
- * clientIp(req) // '203.0.113.7'
- */
-export function clientIp(req: Request): string | undefined {
-  const ip = req.ip
-  return ip?.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip
-}
-
-/** The client address and user agent of a request (user agent capped at 512 characters). */
-export function requestMeta(req: Request): RequestMeta {
-  const ua = req.get('user-agent')
-  return { ip: clientIp(req) ?? null, userAgent: ua === undefined ? null : ua.slice(0, 512) }
 }

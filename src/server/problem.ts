@@ -1,16 +1,17 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
 import type { Logger } from 'pino'
-import type * as z from 'zod'
-import { CrumbError, ERROR_TITLES, type ErrorCode, PROBLEM_TYPE_PREFIX } from '../errors.js'
+import {
+  CrumbError,
+  ERROR_TITLES,
+  type ErrorCode,
+  PROBLEM_TYPE_PREFIX,
+  type ProblemIssue,
+  RateLimited,
+  ValidationProblem,
+} from '../errors.js'
 
-/** One validation issue of a `validation_failed` problem. */
-export interface ProblemIssue {
-  /** Which part of the request: body, query, params or header. */
-  readonly in: 'body' | 'query' | 'params' | 'header'
-  /** Dotted path inside that part (`caveats.1`); '' for the part itself. */
-  readonly path: string
-  readonly message: string
-}
+export { type ProblemIssue, RateLimited, ValidationProblem } from '../errors.js'
+export { parseRequest } from '../service/validate.js'
 
 /** The problem+json body (RFC 9457) every error response carries. */
 export interface ProblemBody {
@@ -29,59 +30,6 @@ function problemType(code: ErrorCode): string {
 
 /** The `WWW-Authenticate` value of every 401 (DESIGN.md); the precise reason is in `code`. */
 const WWW_AUTHENTICATE = 'Bearer error="invalid_token"'
-
-/**
- * A `validation_failed` error listing the issues (zod or hand-made).
- *
- * @example
- * throw new ValidationProblem('caveat 1 is not valid', [{ in: 'body', path: 'caveats.1', message: 'unknown caveat' }])
- */
-export class ValidationProblem extends CrumbError {
-  readonly issues: readonly ProblemIssue[]
-  constructor(detail: string, issues: readonly ProblemIssue[]) {
-    super('validation_failed', detail)
-    this.issues = issues
-  }
-}
-
-/**
- * A `rate_limited` error with the seconds after which to retry (sent as `Retry-After`).
- *
- * @example
- * throw new RateLimited('too many login attempts', 120)
- */
-export class RateLimited extends CrumbError {
-  readonly retryAfterS: number
-  constructor(detail: string, retryAfterS: number) {
-    super('rate_limited', detail)
-    this.retryAfterS = Math.max(1, Math.ceil(retryAfterS))
-  }
-}
-
-/** Zod issues as problem issues (messages come from schemas: they never echo a value). */
-function zodIssues(where: ProblemIssue['in'], error: z.ZodError): ProblemIssue[] {
-  return error.issues.map((i) => ({ in: where, path: i.path.map(String).join('.'), message: i.message }))
-}
-
-/**
- * Parses one part of a request with its zod schema; a failure is a 400 `validation_failed`
- * listing every issue.
- *
- * @example
- * const body = parseRequest(createKeyBody, req.body, 'body')
- */
-export function parseRequest<S extends z.ZodType>(
-  schema: S,
-  value: unknown,
-  where: ProblemIssue['in'],
-): z.output<S> {
-  const parsed = schema.safeParse(value === undefined && where === 'body' ? {} : value)
-  if (parsed.success) return parsed.data
-  const issues = zodIssues(where, parsed.error)
-  const first = issues[0]
-  const at = first === undefined ? where : `${where}${first.path === '' ? '' : `.${first.path}`}`
-  throw new ValidationProblem(`invalid request ${where} (${at}: ${first?.message ?? 'invalid'})`, issues)
-}
 
 /**
  * The problem+json body of a CrumbError. `status` overrides the code's own where HTTP has a

@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
 import type { Logger } from 'pino'
-import { openStore } from '../store/index.js'
+import { openStore } from '../store/open.js'
 import { type KeyRingSource, watchedKeyRing } from '../token/keyring-source.js'
 import { createApp } from './app.js'
 import { answerClientErrors } from './client-error.js'
@@ -97,7 +97,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     })
   } catch (e) {
     keys?.close()
-    store.close()
+    await store.close()
     throw e
   }
   const watched = keys
@@ -121,8 +121,8 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
     })
   } catch (e) {
     watched.close()
-    app.service.close()
-    store.close()
+    await app.service.close()
+    await store.close()
     throw e
   }
   const port = (server.address() as AddressInfo).port
@@ -150,10 +150,10 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
       })
       await Promise.race([drained, timeout])
       clearTimeout(timer)
-      jobs.stop()
+      await jobs.stop()
       watched.close()
-      app.service.close()
-      store.close()
+      await app.service.close()
+      await store.close()
       logger.info('crumb token service stopped')
     })()
     return closing

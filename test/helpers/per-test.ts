@@ -14,7 +14,7 @@ export type PerTest<T> = T & {
  * const t = perTest(() => tempStore())
  * it('inserts', () => { t.store.users.insert(user) })
  */
-export function perTest<T extends { cleanup(): void }>(make: () => T): PerTest<T> {
+export function perTest<T extends { cleanup(): void | Promise<void> }>(make: () => T): PerTest<T> {
   let current: T | undefined
   const now = (): T => {
     if (current === undefined) throw new Error('the fixture exists only while a test runs')
@@ -23,12 +23,14 @@ export function perTest<T extends { cleanup(): void }>(make: () => T): PerTest<T
   beforeEach(() => {
     current = make()
   })
-  afterEach(() => {
-    current?.cleanup()
+  const pending: Promise<void>[] = []
+  afterEach(async () => {
+    await current?.cleanup()
     current = undefined
+    await Promise.all(pending.splice(0))
   })
   const restart = (next: () => T): void => {
-    now().cleanup()
+    pending.push(Promise.resolve(now().cleanup()))
     current = next()
   }
   return new Proxy({} as PerTest<T>, {

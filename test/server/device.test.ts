@@ -33,7 +33,7 @@ describe('device authorization grant (RFC 8628)', () => {
     expect(d.verification_uri_complete).toBe(`https://crumb.example/device?user_code=${d.user_code}`)
     expect(d.expires_in).toBe(600)
     expect(d.interval).toBe(5)
-    const rows = JSON.stringify(t.store.db.prepare('SELECT * FROM device_codes').all())
+    const rows = JSON.stringify(t.db.prepare('SELECT * FROM device_codes').all())
     expect(rows).not.toContain(d.device_code)
     expect(rows).toContain(hashDeviceCode(d.device_code))
     expect(normalizeUserCode(d.user_code.toLowerCase().replace('-', ' '))).toBe(d.user_code)
@@ -75,10 +75,7 @@ describe('device authorization grant (RFC 8628)', () => {
     t.clock.advance(20_000)
     expectProblem(await poll(d.device_code), 400, 'expired_token')
     expect(
-      t.store.audit
-        .list(u.userId, { keyId: got.body.key.id })
-        .events.map((e) => e.event)
-        .sort(),
+      (await t.store.audit.list(u.userId, { keyId: got.body.key.id })).events.map((e) => e.event).sort(),
     ).toEqual(['created', 'login'])
   })
 
@@ -91,8 +88,8 @@ describe('device authorization grant (RFC 8628)', () => {
     const d = await start('laptop')
     await decide(u.token, d.user_code, true).expect(200)
     const got = await poll(d.device_code).expect(200)
-    expect(t.store.keys.get(pw.body.key.id)?.status).toBe('revoked')
-    expect(t.store.keys.get(got.body.key.id)?.status).toBe('active')
+    expect((await t.store.keys.get(pw.body.key.id))?.status).toBe('revoked')
+    expect((await t.store.keys.get(got.body.key.id))?.status).toBe('active')
   })
 
   it('denied → access_denied; expired → expired_token; unknown → expired_token; bad user code → 404', async () => {

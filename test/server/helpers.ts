@@ -2,13 +2,15 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { Writable } from 'node:stream'
+import Database from 'better-sqlite3'
 import request, { type Test } from 'supertest'
 import { afterEach } from 'vitest'
 import { type CrumbApp, createApp } from '../../src/server/app.js'
 import { manualClock } from '../../src/server/clock.js'
 import { loadConfig, type ServiceConfig } from '../../src/server/config.js'
 import { createLogger } from '../../src/server/logger.js'
-import { openStore, type Store } from '../../src/store/index.js'
+import type { Store } from '../../src/store/index.js'
+import { openStore } from '../../src/store/open.js'
 import { generateKeyRing, type KeyRing } from '../../src/token/index.js'
 import { PASSWORD } from '../helpers/http.js'
 import { type PerTest, perTest } from '../helpers/per-test.js'
@@ -26,9 +28,11 @@ export interface TestService {
   clock: ReturnType<typeof manualClock>
   config: ServiceConfig
   dir: string
+  /** A raw connection to the same SQLite file (for checks on what is stored; opened on first use). */
+  readonly db: Database.Database
   /** Every log line written so far. */
   logs: string[]
-  cleanup(): void
+  cleanup(): Promise<void>
 }
 
 /** What {@link testService} takes: config overrides and the clock's start. */
@@ -53,7 +57,12 @@ export function testService(options: TestServiceOptions = {}): TestService {
   })
   const logger = createLogger({ level: 'debug', destination })
   const app = createApp({ store, ring, config, logger, clock })
+  let raw: Database.Database | undefined
   return {
+    get db() {
+      raw ??= new Database(join(dir, 'crumb.db'))
+      return raw
+    },
     app,
     store,
     ring,
@@ -61,9 +70,10 @@ export function testService(options: TestServiceOptions = {}): TestService {
     config,
     dir,
     logs,
-    cleanup() {
-      app.service.close()
-      if (store.db.open) store.close()
+    async cleanup() {
+      raw?.close()
+      await app.service.close()
+      await store.close()
       rmSync(dir, { recursive: true, force: true })
     },
   }

@@ -1,12 +1,13 @@
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
-import { runJobs, startJobs } from '../../src/server/jobs.js'
+import { runJobs, startJobs } from '../../src/service/jobs.js'
+import { FEED_START } from '../../src/store/index.js'
 import { api, createKey, DAY, expectProblem, register, useTestService } from './helpers.js'
 
 const t = useTestService({ start: '2026-01-01T00:00:00.000Z', config: { tokenMaxTtlMs: 730 * DAY } })
 
-const events = (userId: string, keyId: string) =>
-  t.store.audit.list(userId, { keyId }).events.map((e) => e.event)
+const events = async (userId: string, keyId: string) =>
+  (await t.store.audit.list(userId, { keyId })).events.map((e) => e.event)
 
 describe('background jobs (injected clock)', () => {
   it('revoke keys unused for 90 days (auto_revoked); use keeps a key alive', async () => {
@@ -17,16 +18,16 @@ describe('background jobs (injected clock)', () => {
     await api(t.app, busy.token).get('/v1/whoami').expect(200)
     t.clock.advance(31 * DAY)
     // the use above sits in the usage buffer: the job flushes it before judging
-    const report = runJobs(t.app.service)
+    const report = await runJobs(t.app.service)
     expect(report.autoRevoked).toBe(1) // the registration key has expired by now: left alone
-    expect(t.store.keys.get(idle.key.id)?.revokedReason).toBe('unused')
-    expect(events(u.userId, idle.key.id)[0]).toBe('auto_revoked')
-    expect(t.store.audit.list(u.userId, { keyId: idle.key.id }).events[0]?.actor).toBe('system')
-    expect(t.store.keys.get(busy.key.id, t.clock.now())?.status).toBe('active')
+    expect((await t.store.keys.get(idle.key.id))?.revokedReason).toBe('unused')
+    expect((await events(u.userId, idle.key.id))[0]).toBe('auto_revoked')
+    expect((await t.store.audit.list(u.userId, { keyId: idle.key.id })).events[0]?.actor).toBe('system')
+    expect((await t.store.keys.get(busy.key.id, t.clock.now()))?.status).toBe('active')
     expectProblem(await api(t.app, idle.token).get('/v1/whoami'), 401, 'token_revoked')
-    expect(t.store.revocations.has(idle.key.id)).toBe(true)
+    expect(await t.store.revocations.has(idle.key.id)).toBe(true)
     t.clock.advance(60 * DAY)
-    expect(runJobs(t.app.service).autoRevoked).toBe(1)
+    expect((await runJobs(t.app.service)).autoRevoked).toBe(1)
   })
 
   it('hard-delete revoked rows after 30 days (hard_deleted); the revocation entry and audit remain', async () => {
@@ -34,13 +35,13 @@ describe('background jobs (injected clock)', () => {
     const k = await createKey(t.app, u.token, { name: 'gone' })
     await api(t.app, u.token).delete(`/v1/tokens/${k.key.id}`).expect(200)
     t.clock.advance(29 * DAY)
-    expect(runJobs(t.app.service).hardDeleted).toBe(0)
+    expect((await runJobs(t.app.service)).hardDeleted).toBe(0)
     t.clock.advance(2 * DAY)
-    const report = runJobs(t.app.service)
+    const report = await runJobs(t.app.service)
     expect(report.hardDeleted).toBeGreaterThanOrEqual(1)
-    expect(t.store.keys.get(k.key.id)).toBeUndefined()
-    expect(events(u.userId, k.key.id)).toEqual(['hard_deleted', 'revoked', 'created'])
-    expect(t.store.revocations.has(k.key.id)).toBe(true)
+    expect(await t.store.keys.get(k.key.id)).toBeUndefined()
+    expect(await events(u.userId, k.key.id)).toEqual(['hard_deleted', 'revoked', 'created'])
+    expect(await t.store.revocations.has(k.key.id)).toBe(true)
     expectProblem(await api(t.app, k.token).get('/v1/whoami'), 401, 'token_revoked')
   })
 
@@ -52,13 +53,13 @@ describe('background jobs (injected clock)', () => {
     await request(t.app).post('/v1/revocations').send({ token: long.token }).expect(200)
     expect(t.app.service.feed.list.size).toBe(2)
     t.clock.advance(2 * DAY)
-    expect(runJobs(t.app.service).pruned).toBe(0) // inside the clock-skew margin
+    expect((await runJobs(t.app.service)).pruned).toBe(0) // inside the clock-skew margin
     t.clock.advance(DAY)
-    expect(runJobs(t.app.service).pruned).toBe(1)
-    expect(t.store.revocations.has(short.key.id)).toBe(false)
-    expect(t.store.revocations.has(long.key.id)).toBe(true)
+    expect((await runJobs(t.app.service)).pruned).toBe(1)
+    expect(await t.store.revocations.has(short.key.id)).toBe(false)
+    expect(await t.store.revocations.has(long.key.id)).toBe(true)
     expect(t.app.service.feed.list.size).toBe(1)
-    expect(t.store.revocations.latestSeq()).toBe(2)
+    expect((await t.store.revocations.read(FEED_START)).cursor).toBe('2')
   })
 
   it('hard-delete keys that expired more than 30 days ago; drop expired device codes', async () => {
@@ -66,11 +67,11 @@ describe('background jobs (injected clock)', () => {
     const k = await createKey(t.app, u.token, { name: 'lapsed', expires_in: '1d' })
     await request(t.app).post('/v1/auth/device').send({ device: 'box' }).expect(200)
     t.clock.advance(20 * DAY)
-    expect(runJobs(t.app.service)).toMatchObject({ hardDeleted: 0, deviceCodesPruned: 1 })
+    expect(await runJobs(t.app.service)).toMatchObject({ hardDeleted: 0, deviceCodesPruned: 1 })
     t.clock.advance(12 * DAY)
-    runJobs(t.app.service)
-    expect(t.store.keys.get(k.key.id)).toBeUndefined()
-    expect(t.store.audit.list(u.userId, { keyId: k.key.id }).events[0]?.detail).toMatchObject({
+    await runJobs(t.app.service)
+    expect(await t.store.keys.get(k.key.id)).toBeUndefined()
+    expect((await t.store.audit.list(u.userId, { keyId: k.key.id })).events[0]?.detail).toMatchObject({
       reason: 'expired',
     })
   })
@@ -81,12 +82,13 @@ describe('background jobs (injected clock)', () => {
     await api(t.app, u.token).post(`/v1/tokens/${k.key.id}/rotate`).send({ grace: '1m' }).expect(201)
     t.clock.advance(2 * 60_000)
     const jobs = startJobs(t.app.service, 50)
-    expect(t.store.keys.get(k.key.id)?.status).toBe('revoked') // ran at start
+    await jobs.idle()
+    expect((await t.store.keys.get(k.key.id))?.status).toBe('revoked') // ran at start
     const other = await createKey(t.app, u.token, { name: 'other' })
     await api(t.app, u.token).post(`/v1/tokens/${other.key.id}/rotate`).send({ grace: '1m' }).expect(201)
     t.clock.advance(2 * 60_000)
     await new Promise((r) => setTimeout(r, 500))
-    expect(t.store.keys.get(other.key.id)?.status).toBe('revoked') // ran on the interval
-    jobs.stop()
+    expect((await t.store.keys.get(other.key.id))?.status).toBe('revoked') // ran on the interval
+    await jobs.stop()
   })
 })

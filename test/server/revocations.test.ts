@@ -14,21 +14,21 @@ describe('POST /v1/revocations (public, possession is proof)', () => {
     const k = await createKey(t.app, u.token, { name: 'leaked' })
     const res = await request(t.app).post('/v1/revocations').send({ token: k.token }).expect(200)
     expect(res.body).toEqual({ revoked: { token_id: k.key.id } })
-    expect(t.store.keys.get(k.key.id)?.status).toBe('revoked')
-    const entry = t.store.revocations.forToken(k.key.id)[0]
+    expect((await t.store.keys.get(k.key.id))?.status).toBe('revoked')
+    const entry = (await t.store.revocations.forToken(k.key.id))[0]
     expect(entry?.revocationId).toBeUndefined()
     expect(entry?.expiresAt).toBe(k.key.expires_at)
-    const audit = t.store.audit.list(u.userId, { keyId: k.key.id }).events
+    const audit = (await t.store.audit.list(u.userId, { keyId: k.key.id })).events
     expect(audit[0]).toMatchObject({ event: 'revoked', actor: 'token-holder' })
     // idempotent
     await request(t.app).post('/v1/revocations').send({ token: k.token }).expect(200)
-    expect(t.store.revocations.forToken(k.key.id)).toHaveLength(1)
+    expect(await t.store.revocations.forToken(k.key.id)).toHaveLength(1)
   })
 
   it('the last key can be reported leaked (no last-key protection for a holder)', async () => {
     const u = await register(t.app)
     await request(t.app).post('/v1/revocations').send({ token: u.token }).expect(200)
-    expect(t.store.keys.get(u.keyId)?.status).toBe('revoked')
+    expect((await t.store.keys.get(u.keyId))?.status).toBe('revoked')
   })
 
   it('an attenuated token: kills it and its descendants, not its parent or siblings', async () => {
@@ -50,7 +50,7 @@ describe('POST /v1/revocations (public, possession is proof)', () => {
     expectProblem(await verify(grandchild, service.token, ctx), 401, 'token_revoked')
     expect((await verify(k.token, service.token, ctx)).status).toBe(200)
     expect((await verify(sibling, service.token, { ...ctx, org: 'beta' })).status).toBe(200)
-    expect(t.store.keys.get(k.key.id)?.status).toBe('active')
+    expect((await t.store.keys.get(k.key.id))?.status).toBe('active')
     // the service's own API honours the pair entry too
     const ro = attenuate(k.token, ['ops = read'])
     await request(t.app).post('/v1/revocations').send({ token: ro }).expect(200)

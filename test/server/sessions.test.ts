@@ -35,11 +35,11 @@ describe('dashboard sessions', () => {
       expectProblem(await api(t.app, s.body.token).get('/v1/whoami'), 401, 'token_revoked')
     }
     await api(t.app, c.body.token).get('/v1/whoami').expect(200)
-    const events = t.store.audit.list(u.userId).events.filter((e) => e.event === 'session_revoked')
+    const events = (await t.store.audit.list(u.userId)).events.filter((e) => e.event === 'session_revoked')
     expect(events.map((e) => e.keyId).sort()).toEqual([a.body.key.id, b.body.key.id].sort())
     // from a non-session key every session goes
     await api(t.app, u.token).delete('/v1/sessions/others').expect(200)
-    expect(t.store.keys.get(c.body.key.id)?.status).toBe('revoked')
+    expect((await t.store.keys.get(c.body.key.id))?.status).toBe('revoked')
   })
 
   it('sign out one session; a session never counts for last-key protection', async () => {

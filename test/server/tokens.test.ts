@@ -61,7 +61,7 @@ describe('POST /v1/tokens', () => {
       'ops = deploy',
     ])
     // the token itself is never stored
-    const row = JSON.stringify(t.store.db.prepare('SELECT * FROM keys WHERE id = ?').get(res.body.key.id))
+    const row = JSON.stringify(t.db.prepare('SELECT * FROM keys WHERE id = ?').get(res.body.key.id))
     expect(row).not.toContain(res.body.token.slice(6))
   })
 
@@ -172,7 +172,7 @@ describe('PATCH /v1/tokens/:id', () => {
     const v = await register(t.app)
     const res = await api(t.app, u.token).patch(`/v1/tokens/${u.keyId}`).send({ name: 'laptop' }).expect(200)
     expect(res.body.key.name).toBe('laptop')
-    const events = t.store.audit.list(u.userId).events
+    const events = (await t.store.audit.list(u.userId)).events
     expect(events[0]).toMatchObject({
       event: 'renamed',
       keyId: u.keyId,
@@ -198,11 +198,11 @@ describe('DELETE /v1/tokens/:id', () => {
     const res = await api(t.app, u.token).delete(`/v1/tokens/${k.key.id}`).expect(200)
     expect(res.body.key).toMatchObject({ id: k.key.id, status: 'revoked' })
     expect(res.body.key.revoked_at).not.toBeNull()
-    expect(t.store.keys.get(k.key.id)?.status).toBe('revoked')
+    expect((await t.store.keys.get(k.key.id))?.status).toBe('revoked')
     expectProblem(await api(t.app, k.token).get('/v1/whoami'), 401, 'token_revoked')
     await api(t.app, u.token).delete(`/v1/tokens/${k.key.id}`).expect(200)
-    expect(t.store.audit.list(u.userId).events.filter((e) => e.event === 'revoked')).toHaveLength(1)
-    expect(t.store.revocations.has(k.key.id)).toBe(true)
+    expect((await t.store.audit.list(u.userId)).events.filter((e) => e.event === 'revoked')).toHaveLength(1)
+    expect(await t.store.revocations.has(k.key.id)).toBe(true)
   })
 
   it('refuses to revoke the last active key (409 last_key_protected)', async () => {
@@ -221,13 +221,13 @@ describe('DELETE /v1/tokens/:id', () => {
       428,
       'confirmation_required',
     )
-    expect(t.store.keys.get(k.key.id)?.status).toBe('active')
+    expect((await t.store.keys.get(k.key.id))?.status).toBe('active')
     await api(t.app, u.token)
       .delete(`/v1/tokens/${k.key.id}?hard=true`)
       .set('X-Confirm-Destructive', 'true')
       .expect(204)
-    expect(t.store.keys.get(k.key.id)).toBeUndefined()
-    expect(t.store.revocations.has(k.key.id)).toBe(true)
+    expect(await t.store.keys.get(k.key.id)).toBeUndefined()
+    expect(await t.store.revocations.has(k.key.id)).toBe(true)
     const feed = await api(t.app, u.token).get('/v1/revocations').expect(200)
     expect(feed.body.entries.map((e: { token_id: string }) => e.token_id)).toContain(k.key.id)
     expectProblem(await api(t.app, k.token).get('/v1/whoami'), 401, 'token_revoked')
@@ -266,7 +266,7 @@ describe('DELETE /v1/tokens/:id', () => {
       409,
       'last_key_protected',
     )
-    expect(t.store.keys.get(u.keyId)?.status).toBe('active')
+    expect((await t.store.keys.get(u.keyId))?.status).toBe('active')
   })
 })
 
@@ -281,8 +281,8 @@ describe('POST /v1/tokens/:id/rotate', () => {
     expect(res.body.key).toMatchObject({ name: 'deploy', caveats: ['ops = deploy'], status: 'active' })
     expect(res.body.previous).toMatchObject({ id: old.key.id, status: 'revoked' })
     expect(res.body.token).not.toBe(old.token)
-    expect(t.store.revocations.has(old.key.id)).toBe(true)
-    const events = t.store.audit.list(u.userId, { keyId: old.key.id }).events.map((e) => e.event)
+    expect(await t.store.revocations.has(old.key.id)).toBe(true)
+    const events = (await t.store.audit.list(u.userId, { keyId: old.key.id })).events.map((e) => e.event)
     expect(events).toContain('rotated')
   })
 
@@ -297,9 +297,9 @@ describe('POST /v1/tokens/:id/rotate', () => {
     await api(t.app, old.token).get('/v1/whoami').expect(200)
     const { runJobs } = await import('../../src/server/jobs.js')
     t.clock.advance(30 * 60_000)
-    expect(runJobs(t.app.service).rotated).toBe(0)
+    expect((await runJobs(t.app.service)).rotated).toBe(0)
     t.clock.advance(31 * 60_000)
-    expect(runJobs(t.app.service).rotated).toBe(1)
+    expect((await runJobs(t.app.service)).rotated).toBe(1)
     expectProblem(await api(t.app, old.token).get('/v1/whoami'), 401, 'token_revoked')
     await api(t.app, res.body.token).get('/v1/whoami').expect(200)
   })
@@ -344,7 +344,7 @@ describe('the service enforces caveats on its own API', () => {
       request(t.app).post(`/v1/tokens/${k.key.id}/rotate`).send({}),
     ]
     for (const attempt of attempts) expectProblem(await attempt.set(...bearer(ro)), 403, 'insufficient_scope')
-    expect(t.store.keys.get(k.key.id)?.status).toBe('active')
+    expect((await t.store.keys.get(k.key.id))?.status).toBe('active')
   })
 
   it('a key created with ops = read is read-only too', async () => {

@@ -13,14 +13,14 @@ describe('POST /v1/users', () => {
       .expect(201)
     expect(res.body.user).toEqual({ id: expect.stringMatching(/^usr_/), email: address })
     expect(res.body.key).toMatchObject({ source: 'register', name: 'Registration key', status: 'active' })
-    const hash = t.store.users.get(res.body.user.id)?.passwordHash ?? ''
+    const hash = (await t.store.users.get(res.body.user.id))?.passwordHash ?? ''
     expect(hash).toMatch(/^scrypt\$/)
     expect(hash).not.toContain(PASSWORD)
     const whoami = await api(t.app, res.body.token).get('/v1/whoami').expect(200)
     expect(whoami.body.user.email).toBe(address)
     expect(whoami.body.key.id).toBe(res.body.key.id)
     expect(whoami.body.scope).toMatchObject({ ops: null, orgs: null, attenuated: false })
-    expect(t.store.audit.list(res.body.user.id).events.map((e) => e.event)).toEqual(['created'])
+    expect((await t.store.audit.list(res.body.user.id)).events.map((e) => e.event)).toEqual(['created'])
   })
 
   it('refuses a taken email (any case) with 409 conflict and bad input with 400', async () => {
@@ -59,7 +59,7 @@ describe('POST /v1/auth/login', () => {
       source: 'cli-login',
       status: 'active',
     })
-    const events = t.store.audit.list(u.userId, { keyId: res.body.key.id }).events.map((e) => e.event)
+    const events = (await t.store.audit.list(u.userId, { keyId: res.body.key.id })).events.map((e) => e.event)
     expect(events.sort()).toEqual(['created', 'login'])
     await api(t.app, res.body.token).get('/v1/whoami').expect(200)
   })
@@ -84,13 +84,13 @@ describe('POST /v1/auth/login', () => {
       [second.body.key.id, 'active'],
       [first.body.key.id, 'revoked'],
     ])
-    expect(t.store.keys.get(first.body.key.id)?.revokedReason).toBe('replaced')
-    expect(t.store.keys.get(first.body.key.id)?.replacedBy).toBe(second.body.key.id)
-    const replaced = t.store.audit.list(u.userId).events.filter((e) => e.event === 'replaced')
+    expect((await t.store.keys.get(first.body.key.id))?.revokedReason).toBe('replaced')
+    expect((await t.store.keys.get(first.body.key.id))?.replacedBy).toBe(second.body.key.id)
+    const replaced = (await t.store.audit.list(u.userId)).events.filter((e) => e.event === 'replaced')
     expect(replaced).toHaveLength(1)
     expect(replaced[0]?.keyId).toBe(first.body.key.id)
     expectProblem(await api(t.app, first.body.token).get('/v1/whoami'), 401, 'token_revoked')
-    expect(t.store.revocations.has(first.body.key.id)).toBe(true)
+    expect(await t.store.revocations.has(first.body.key.id)).toBe(true)
   })
 
   it('refuses a wrong password or unknown email with 401 unauthorized', async () => {

@@ -94,7 +94,7 @@ describe('POST /v1/usage', () => {
         ],
       })
       .expect(202)
-    expect(t.store.keys.get(k.key.id)?.lastUsedIp).toBe('203.0.113.7')
+    expect((await t.store.keys.get(k.key.id))?.lastUsedIp).toBe('203.0.113.7')
     expectProblem(
       await api(t.app, u.token)
         .post('/v1/usage')
@@ -119,7 +119,7 @@ describe('POST /v1/usage', () => {
         .expect(202)
     expect((await report({})).body).toEqual({ accepted: 1, updated: 0 })
     expect((await report({ ticket: 'AAAAAAAAAAAAAAAAAAAAAA' })).body).toEqual({ accepted: 1, updated: 0 })
-    expect(t.store.keys.get(k.key.id)?.lastUsedIp).toBeNull()
+    expect((await t.store.keys.get(k.key.id))?.lastUsedIp).toBeNull()
     const verified = await api(t.app, service.token)
       .post('/v1/verify')
       .send({ token: k.token, request: {} })
@@ -128,7 +128,7 @@ describe('POST /v1/usage', () => {
       accepted: 1,
       updated: 1,
     })
-    expect(t.store.keys.get(k.key.id)?.lastUsedIp).toBe('198.51.100.9')
+    expect((await t.store.keys.get(k.key.id))?.lastUsedIp).toBe('198.51.100.9')
   })
 })
 
@@ -163,8 +163,8 @@ describe('GET /v1/audit', () => {
 
   it('is append-only in the database', async () => {
     const u = await register(t.app)
-    expect(() => t.store.db.prepare("UPDATE audit_events SET actor = 'x'").run()).toThrow(/append-only/)
-    expect(() => t.store.db.prepare('DELETE FROM audit_events').run()).toThrow(/append-only/)
-    expect(t.store.audit.list(u.userId).events).toHaveLength(1)
+    expect(() => t.db.prepare("UPDATE audit_events SET actor = 'x'").run()).toThrow(/append-only/)
+    expect(() => t.db.prepare('DELETE FROM audit_events').run()).toThrow(/append-only/)
+    expect((await t.store.audit.list(u.userId)).events).toHaveLength(1)
   })
 })

@@ -22,9 +22,9 @@ function newCode(overrides: Partial<NewDeviceCode> = {}): NewDeviceCode {
 }
 
 describe('device codes', () => {
-  it('stores the SHA-256 of the device code, never the code', () => {
+  it('stores the SHA-256 of the device code, never the code', async () => {
     expect(hash).toMatch(/^[0-9a-f]{64}$/)
-    const rec = t.store.deviceCodes.create(newCode())
+    const rec = await t.store.deviceCodes.create(newCode())
     expect(rec).toEqual({
       ...newCode(),
       lastPolledAt: null,
@@ -33,93 +33,100 @@ describe('device codes', () => {
       decidedAt: null,
       keyId: null,
     })
-    const dump = JSON.stringify(t.store.db.prepare('SELECT * FROM device_codes').all())
+    const dump = JSON.stringify(t.db.prepare('SELECT * FROM device_codes').all())
     expect(dump).not.toContain(code)
-    expect(t.store.deviceCodes.findByDeviceCodeHash(hash)).toEqual(rec)
-    expect(t.store.deviceCodes.findByUserCode('wdjb-mjht')).toEqual(rec) // case-insensitive
-    expect(t.store.deviceCodes.findByUserCode('AAAA-BBBB')).toBeUndefined()
+    expect(await t.store.deviceCodes.findByDeviceCodeHash(hash)).toEqual(rec)
+    expect(await t.store.deviceCodes.findByUserCode('wdjb-mjht')).toEqual(rec) // case-insensitive
+    expect(await t.store.deviceCodes.findByUserCode('AAAA-BBBB')).toBeUndefined()
   })
 
-  it('returns undefined on a user code collision so the caller can retry', () => {
-    t.store.deviceCodes.create(newCode())
-    expect(t.store.deviceCodes.create(newCode({ deviceCodeHash: hashDeviceCode('other') }))).toBeUndefined()
-    expect(t.store.deviceCodes.create(newCode({ userCode: 'ZZZZ-ZZZZ' }))).toBeUndefined() // same hash
+  it('returns undefined on a user code collision so the caller can retry', async () => {
+    await t.store.deviceCodes.create(newCode())
+    expect(
+      await t.store.deviceCodes.create(newCode({ deviceCodeHash: hashDeviceCode('other') })),
+    ).toBeUndefined()
+    expect(await t.store.deviceCodes.create(newCode({ userCode: 'ZZZZ-ZZZZ' }))).toBeUndefined() // same hash
   })
 
-  it('runs the lifecycle pending → approved → consumed, once', () => {
-    const uid = addUser(t.store)
-    t.store.deviceCodes.create(newCode())
+  it('runs the lifecycle pending → approved → consumed, once', async () => {
+    const uid = await addUser(t.store)
+    await t.store.deviceCodes.create(newCode())
 
-    expect(t.store.deviceCodes.markPolled(hash, at(5000))).toBe(true)
-    expect(t.store.deviceCodes.markPolled(hash, at(6000), 10)).toBe(true) // slow_down
-    let rec = t.store.deviceCodes.findByDeviceCodeHash(hash)
+    expect(await t.store.deviceCodes.markPolled(hash, at(5000))).toBe(true)
+    expect(await t.store.deviceCodes.markPolled(hash, at(6000), 10)).toBe(true) // slow_down
+    let rec = await t.store.deviceCodes.findByDeviceCodeHash(hash)
     expect([rec?.lastPolledAt, rec?.interval, rec?.status]).toEqual([at(6000), 10, 'pending'])
 
     // cannot be consumed before approval
-    const early = addKey(t.store, uid, { source: 'cli-login' })
-    expect(t.store.deviceCodes.consume(hash, early.id, at(7000))).toBe(false)
+    const early = await addKey(t.store, uid, { source: 'cli-login' })
+    expect(await t.store.deviceCodes.consume(hash, early.id, at(7000))).toBe(false)
 
-    const approved = t.store.deviceCodes.approve('WDJB-MJHT', uid, at(60_000))
+    const approved = await t.store.deviceCodes.approve('WDJB-MJHT', uid, at(60_000))
     expect(approved).toMatchObject({ status: 'approved', userId: uid, decidedAt: at(60_000) })
-    expect(t.store.deviceCodes.approve('WDJB-MJHT', uid, at(61_000))).toBeUndefined() // not pending any more
-    expect(t.store.deviceCodes.deny('WDJB-MJHT', uid, at(61_000))).toBe(false)
+    expect(await t.store.deviceCodes.approve('WDJB-MJHT', uid, at(61_000))).toBeUndefined() // not pending any more
+    expect(await t.store.deviceCodes.deny('WDJB-MJHT', uid, at(61_000))).toBe(false)
 
-    const key = addKey(t.store, uid, { source: 'cli-login', name: 'CLI login on laptop-7' })
-    expect(t.store.deviceCodes.consume(hash, key.id, at(65_000))).toBe(true)
-    expect(t.store.deviceCodes.consume(hash, key.id, at(66_000))).toBe(false) // only once
-    rec = t.store.deviceCodes.findByDeviceCodeHash(hash)
+    const key = await addKey(t.store, uid, { source: 'cli-login', name: 'CLI login on laptop-7' })
+    expect(await t.store.deviceCodes.consume(hash, key.id, at(65_000))).toBe(true)
+    expect(await t.store.deviceCodes.consume(hash, key.id, at(66_000))).toBe(false) // only once
+    rec = await t.store.deviceCodes.findByDeviceCodeHash(hash)
     expect([rec?.status, rec?.keyId]).toEqual(['consumed', key.id])
   })
 
-  it('a consume that loses the race rolls back the key minted for it', () => {
-    const uid = addUser(t.store)
-    t.store.deviceCodes.create(newCode())
-    t.store.deviceCodes.approve('WDJB-MJHT', uid, at(1000))
-    t.store.deviceCodes.consume(hash, addKey(t.store, uid).id, at(2000))
-    expect(() =>
-      t.store.transaction(() => {
-        const k = addKey(t.store, uid, { id: 'tok_loser' })
-        if (!t.store.deviceCodes.consume(hash, k.id, at(3000))) throw new Error('already consumed')
+  it('a consume that loses the race rolls back the key minted for it', async () => {
+    const uid = await addUser(t.store)
+    await t.store.deviceCodes.create(newCode())
+    await t.store.deviceCodes.approve('WDJB-MJHT', uid, at(1000))
+    await t.store.deviceCodes.consume(hash, (await addKey(t.store, uid)).id, at(2000))
+    await expect(
+      t.store.transaction(async (tx) => {
+        const k = await addKey(tx, uid, { id: 'tok_loser' })
+        if (!(await tx.deviceCodes.consume(hash, k.id, at(3000)))) throw new Error('already consumed')
       }),
-    ).toThrow('already consumed')
-    expect(t.store.keys.get('tok_loser')).toBeUndefined()
+    ).rejects.toThrow('already consumed')
+    expect(await t.store.keys.get('tok_loser')).toBeUndefined()
   })
 
-  it('denies', () => {
-    const uid = addUser(t.store)
-    t.store.deviceCodes.create(newCode())
-    expect(t.store.deviceCodes.deny('wdjb-mjht', uid, at(1000))).toBe(true)
-    expect(t.store.deviceCodes.findByUserCode('WDJB-MJHT')).toMatchObject({ status: 'denied', userId: uid })
-    expect(t.store.deviceCodes.approve('WDJB-MJHT', uid, at(2000))).toBeUndefined()
-    expect(t.store.deviceCodes.consume(hash, addKey(t.store, uid).id, at(3000))).toBe(false)
+  it('denies', async () => {
+    const uid = await addUser(t.store)
+    await t.store.deviceCodes.create(newCode())
+    expect(await t.store.deviceCodes.deny('wdjb-mjht', uid, at(1000))).toBe(true)
+    expect(await t.store.deviceCodes.findByUserCode('WDJB-MJHT')).toMatchObject({
+      status: 'denied',
+      userId: uid,
+    })
+    expect(await t.store.deviceCodes.approve('WDJB-MJHT', uid, at(2000))).toBeUndefined()
+    expect(await t.store.deviceCodes.consume(hash, (await addKey(t.store, uid)).id, at(3000))).toBe(false)
   })
 
-  it('refuses to approve or consume after expiry, and prunes expired requests', () => {
-    const uid = addUser(t.store)
-    t.store.deviceCodes.create(newCode())
-    expect(t.store.deviceCodes.approve('WDJB-MJHT', uid, at(15 * MIN))).toBeUndefined()
-    expect(t.store.deviceCodes.deny('WDJB-MJHT', uid, at(15 * MIN))).toBe(false)
+  it('refuses to approve or consume after expiry, and prunes expired requests', async () => {
+    const uid = await addUser(t.store)
+    await t.store.deviceCodes.create(newCode())
+    expect(await t.store.deviceCodes.approve('WDJB-MJHT', uid, at(15 * MIN))).toBeUndefined()
+    expect(await t.store.deviceCodes.deny('WDJB-MJHT', uid, at(15 * MIN))).toBe(false)
 
     const other = hashDeviceCode('second')
-    t.store.deviceCodes.create(newCode({ deviceCodeHash: other, userCode: 'BBBB-CCCC' }))
-    t.store.deviceCodes.approve('BBBB-CCCC', uid, at(MIN))
-    expect(t.store.deviceCodes.consume(other, addKey(t.store, uid).id, at(16 * MIN))).toBe(false)
+    await t.store.deviceCodes.create(newCode({ deviceCodeHash: other, userCode: 'BBBB-CCCC' }))
+    await t.store.deviceCodes.approve('BBBB-CCCC', uid, at(MIN))
+    expect(await t.store.deviceCodes.consume(other, (await addKey(t.store, uid)).id, at(16 * MIN))).toBe(
+      false,
+    )
 
-    t.store.deviceCodes.create(
+    await t.store.deviceCodes.create(
       newCode({ deviceCodeHash: hashDeviceCode('third'), userCode: 'DDDD-EEEE', expiresAt: at(60 * MIN) }),
     )
-    expect(t.store.deviceCodes.prune(at(15 * MIN))).toBe(2)
-    expect(t.store.deviceCodes.findByUserCode('DDDD-EEEE')?.status).toBe('pending')
-    expect(t.store.deviceCodes.findByDeviceCodeHash(hash)).toBeUndefined()
+    expect(await t.store.deviceCodes.prune(at(15 * MIN))).toBe(2)
+    expect((await t.store.deviceCodes.findByUserCode('DDDD-EEEE'))?.status).toBe('pending')
+    expect(await t.store.deviceCodes.findByDeviceCodeHash(hash)).toBeUndefined()
   })
 
-  it('clears the key reference when the key is hard-deleted', () => {
-    const uid = addUser(t.store)
-    t.store.deviceCodes.create(newCode())
-    t.store.deviceCodes.approve('WDJB-MJHT', uid, at(1000))
-    const k = addKey(t.store, uid)
-    t.store.deviceCodes.consume(hash, k.id, at(2000))
-    t.store.keys.hardDelete(k.id)
-    expect(t.store.deviceCodes.findByDeviceCodeHash(hash)?.keyId).toBeNull()
+  it('clears the key reference when the key is hard-deleted', async () => {
+    const uid = await addUser(t.store)
+    await t.store.deviceCodes.create(newCode())
+    await t.store.deviceCodes.approve('WDJB-MJHT', uid, at(1000))
+    const k = await addKey(t.store, uid)
+    await t.store.deviceCodes.consume(hash, k.id, at(2000))
+    await t.store.keys.hardDelete(k.id)
+    expect((await t.store.deviceCodes.findByDeviceCodeHash(hash))?.keyId).toBeNull()
   })
 })

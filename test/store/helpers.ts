@@ -1,7 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { openStore, type Store } from '../../src/store/index.js'
+import Database from 'better-sqlite3'
+import type { Store } from '../../src/store/index.js'
+import { openStore } from '../../src/store/open.js'
 import { type PerTest, perTest } from '../helpers/per-test.js'
 
 /** A store on a fresh SQLite file in a temp directory. */
@@ -9,8 +11,10 @@ export interface TempStore {
   dir: string
   path: string
   store: Store
+  /** A raw connection to the same file, for checks on what is stored (opened on first use). */
+  readonly db: Database.Database
   /** Close the store (if open) and remove the directory. */
-  cleanup(): void
+  cleanup(): Promise<void>
 }
 
 /** Open a migrated store on a new file under os.tmpdir(). */
@@ -18,12 +22,18 @@ export function tempStore(): TempStore {
   const dir = mkdtempSync(join(tmpdir(), 'crumb-store-'))
   const path = join(dir, 'crumb.db')
   const store = openStore(path)
+  let raw: Database.Database | undefined
   return {
     dir,
     path,
     store,
-    cleanup() {
-      if (store.db.open) store.close()
+    get db() {
+      raw ??= new Database(path)
+      return raw
+    },
+    async cleanup() {
+      raw?.close()
+      await store.close()
       rmSync(dir, { recursive: true, force: true })
     },
   }
@@ -54,15 +64,15 @@ export const at = (ms: number): string => new Date(T0.getTime() + ms).toISOStrin
 
 let seq = 0
 /** Insert a user and return its id. */
-export function addUser(store: Store, email = `u${++seq}@example.com`): string {
+export async function addUser(store: Store, email = `u${++seq}@example.com`): Promise<string> {
   const id = `usr_${++seq}`
-  store.users.insert({ id, email, passwordHash: 'scrypt$x', createdAt: T0 })
+  await store.users.insert({ id, email, passwordHash: 'scrypt$x', createdAt: T0 })
   return id
 }
 
 /** Insert a key with sensible defaults (created T0, expires T0 + 90d). */
 export function addKey(
-  store: Store,
+  store: Pick<Store, 'keys'>,
   userId: string,
   overrides: Partial<Parameters<Store['keys']['insert']>[0]> = {},
 ): ReturnType<Store['keys']['insert']> {

@@ -5,8 +5,8 @@ import { addKey, addUser, at, DAY, T0, useTempStore } from './helpers.js'
 const t = useTempStore()
 
 describe('keys', () => {
-  it('stores metadata and returns it, times normalised to ISO 8601 UTC', () => {
-    const uid = addUser(t.store)
+  it('stores metadata and returns it, times normalised to ISO 8601 UTC', async () => {
+    const uid = await addUser(t.store)
     const input = {
       id: 'tok_abc',
       userId: uid,
@@ -18,10 +18,10 @@ describe('keys', () => {
       createdAt: '2026-01-01T00:00:00Z',
       expiresAt: '2026-04-01T00:00:00+00:00',
     } as const
-    const k = t.store.keys.insert(input)
+    const k = await t.store.keys.insert(input)
     expect(k.createdAt).toBe('2026-01-01T00:00:00.000Z')
     expect(k.expiresAt).toBe('2026-04-01T00:00:00.000Z')
-    expect(t.store.keys.get('tok_abc', at(1))).toEqual({
+    expect(await t.store.keys.get('tok_abc', at(1))).toEqual({
       ...input,
       createdAt: '2026-01-01T00:00:00.000Z',
       expiresAt: '2026-04-01T00:00:00.000Z',
@@ -34,239 +34,241 @@ describe('keys', () => {
       revokeAfter: null,
       status: 'active',
     })
-    expect(t.store.keys.get('tok_missing')).toBeUndefined()
+    expect(await t.store.keys.get('tok_missing')).toBeUndefined()
   })
 
-  it('refuses an unknown source, a key for a missing user, and a duplicate id', () => {
-    const uid = addUser(t.store)
+  it('refuses an unknown source, a key for a missing user, and a duplicate id', async () => {
+    const uid = await addUser(t.store)
     // @ts-expect-error: not a source
-    expect(() => addKey(t.store, uid, { source: 'magic' })).toThrow(/CHECK/)
-    expect(() => addKey(t.store, 'usr_nobody')).toThrow(/FOREIGN KEY/)
-    addKey(t.store, uid, { id: 'tok_dup' })
-    expect(() => addKey(t.store, uid, { id: 'tok_dup' })).toThrow(/UNIQUE|PRIMARY/)
+    await expect(addKey(t.store, uid, { source: 'magic' })).rejects.toThrow(/CHECK/)
+    await expect(addKey(t.store, 'usr_nobody')).rejects.toThrow(/FOREIGN KEY/)
+    await addKey(t.store, uid, { id: 'tok_dup' })
+    await expect(addKey(t.store, uid, { id: 'tok_dup' })).rejects.toThrow(/UNIQUE|PRIMARY/)
   })
 
-  it('derives status: revoked, else expired when expires_at <= now, else active', () => {
-    const uid = addUser(t.store)
-    const k = addKey(t.store, uid, { expiresAt: at(DAY) })
-    expect(t.store.keys.get(k.id, at(DAY - 1))?.status).toBe('active')
-    expect(t.store.keys.get(k.id, at(DAY))?.status).toBe('expired')
-    expect(t.store.keys.get(k.id, at(2 * DAY))?.status).toBe('expired')
-    t.store.keys.revoke(k.id, at(10), 'user')
-    expect(t.store.keys.get(k.id, at(20))?.status).toBe('revoked')
-    expect(t.store.keys.get(k.id, at(2 * DAY))?.status).toBe('revoked')
+  it('derives status: revoked, else expired when expires_at <= now, else active', async () => {
+    const uid = await addUser(t.store)
+    const k = await addKey(t.store, uid, { expiresAt: at(DAY) })
+    expect((await t.store.keys.get(k.id, at(DAY - 1)))?.status).toBe('active')
+    expect((await t.store.keys.get(k.id, at(DAY)))?.status).toBe('expired')
+    expect((await t.store.keys.get(k.id, at(2 * DAY)))?.status).toBe('expired')
+    await t.store.keys.revoke(k.id, at(10), 'user')
+    expect((await t.store.keys.get(k.id, at(20)))?.status).toBe('revoked')
+    expect((await t.store.keys.get(k.id, at(2 * DAY)))?.status).toBe('revoked')
     expect(keyStatus({ revokedAt: null, expiresAt: at(DAY) }, new Date(T0.getTime() + DAY + 1))).toBe(
       'expired',
     )
     expect(keyStatus({ revokedAt: null, expiresAt: at(DAY) }, at(0))).toBe('active')
   })
 
-  it('getForUser only returns the owner’s keys', () => {
-    const a = addUser(t.store)
-    const b = addUser(t.store)
-    const k = addKey(t.store, a)
-    expect(t.store.keys.getForUser(a, k.id)?.id).toBe(k.id)
-    expect(t.store.keys.getForUser(b, k.id)).toBeUndefined()
+  it('getForUser only returns the owner’s keys', async () => {
+    const a = await addUser(t.store)
+    const b = await addUser(t.store)
+    const k = await addKey(t.store, a)
+    expect((await t.store.keys.getForUser(a, k.id))?.id).toBe(k.id)
+    expect(await t.store.keys.getForUser(b, k.id)).toBeUndefined()
   })
 
-  it('lists newest first, hiding revoked keys and sessions unless asked', () => {
-    const uid = addUser(t.store)
-    const other = addUser(t.store)
-    const k1 = addKey(t.store, uid, { createdAt: at(1) })
-    const revoked = addKey(t.store, uid, { createdAt: at(2) })
-    const session = addKey(t.store, uid, { createdAt: at(3), source: 'dashboard-session' })
-    const expired = addKey(t.store, uid, { createdAt: at(4), expiresAt: at(5) })
-    addKey(t.store, other)
-    t.store.keys.revoke(revoked.id, at(6), 'user')
+  it('lists newest first, hiding revoked keys and sessions unless asked', async () => {
+    const uid = await addUser(t.store)
+    const other = await addUser(t.store)
+    const k1 = await addKey(t.store, uid, { createdAt: at(1) })
+    const revoked = await addKey(t.store, uid, { createdAt: at(2) })
+    const session = await addKey(t.store, uid, { createdAt: at(3), source: 'dashboard-session' })
+    const expired = await addKey(t.store, uid, { createdAt: at(4), expiresAt: at(5) })
+    await addKey(t.store, other)
+    await t.store.keys.revoke(revoked.id, at(6), 'user')
     const now = at(10)
 
-    const ids = (opts: Parameters<typeof t.store.keys.list>[1]) =>
-      t.store.keys.list(uid, opts).map((k) => k.id)
-    expect(ids({ now })).toEqual([expired.id, k1.id])
-    expect(t.store.keys.list(uid, { now }).map((k) => k.status)).toEqual(['expired', 'active'])
-    expect(ids({ now, includeRevoked: true })).toEqual([expired.id, revoked.id, k1.id])
-    expect(ids({ now, includeSessions: true })).toEqual([expired.id, session.id, k1.id])
-    expect(ids({ now, includeRevoked: true, includeSessions: true })).toEqual([
+    const ids = async (opts: Parameters<typeof t.store.keys.list>[1]) =>
+      (await t.store.keys.list(uid, opts)).map((k) => k.id)
+    expect(await ids({ now })).toEqual([expired.id, k1.id])
+    expect((await t.store.keys.list(uid, { now })).map((k) => k.status)).toEqual(['expired', 'active'])
+    expect(await ids({ now, includeRevoked: true })).toEqual([expired.id, revoked.id, k1.id])
+    expect(await ids({ now, includeSessions: true })).toEqual([expired.id, session.id, k1.id])
+    expect(await ids({ now, includeRevoked: true, includeSessions: true })).toEqual([
       expired.id,
       session.id,
       revoked.id,
       k1.id,
     ])
-    expect(t.store.keys.listSessions(uid, { now }).map((k) => k.id)).toEqual([session.id])
-    t.store.keys.revoke(session.id, at(7), 'session_signout')
-    expect(t.store.keys.listSessions(uid, { now })).toEqual([])
-    expect(t.store.keys.listSessions(uid, { now, includeRevoked: true }).map((k) => k.id)).toEqual([
+    expect((await t.store.keys.listSessions(uid, { now })).map((k) => k.id)).toEqual([session.id])
+    await t.store.keys.revoke(session.id, at(7), 'session_signout')
+    expect(await t.store.keys.listSessions(uid, { now })).toEqual([])
+    expect((await t.store.keys.listSessions(uid, { now, includeRevoked: true })).map((k) => k.id)).toEqual([
       session.id,
     ])
   })
 
-  it('finds the newest active key by name (one key per device)', () => {
-    const uid = addUser(t.store)
+  it('finds the newest active key by name (one key per device)', async () => {
+    const uid = await addUser(t.store)
     const name = 'CLI login on laptop'
-    expect(t.store.keys.findActiveByName(uid, name, at(0))).toBeUndefined()
-    const old = addKey(t.store, uid, { name, createdAt: at(1) })
-    const newer = addKey(t.store, uid, { name, createdAt: at(2) })
-    expect(t.store.keys.findActiveByName(uid, name, at(3))?.id).toBe(newer.id)
-    t.store.keys.revoke(newer.id, at(3), 'user')
-    expect(t.store.keys.findActiveByName(uid, name, at(4))?.id).toBe(old.id)
-    expect(t.store.keys.findActiveByName(uid, name, at(91 * DAY))).toBeUndefined() // expired
-    expect(t.store.keys.findActiveByName(addUser(t.store), name, at(4))).toBeUndefined()
+    expect(await t.store.keys.findActiveByName(uid, name, at(0))).toBeUndefined()
+    const old = await addKey(t.store, uid, { name, createdAt: at(1) })
+    const newer = await addKey(t.store, uid, { name, createdAt: at(2) })
+    expect((await t.store.keys.findActiveByName(uid, name, at(3)))?.id).toBe(newer.id)
+    await t.store.keys.revoke(newer.id, at(3), 'user')
+    expect((await t.store.keys.findActiveByName(uid, name, at(4)))?.id).toBe(old.id)
+    expect(await t.store.keys.findActiveByName(uid, name, at(91 * DAY))).toBeUndefined() // expired
+    expect(await t.store.keys.findActiveByName(await addUser(t.store), name, at(4))).toBeUndefined()
   })
 
-  it('renames', () => {
-    const uid = addUser(t.store)
-    const k = addKey(t.store, uid)
-    expect(t.store.keys.rename(k.id, 'deploy (CI)')).toBe(true)
-    expect(t.store.keys.get(k.id)?.name).toBe('deploy (CI)')
-    expect(t.store.keys.rename('tok_missing', 'x')).toBe(false)
+  it('renames', async () => {
+    const uid = await addUser(t.store)
+    const k = await addKey(t.store, uid)
+    expect(await t.store.keys.rename(k.id, 'deploy (CI)')).toBe(true)
+    expect((await t.store.keys.get(k.id))?.name).toBe('deploy (CI)')
+    expect(await t.store.keys.rename('tok_missing', 'x')).toBe(false)
   })
 
-  it('revokes once: a second revoke is a no-op that keeps the first time and reason', () => {
-    const uid = addUser(t.store)
-    const k = addKey(t.store, uid)
-    const next = addKey(t.store, uid)
-    expect(t.store.keys.revoke(k.id, at(5), 'replaced', next.id)).toBe(true)
-    expect(t.store.keys.revoke(k.id, at(9), 'user')).toBe(false)
-    const got = t.store.keys.get(k.id)
+  it('revokes once: a second revoke is a no-op that keeps the first time and reason', async () => {
+    const uid = await addUser(t.store)
+    const k = await addKey(t.store, uid)
+    const next = await addKey(t.store, uid)
+    expect(await t.store.keys.revoke(k.id, at(5), 'replaced', next.id)).toBe(true)
+    expect(await t.store.keys.revoke(k.id, at(9), 'user')).toBe(false)
+    const got = await t.store.keys.get(k.id)
     expect(got?.revokedAt).toBe(at(5))
     expect(got?.revokedReason).toBe('replaced')
     expect(got?.replacedBy).toBe(next.id)
-    expect(t.store.keys.revoke('tok_missing', at(9), 'user')).toBe(false)
+    expect(await t.store.keys.revoke('tok_missing', at(9), 'user')).toBe(false)
   })
 
-  it('rotation: markReplaced schedules revocation after the grace period', () => {
-    const uid = addUser(t.store)
-    const old = addKey(t.store, uid)
-    const fresh = addKey(t.store, uid)
-    expect(t.store.keys.markReplaced(old.id, fresh.id, at(3_600_000))).toBe(true)
-    const got = t.store.keys.get(old.id, at(1))
+  it('rotation: markReplaced schedules revocation after the grace period', async () => {
+    const uid = await addUser(t.store)
+    const old = await addKey(t.store, uid)
+    const fresh = await addKey(t.store, uid)
+    expect(await t.store.keys.markReplaced(old.id, fresh.id, at(3_600_000))).toBe(true)
+    const got = await t.store.keys.get(old.id, at(1))
     expect(got?.status).toBe('active')
     expect(got?.replacedBy).toBe(fresh.id)
     expect(got?.revokeAfter).toBe(at(3_600_000))
-    expect(t.store.keys.dueForRevocation(at(3_599_999))).toEqual([])
-    expect(t.store.keys.dueForRevocation(at(3_600_000)).map((k) => k.id)).toEqual([old.id])
-    t.store.keys.revoke(old.id, at(3_600_000), 'rotated')
-    expect(t.store.keys.dueForRevocation(at(3_600_001))).toEqual([])
-    expect(t.store.keys.markReplaced(old.id, fresh.id, at(1))).toBe(false)
+    expect(await t.store.keys.dueForRevocation(at(3_599_999))).toEqual([])
+    expect((await t.store.keys.dueForRevocation(at(3_600_000))).map((k) => k.id)).toEqual([old.id])
+    await t.store.keys.revoke(old.id, at(3_600_000), 'rotated')
+    expect(await t.store.keys.dueForRevocation(at(3_600_001))).toEqual([])
+    expect(await t.store.keys.markReplaced(old.id, fresh.id, at(1))).toBe(false)
   })
 
-  it('counts active keys, optionally without sessions', () => {
-    const uid = addUser(t.store)
+  it('counts active keys, optionally without sessions', async () => {
+    const uid = await addUser(t.store)
     const now = at(10)
-    expect(t.store.keys.countActive(uid, now)).toBe(0)
-    const a = addKey(t.store, uid)
-    addKey(t.store, uid, { source: 'dashboard-session' })
-    addKey(t.store, uid, { expiresAt: at(5) }) // expired
-    addKey(t.store, addUser(t.store)) // someone else's
-    expect(t.store.keys.countActive(uid, now)).toBe(2)
-    expect(t.store.keys.countActive(uid, now, { excludeSessions: true })).toBe(1)
-    t.store.keys.revoke(a.id, now, 'user')
-    expect(t.store.keys.countActive(uid, now, { excludeSessions: true })).toBe(0)
+    expect(await t.store.keys.countActive(uid, now)).toBe(0)
+    const a = await addKey(t.store, uid)
+    await addKey(t.store, uid, { source: 'dashboard-session' })
+    await addKey(t.store, uid, { expiresAt: at(5) }) // expired
+    await addKey(t.store, await addUser(t.store)) // someone else's
+    expect(await t.store.keys.countActive(uid, now)).toBe(2)
+    expect(await t.store.keys.countActive(uid, now, { excludeSessions: true })).toBe(1)
+    await t.store.keys.revoke(a.id, now, 'user')
+    expect(await t.store.keys.countActive(uid, now, { excludeSessions: true })).toBe(0)
   })
 
-  it('recordUsage only moves last use forward and ignores unknown keys', () => {
-    const uid = addUser(t.store)
-    const k = addKey(t.store, uid)
-    const other = addKey(t.store, uid)
+  it('recordUsage only moves last use forward and ignores unknown keys', async () => {
+    const uid = await addUser(t.store)
+    const k = await addKey(t.store, uid)
+    const other = await addKey(t.store, uid)
     expect(
-      t.store.keys.recordUsage([
+      await t.store.keys.recordUsage([
         { tokenId: k.id, at: at(100), ip: '10.0.0.1', userAgent: 'curl/8' },
         { tokenId: k.id, at: at(50), ip: '10.0.0.2', userAgent: 'old' }, // older: ignored
         { tokenId: 'tok_unknown', at: at(100), ip: '10.0.0.3' },
         { tokenId: other.id, at: '2026-01-01T00:00:01Z' },
       ]),
     ).toBe(2)
-    let got = t.store.keys.get(k.id)
+    let got = await t.store.keys.get(k.id)
     expect([got?.lastUsedAt, got?.lastUsedIp, got?.lastUsedUserAgent]).toEqual([
       at(100),
       '10.0.0.1',
       'curl/8',
     ])
-    expect(t.store.keys.get(other.id)?.lastUsedAt).toBe('2026-01-01T00:00:01.000Z')
+    expect((await t.store.keys.get(other.id))?.lastUsedAt).toBe('2026-01-01T00:00:01.000Z')
 
-    expect(t.store.keys.recordUsage([{ tokenId: k.id, at: at(100), ip: '10.9.9.9' }])).toBe(0) // same time
-    expect(t.store.keys.recordUsage([{ tokenId: k.id, at: at(200), ip: '10.0.0.4' }])).toBe(1)
-    got = t.store.keys.get(k.id)
+    expect(await t.store.keys.recordUsage([{ tokenId: k.id, at: at(100), ip: '10.9.9.9' }])).toBe(0) // same time
+    expect(await t.store.keys.recordUsage([{ tokenId: k.id, at: at(200), ip: '10.0.0.4' }])).toBe(1)
+    got = await t.store.keys.get(k.id)
     expect([got?.lastUsedAt, got?.lastUsedIp, got?.lastUsedUserAgent]).toEqual([at(200), '10.0.0.4', null])
-    expect(t.store.keys.recordUsage([])).toBe(0)
+    expect(await t.store.keys.recordUsage([])).toBe(0)
   })
 
-  it('recordUsage rejects an unparseable time without applying any of the batch', () => {
-    const uid = addUser(t.store)
-    const k = addKey(t.store, uid)
-    expect(() =>
+  it('recordUsage rejects an unparseable time without applying any of the batch', async () => {
+    const uid = await addUser(t.store)
+    const k = await addKey(t.store, uid)
+    await expect(
       t.store.keys.recordUsage([
         { tokenId: k.id, at: at(100) },
         { tokenId: k.id, at: 'not a time' },
       ]),
-    ).toThrow(RangeError)
-    expect(t.store.keys.get(k.id)?.lastUsedAt).toBeNull()
+    ).rejects.toThrow(RangeError)
+    expect((await t.store.keys.get(k.id))?.lastUsedAt).toBeNull()
   })
 
-  it('finds keys unused since a cutoff (last use, else creation), active ones only', () => {
-    const uid = addUser(t.store)
-    const neverUsed = addKey(t.store, uid, { createdAt: at(0), expiresAt: at(365 * DAY) })
-    const usedLongAgo = addKey(t.store, uid, { createdAt: at(0), expiresAt: at(365 * DAY) })
-    const usedRecently = addKey(t.store, uid, { createdAt: at(0), expiresAt: at(365 * DAY) })
-    const createdRecently = addKey(t.store, uid, { createdAt: at(95 * DAY), expiresAt: at(365 * DAY) })
-    const revoked = addKey(t.store, uid, { createdAt: at(0), expiresAt: at(365 * DAY) })
-    addKey(t.store, uid, { createdAt: at(0), expiresAt: at(50 * DAY) }) // expired
-    t.store.keys.recordUsage([
+  it('finds keys unused since a cutoff (last use, else creation), active ones only', async () => {
+    const uid = await addUser(t.store)
+    const neverUsed = await addKey(t.store, uid, { createdAt: at(0), expiresAt: at(365 * DAY) })
+    const usedLongAgo = await addKey(t.store, uid, { createdAt: at(0), expiresAt: at(365 * DAY) })
+    const usedRecently = await addKey(t.store, uid, { createdAt: at(0), expiresAt: at(365 * DAY) })
+    const createdRecently = await addKey(t.store, uid, { createdAt: at(95 * DAY), expiresAt: at(365 * DAY) })
+    const revoked = await addKey(t.store, uid, { createdAt: at(0), expiresAt: at(365 * DAY) })
+    await addKey(t.store, uid, { createdAt: at(0), expiresAt: at(50 * DAY) }) // expired
+    await t.store.keys.recordUsage([
       { tokenId: usedLongAgo.id, at: at(5 * DAY) },
       { tokenId: usedRecently.id, at: at(99 * DAY) },
     ])
-    t.store.keys.revoke(revoked.id, at(DAY), 'user')
+    await t.store.keys.revoke(revoked.id, at(DAY), 'user')
     const now = at(100 * DAY)
     const cutoff = at(10 * DAY)
-    expect(
-      t.store.keys
-        .unusedSince(cutoff, now)
-        .map((k) => k.id)
-        .sort(),
-    ).toEqual([neverUsed.id, usedLongAgo.id].sort())
-    expect(t.store.keys.unusedSince(cutoff, now).map((k) => k.id)).not.toContain(createdRecently.id)
+    expect((await t.store.keys.unusedSince(cutoff, now)).map((k) => k.id).sort()).toEqual(
+      [neverUsed.id, usedLongAgo.id].sort(),
+    )
+    expect((await t.store.keys.unusedSince(cutoff, now)).map((k) => k.id)).not.toContain(createdRecently.id)
   })
 
-  it('finds keys revoked before a cutoff, and unrevoked keys expired before one', () => {
-    const uid = addUser(t.store)
-    const early = addKey(t.store, uid)
-    const late = addKey(t.store, uid)
-    const expired = addKey(t.store, uid, { expiresAt: at(DAY) })
-    addKey(t.store, uid)
-    t.store.keys.revoke(early.id, at(DAY), 'user')
-    t.store.keys.revoke(late.id, at(40 * DAY), 'user')
-    expect(t.store.keys.revokedBefore(at(31 * DAY)).map((k) => k.id)).toEqual([early.id])
-    expect(t.store.keys.revokedBefore(at(41 * DAY)).map((k) => k.id)).toEqual([early.id, late.id])
-    expect(t.store.keys.expiredBefore(at(2 * DAY)).map((k) => k.id)).toEqual([expired.id])
+  it('finds keys revoked before a cutoff, and unrevoked keys expired before one', async () => {
+    const uid = await addUser(t.store)
+    const early = await addKey(t.store, uid)
+    const late = await addKey(t.store, uid)
+    const expired = await addKey(t.store, uid, { expiresAt: at(DAY) })
+    await addKey(t.store, uid)
+    await t.store.keys.revoke(early.id, at(DAY), 'user')
+    await t.store.keys.revoke(late.id, at(40 * DAY), 'user')
+    expect((await t.store.keys.revokedBefore(at(31 * DAY))).map((k) => k.id)).toEqual([early.id])
+    expect((await t.store.keys.revokedBefore(at(41 * DAY))).map((k) => k.id)).toEqual([early.id, late.id])
+    expect((await t.store.keys.expiredBefore(at(2 * DAY))).map((k) => k.id)).toEqual([expired.id])
   })
 
-  it('lists creation times since a time, newest first, by source, limited (rate limit Retry-After)', () => {
-    const uid = addUser(t.store)
-    for (let i = 0; i < 5; i++) addKey(t.store, uid, { createdAt: at(i * 1000) })
-    addKey(t.store, uid, { createdAt: at(4500), source: 'cli-login' })
-    expect(t.store.keys.creationTimesSince(uid, at(2000))).toEqual([at(4500), at(4000), at(3000), at(2000)])
-    expect(t.store.keys.creationTimesSince(uid, at(2000), { sources: ['api'], limit: 2 })).toEqual([
+  it('lists creation times since a time, newest first, by source, limited (rate limit Retry-After)', async () => {
+    const uid = await addUser(t.store)
+    for (let i = 0; i < 5; i++) await addKey(t.store, uid, { createdAt: at(i * 1000) })
+    await addKey(t.store, uid, { createdAt: at(4500), source: 'cli-login' })
+    expect(await t.store.keys.creationTimesSince(uid, at(2000))).toEqual([
+      at(4500),
+      at(4000),
+      at(3000),
+      at(2000),
+    ])
+    expect(await t.store.keys.creationTimesSince(uid, at(2000), { sources: ['api'], limit: 2 })).toEqual([
       at(4000),
       at(3000),
     ])
-    expect(t.store.keys.creationTimesSince(uid, at(0), { sources: ['register'] })).toEqual([])
+    expect(await t.store.keys.creationTimesSince(uid, at(0), { sources: ['register'] })).toEqual([])
   })
 
-  it('hard delete removes the row and clears references to it', () => {
-    const uid = addUser(t.store)
-    const old = addKey(t.store, uid)
-    const fresh = addKey(t.store, uid)
-    t.store.keys.revoke(old.id, at(1), 'replaced', fresh.id)
-    expect(t.store.keys.hardDelete(fresh.id)).toBe(true)
-    expect(t.store.keys.get(fresh.id)).toBeUndefined()
-    expect(t.store.keys.get(old.id)?.replacedBy).toBeNull()
-    expect(t.store.keys.hardDelete(fresh.id)).toBe(false)
+  it('hard delete removes the row and clears references to it', async () => {
+    const uid = await addUser(t.store)
+    const old = await addKey(t.store, uid)
+    const fresh = await addKey(t.store, uid)
+    await t.store.keys.revoke(old.id, at(1), 'replaced', fresh.id)
+    expect(await t.store.keys.hardDelete(fresh.id)).toBe(true)
+    expect(await t.store.keys.get(fresh.id)).toBeUndefined()
+    expect((await t.store.keys.get(old.id))?.replacedBy).toBeNull()
+    expect(await t.store.keys.hardDelete(fresh.id)).toBe(false)
   })
 
-  it('leaves the database consistent', () => {
-    const uid = addUser(t.store)
-    for (let i = 0; i < 50; i++) addKey(t.store, uid, { caveats: [`app = a${i}`] })
-    expect(t.store.db.pragma('integrity_check', { simple: true })).toBe('ok')
-    expect(t.store.db.pragma('foreign_key_check')).toEqual([])
+  it('leaves the database consistent', async () => {
+    const uid = await addUser(t.store)
+    for (let i = 0; i < 50; i++) await addKey(t.store, uid, { caveats: [`app = a${i}`] })
+    expect(t.db.pragma('integrity_check', { simple: true })).toBe('ok')
+    expect(t.db.pragma('foreign_key_check')).toEqual([])
   })
 })

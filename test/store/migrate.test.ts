@@ -8,7 +8,7 @@ import {
   migrate,
   migrationsDir,
   openDatabase,
-} from '../../src/store/index.js'
+} from '../../src/store/sqlite/index.js'
 import { tempDir } from './helpers.js'
 
 const cleanups: Array<() => void> = []

@@ -1,6 +1,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
+import { listAudit } from '../../service/index.js'
 import { AUDIT_EVENT_TYPES, type AuditEvent } from '../../store/index.js'
 import { authOf } from '../auth.js'
 import type { ServiceContext } from '../context.js'
@@ -60,9 +61,9 @@ function eventJson(e: AuditEvent): z.infer<typeof auditEventSchema> {
  */
 export function auditRoutes(ctx: ServiceContext): Router {
   const router = Router()
-  router.get('/audit', ctx.authenticate, (req: Request, res: Response) => {
+  router.get('/audit', ctx.authenticate, async (req: Request, res: Response) => {
     const query = parseRequest(auditQuery, req.query, 'query')
-    const page = ctx.store.audit.list(authOf(res).user.id, {
+    const page = await listAudit(ctx, authOf(res).user.id, {
       keyId: query.key_id,
       cursor: query.cursor === undefined ? undefined : Number(query.cursor),
       limit: query.limit === undefined ? undefined : Number(query.limit),

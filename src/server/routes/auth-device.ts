@@ -1,37 +1,23 @@
-import { randomBytes, randomInt } from 'node:crypto'
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
 import { deviceSchema } from '../../api-fields.js'
-import { CrumbError } from '../../errors.js'
-import { type DeviceCodeRecord, hashDeviceCode } from '../../store/index.js'
-import { authOf, requireUnrestricted } from '../auth.js'
-import { requestMeta, type ServiceContext } from '../context.js'
-import { actorOf, keyJson, type MintedKey, mintKey } from '../lifecycle.js'
-import { parseRequest, RateLimited } from '../problem.js'
+import {
+  checkDeviceStartLimit,
+  decideDeviceRequest,
+  keyJson,
+  pendingDeviceRequest,
+  pollDeviceAuthorization,
+  startDeviceAuthorization,
+} from '../../service/index.js'
+import type { DeviceCodeRecord } from '../../store/index.js'
+import { requestMeta } from '../../wire/request-meta.js'
+import { authOf } from '../auth.js'
+import type { ServiceContext } from '../context.js'
+import { parseRequest } from '../problem.js'
 import { bearer, jsonBody, jsonResponse, mintedSchema, problems } from '../schemas.js'
-import { cliKeyName } from './auth-login.js'
 
-/** Consonants only (RFC 8628 §6.1): no vowels to spell words, no 0/O or 1/I to confuse. */
-export const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ'
-
-/** `WDJB-MJHT`: 8 characters of {@link USER_CODE_ALPHABET} (≈34.6 bits). */
-function newUserCode(): string {
-  let s = ''
-  for (let i = 0; i < 8; i++) s += USER_CODE_ALPHABET[randomInt(USER_CODE_ALPHABET.length)]
-  return `${s.slice(0, 4)}-${s.slice(4)}`
-}
-
-/**
- * What a person typed, normalised: case and separators ignored (`wdjb mjht` → `WDJB-MJHT`).
- *
- * @example
- * normalizeUserCode('wdjbmjht') // 'WDJB-MJHT'
- */
-export function normalizeUserCode(input: string): string {
-  const s = input.toUpperCase().replace(/[^A-Z]/g, '')
-  return s.length === 8 ? `${s.slice(0, 4)}-${s.slice(4)}` : s
-}
+export { normalizeUserCode, USER_CODE_ALPHABET } from '../../service/index.js'
 
 /** `POST /v1/auth/device` body. */
 export const deviceAuthBody = z.object({ device: deviceSchema }).meta({ id: 'DeviceAuthorizationRequest' })
@@ -91,23 +77,6 @@ function publicUrl(ctx: ServiceContext, req: Request): string {
 }
 
 /**
- * A pending, unexpired request by user code, or 404. Unknown codes count against the caller
- * (`userId`): after `CRUMB_LOGIN_LIMIT` misses per window the answer is 429, so a signed-in user
- * cannot enumerate other people's pending codes.
- */
-function pendingRequest(ctx: ServiceContext, userCode: string, userId: string): DeviceCodeRecord {
-  const limitKey = `user:${userId}`
-  const wait = ctx.limits.deviceCode.retryAfterMs(limitKey)
-  if (wait > 0) throw new RateLimited('too many unknown device codes entered; try again later', wait / 1000)
-  const rec = ctx.store.deviceCodes.findByUserCode(normalizeUserCode(userCode))
-  if (rec === undefined || rec.status !== 'pending' || rec.expiresAt <= ctx.clock.now().toISOString()) {
-    ctx.limits.deviceCode.hit(limitKey)
-    throw new CrumbError('not_found', 'no pending device request with this code')
-  }
-  return rec
-}
-
-/**
  * The device authorization grant (RFC 8628): the CLI asks for codes, the user approves the user
  * code while signed in, the CLI polls for its key (`CLI login on <device>`, same replacement rule
  * as password login).
@@ -121,113 +90,37 @@ export function deviceRoutes(ctx: ServiceContext): Router {
 
   router.post('/auth/device', async (req: Request, res: Response) => {
     const meta = requestMeta(req)
-    // public and it writes a row: limited per client address
-    const ipKey = `ip:${meta.ip ?? '?'}`
-    const wait = ctx.limits.deviceStart.retryAfterMs(ipKey)
-    if (wait > 0) throw new RateLimited('too many device authorizations from this address', wait / 1000)
+    // public and it writes a row: limited per client address (checked before the body is read)
+    checkDeviceStartLimit(ctx, meta)
     const body = parseRequest(deviceAuthBody, req.body, 'body')
-    ctx.limits.deviceStart.hit(ipKey)
-    const now = ctx.clock.now()
-    const issued = await ctx.writes.run(() => {
-      for (let attempt = 0; attempt < 10; attempt++) {
-        const deviceCode = randomBytes(32).toString('base64url')
-        const rec = ctx.store.deviceCodes.create({
-          deviceCodeHash: hashDeviceCode(deviceCode),
-          userCode: newUserCode(),
-          deviceName: body.device,
-          clientIp: meta.ip,
-          clientUserAgent: meta.userAgent,
-          createdAt: now,
-          expiresAt: new Date(now.getTime() + ctx.config.deviceCodeTtlMs),
-          interval: ctx.config.devicePollIntervalS,
-        })
-        if (rec !== undefined) return { deviceCode, rec }
-      }
-      throw new Error('could not allocate a unique user code')
-    })
+    const issued = await startDeviceAuthorization(ctx, body.device, meta)
     const base = `${publicUrl(ctx, req)}/device`
     res.set('Cache-Control', 'no-store')
     res.json({
       device_code: issued.deviceCode,
-      user_code: issued.rec.userCode,
+      user_code: issued.request.userCode,
       verification_uri: base,
-      verification_uri_complete: `${base}?user_code=${encodeURIComponent(issued.rec.userCode)}`,
+      verification_uri_complete: `${base}?user_code=${encodeURIComponent(issued.request.userCode)}`,
       expires_in: ttlS,
-      interval: issued.rec.interval,
+      interval: issued.request.interval,
     })
   })
 
   router.post('/auth/device/token', async (req: Request, res: Response) => {
     const body = parseRequest(deviceTokenBody, req.body, 'body')
-    const hash = hashDeviceCode(body.device_code)
-    // polls are recorded even when the answer is an error, so the outcome is returned, not thrown
-    const outcome = await ctx.writes.run((): { error: CrumbError } | { minted: MintedKey } => {
-      const rec = ctx.store.deviceCodes.findByDeviceCodeHash(hash)
-      const now = ctx.clock.now()
-      if (rec === undefined || rec.status === 'consumed' || rec.expiresAt <= now.toISOString()) {
-        return {
-          error: new CrumbError('expired_token', 'the device code has expired or was used; start again'),
-        }
-      }
-      if (
-        rec.lastPolledAt !== null &&
-        now.getTime() - new Date(rec.lastPolledAt).getTime() < rec.interval * 1000
-      ) {
-        ctx.store.deviceCodes.markPolled(hash, now, rec.interval + 5)
-        return {
-          error: new CrumbError(
-            'slow_down',
-            `polling too fast; wait ${rec.interval + 5} seconds between polls`,
-          ),
-        }
-      }
-      ctx.store.deviceCodes.markPolled(hash, now)
-      if (rec.status === 'pending') {
-        return { error: new CrumbError('authorization_pending', 'waiting for the user to approve') }
-      }
-      const user = rec.userId === null ? undefined : ctx.store.users.get(rec.userId)
-      if (rec.status === 'denied' || user === undefined) {
-        return { error: new CrumbError('access_denied', 'the user denied this device') }
-      }
-      const minted = mintKey(ctx, {
-        user,
-        name: cliKeyName(rec.deviceName),
-        source: 'cli-login',
-        ttlMs: ctx.config.tokenTtlMs,
-        replaceSameName: true,
-        who: actorOf(req, user),
-        alsoAudit: ['login'],
-        inTransaction: (key) => {
-          if (!ctx.store.deviceCodes.consume(hash, key.id, now)) {
-            throw new CrumbError('expired_token', 'the device code has expired or was used; start again')
-          }
-        },
-      })
-      return { minted }
-    })
-    if ('error' in outcome) throw outcome.error
+    const minted = await pollDeviceAuthorization(ctx, body.device_code, requestMeta(req))
     res.set('Cache-Control', 'no-store')
-    res.json({ token: outcome.minted.token, key: keyJson(outcome.minted.key) })
+    res.json({ token: minted.token, key: keyJson(minted.key) })
   })
 
-  router.get('/auth/device', ctx.authenticate, (req: Request, res: Response) => {
+  router.get('/auth/device', ctx.authenticate, async (req: Request, res: Response) => {
     const query = parseRequest(deviceLookupQuery, req.query, 'query')
-    res.json({ request: requestJson(pendingRequest(ctx, query.user_code, authOf(res).user.id)) })
+    res.json({ request: requestJson(await pendingDeviceRequest(ctx, query.user_code, authOf(res).user.id)) })
   })
 
   router.post('/auth/device/approve', ctx.authenticate, async (req: Request, res: Response) => {
     const body = parseRequest(deviceApproveBody, req.body, 'body')
-    const auth = authOf(res)
-    if (body.approve) requireUnrestricted(auth)
-    const after = await ctx.writes.run(() => {
-      const rec = pendingRequest(ctx, body.user_code, auth.user.id)
-      const now = ctx.clock.now()
-      const decided = body.approve
-        ? ctx.store.deviceCodes.approve(rec.userCode, auth.user.id, now) !== undefined
-        : ctx.store.deviceCodes.deny(rec.userCode, auth.user.id, now)
-      if (!decided) throw new CrumbError('not_found', 'no pending device request with this code')
-      return ctx.store.deviceCodes.findByUserCode(rec.userCode) ?? rec
-    })
+    const after = await decideDeviceRequest(ctx, authOf(res), body.user_code, body.approve)
     res.json({ request: requestJson(after) })
   })
 

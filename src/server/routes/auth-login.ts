@@ -2,75 +2,16 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
 import { deviceSchema, emailSchema } from '../../api-fields.js'
-import { CrumbError } from '../../errors.js'
-import type { UserRecord } from '../../store/index.js'
-import { requestMeta, type ServiceContext } from '../context.js'
-import { actorOf, keyJson, type MintKeyOptions, mintKey } from '../lifecycle.js'
-import { burnPasswordCheck, verifyPassword } from '../password.js'
-import { parseRequest, RateLimited } from '../problem.js'
+import { cliLogin, keyJson } from '../../service/index.js'
+import { requestMeta } from '../../wire/request-meta.js'
+import type { ServiceContext } from '../context.js'
+import { parseRequest } from '../problem.js'
 import { jsonBody, jsonResponse, mintedSchema, problems } from '../schemas.js'
 
 /** `POST /v1/auth/login` body. */
 export const loginBody = z
   .object({ email: emailSchema, password: z.string().min(1).max(1024), device: deviceSchema })
   .meta({ id: 'LoginRequest' })
-
-/** The key name of a CLI login on a device: one key per (user, name). */
-export function cliKeyName(device: string): string {
-  return `CLI login on ${device}`
-}
-
-/**
- * Checks email + password under the login rate limits (failures per email and per IP); a wrong
- * pair is 401 `unauthorized`, a locked-out client 429 `rate_limited` with Retry-After.
- *
- * @example
- * const user = await checkCredentials(ctx, req, body.email, body.password)
- */
-export async function checkCredentials(
-  ctx: ServiceContext,
-  req: Request,
-  email: string,
-  password: string,
-): Promise<UserRecord> {
-  const emailKey = `email:${email.toLowerCase()}`
-  const ipKey = `ip:${requestMeta(req).ip ?? '?'}`
-  const wait = Math.max(ctx.limits.loginEmail.retryAfterMs(emailKey), ctx.limits.loginIp.retryAfterMs(ipKey))
-  if (wait > 0) throw new RateLimited('too many failed login attempts; try again later', wait / 1000)
-  // Count the attempt as a failure before the (slow, awaited) password check: checking the
-  // limit and counting only afterwards let any number of concurrent guesses pass the check.
-  ctx.limits.loginEmail.hit(emailKey)
-  ctx.limits.loginIp.hit(ipKey)
-  const user = ctx.store.users.getByEmail(email)
-  let ok = false
-  if (user === undefined) await burnPasswordCheck(password)
-  else ok = await verifyPassword(password, user.passwordHash)
-  if (!ok || user === undefined) throw new CrumbError('unauthorized', 'wrong email or password')
-  ctx.limits.loginEmail.reset(emailKey)
-  ctx.limits.loginIp.release(ipKey)
-  return user
-}
-
-/**
- * Checks the credentials (see {@link checkCredentials}), mints the described key for the user
- * (auditing `login` too) and answers 201 `{token, key}`.
- *
- * @example
- * await passwordLogin(ctx, req, res, body, { name: 'Dashboard session', source: 'dashboard-session', ttlMs })
- */
-export async function passwordLogin(
-  ctx: ServiceContext,
-  req: Request,
-  res: Response,
-  credentials: { readonly email: string; readonly password: string },
-  key: Pick<MintKeyOptions, 'name' | 'source' | 'ttlMs' | 'replaceSameName'>,
-): Promise<void> {
-  const user = await checkCredentials(ctx, req, credentials.email, credentials.password)
-  const minted = await ctx.writes.run(() =>
-    mintKey(ctx, { ...key, user, who: actorOf(req, user), alsoAudit: ['login'] }),
-  )
-  res.status(201).json({ token: minted.token, key: keyJson(minted.key) })
-}
 
 /**
  * Password login for the CLI (public): mints `CLI login on <device>` (source `cli-login`),
@@ -83,12 +24,8 @@ export function loginRoutes(ctx: ServiceContext): Router {
   const router = Router()
   router.post('/auth/login', async (req: Request, res: Response) => {
     const body = parseRequest(loginBody, req.body, 'body')
-    await passwordLogin(ctx, req, res, body, {
-      name: cliKeyName(body.device),
-      source: 'cli-login',
-      ttlMs: ctx.config.tokenTtlMs,
-      replaceSameName: true,
-    })
+    const minted = await cliLogin(ctx, body, requestMeta(req))
+    res.status(201).json({ token: minted.token, key: keyJson(minted.key) })
   })
   return router
 }

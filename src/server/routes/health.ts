@@ -15,14 +15,8 @@ export const healthResponse = z.object({ status: z.enum(['ok', 'unavailable']) }
  */
 export function healthRoutes(ctx: ServiceContext): Router {
   const router = Router()
-  const ping = ctx.store.db.prepare('SELECT 1').pluck()
-  const handler = (_req: Request, res: Response): void => {
-    let ok = false
-    try {
-      ok = ctx.store.db.open && ping.get() === 1
-    } catch {
-      ok = false
-    }
+  const handler = async (_req: Request, res: Response): Promise<void> => {
+    const ok = await ctx.store.health()
     res.set('Cache-Control', 'no-store')
     res.status(ok ? 200 : 503).json({ status: ok ? 'ok' : 'unavailable' })
   }

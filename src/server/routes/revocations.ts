@@ -1,19 +1,10 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
-import { CrumbError } from '../../errors.js'
-import type { RevocationEntry } from '../../store/index.js'
-import {
-  decodeIdentifier,
-  decodeTokenList,
-  inspectToken,
-  revocationIdOf,
-  rootKeyFor,
-} from '../../token/index.js'
+import { FEED_MAX_WAIT_S, revokeByToken } from '../../service/index.js'
+import type { FeedEntry } from '../../store/index.js'
+import { requestMeta } from '../../wire/request-meta.js'
 import type { ServiceContext } from '../context.js'
-import { requestMeta } from '../context.js'
-import { FEED_MAX_WAIT_S } from '../feed.js'
-import { type Actor, audit } from '../lifecycle.js'
 import { parseRequest } from '../problem.js'
 import { bearer, jsonBody, jsonResponse, problems } from '../schemas.js'
 
@@ -53,7 +44,7 @@ export const feedResponse = z
   .object({ cursor: z.string(), entries: z.array(feedEntrySchema), reset: z.literal(true).optional() })
   .meta({ id: 'RevocationFeed' })
 
-function entryJson(e: RevocationEntry): z.infer<typeof feedEntrySchema> {
+function entryJson(e: FeedEntry): z.infer<typeof feedEntrySchema> {
   return {
     token_id: e.tokenId,
     ...(e.revocationId === undefined ? {} : { revocation_id: e.revocationId }),
@@ -73,56 +64,24 @@ export function revocationsRoutes(ctx: ServiceContext): Router {
 
   router.post('/revocations', async (req: Request, res: Response) => {
     const body = parseRequest(revokeBody, req.body, 'body')
-    const [primary, ...discharges] = decodeTokenList(body.token)
-    const id = decodeIdentifier(primary.identifierText)
-    // the signature must verify (caveats — expiry included — do not matter: possession is proof)
-    primary.verify(rootKeyFor(ctx.ring, id.kid, primary.identifier), () => true, discharges)
-    const now = ctx.clock.now()
-    const who: Actor = { actor: 'token-holder', meta: requestMeta(req) }
-    const revoked = await ctx.writes.run(() => {
-      const key = ctx.store.keys.get(id.tokenId, now)
-      if (key !== undefined && key.userId !== id.userId) throw new CrumbError('invalid_token', 'unknown key')
-      const isRoot = key === undefined || primary.caveats.length === key.caveats.length + 1
-      if (isRoot) {
-        const expiresAt =
-          key?.expiresAt ??
-          inspectToken(body.token, { now }).scope.expiresAt ??
-          new Date(now.getTime() + ctx.config.tokenMaxTtlMs)
-        const added = ctx.store.revocations.add({ tokenId: id.tokenId, expiresAt, createdAt: now })
-        if (key !== undefined && ctx.store.keys.revoke(key.id, now, 'revoked by token holder')) {
-          audit(ctx, who, 'revoked', key.userId, key.id, { reason: 'revoked by token holder' })
-        }
-        return { added: added.inserted, json: { token_id: id.tokenId } }
-      }
-      const revocationId = revocationIdOf(primary.signature)
-      const added = ctx.store.revocations.add({
-        tokenId: id.tokenId,
-        revocationId,
-        expiresAt: key.expiresAt,
-        createdAt: now,
-      })
-      if (added.inserted) {
-        audit(ctx, who, 'revoked', key.userId, key.id, { attenuated: true, revocation_id: revocationId })
-      }
-      return { added: added.inserted, json: { token_id: id.tokenId, revocation_id: revocationId } }
+    const revoked = await revokeByToken(ctx, body.token, requestMeta(req))
+    res.json({
+      revoked: {
+        token_id: revoked.tokenId,
+        ...(revoked.revocationId === undefined ? {} : { revocation_id: revoked.revocationId }),
+      },
     })
-    if (revoked.added) ctx.feed.sync()
-    res.json({ revoked: revoked.json })
   })
 
   router.get('/revocations', ctx.authenticate, async (req: Request, res: Response) => {
     const query = parseRequest(feedQuery, req.query, 'query')
     // `?since=` (empty) is a first sync, like no cursor at all.
-    const since = query.since === undefined || query.since === '' ? undefined : Number(query.since)
+    const since = query.since === undefined || query.since === '' ? undefined : query.since
     const waitMs = Math.min(Number(query.wait ?? 0), FEED_MAX_WAIT_S) * 1000
-    let page = ctx.feed.read(since)
-    if (since !== undefined && page.entries.length === 0 && page.reset === undefined && waitMs > 0) {
-      const closed = new AbortController()
-      res.on('close', () => closed.abort())
-      await ctx.feed.waitFor(Number(page.cursor), waitMs, closed.signal)
-      if (closed.signal.aborted) return
-      page = ctx.feed.read(Number(page.cursor))
-    }
+    const closed = new AbortController()
+    res.on('close', () => closed.abort())
+    const page = await ctx.feed.poll(since, waitMs, closed.signal)
+    if (closed.signal.aborted) return
     res.set('Cache-Control', 'no-store')
     res.json({
       cursor: page.cursor,

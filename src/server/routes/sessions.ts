@@ -1,23 +1,25 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
-import { emailSchema } from '../../api-fields.js'
-import { CrumbError } from '../../errors.js'
-import type { KeyRecord } from '../../store/index.js'
+import { credentialsSchema } from '../../api-fields.js'
+import {
+  actorFor,
+  createSession,
+  keyJson,
+  listSessions,
+  signOutOthers,
+  signOutSession,
+} from '../../service/index.js'
+import { requestMeta } from '../../wire/request-meta.js'
 import { authOf } from '../auth.js'
 import type { ServiceContext } from '../context.js'
-import { type Actor, actorOf, keyJson, revokeKey } from '../lifecycle.js'
 import { parseRequest } from '../problem.js'
 import { bearer, jsonBody, jsonResponse, keyIdParams, keySchema, mintedSchema, problems } from '../schemas.js'
-import { passwordLogin } from './auth-login.js'
 
-/** The name of every dashboard session key (`POST /v1/sessions` and the dashboard sign-in). */
-export const SESSION_KEY_NAME = 'Dashboard session'
+export { SESSION_KEY_NAME } from '../../service/index.js'
 
 /** `POST /v1/sessions` body. */
-export const sessionBody = z
-  .object({ email: emailSchema, password: z.string().min(1).max(1024) })
-  .meta({ id: 'SessionRequest' })
+export const sessionBody = credentialsSchema.meta({ id: 'SessionRequest' })
 
 /** `GET /v1/sessions` response. */
 export const sessionsResponse = z
@@ -39,50 +41,36 @@ export const sessionsResponse = z
  */
 export function sessionsRoutes(ctx: ServiceContext): Router {
   const router = Router()
-  const signOut = (key: KeyRecord, who: Actor): KeyRecord =>
-    revokeKey(ctx, { key, who, event: 'session_revoked', reason: 'signed out', protectLast: false })
-
   router.post('/sessions', async (req: Request, res: Response) => {
     const body = parseRequest(sessionBody, req.body, 'body')
-    await passwordLogin(ctx, req, res, body, {
-      name: SESSION_KEY_NAME,
-      source: 'dashboard-session',
-      ttlMs: ctx.config.sessionTtlMs,
-    })
+    const minted = await createSession(ctx, body, requestMeta(req))
+    res.status(201).json({ token: minted.token, key: keyJson(minted.key) })
   })
 
-  router.get('/sessions', ctx.authenticate, (_req: Request, res: Response) => {
+  router.get('/sessions', ctx.authenticate, async (_req: Request, res: Response) => {
     const { user, key } = authOf(res)
-    const sessions = ctx.store.keys.listSessions(user.id, { now: ctx.clock.now() })
+    const sessions = await listSessions(ctx, user.id)
     res.json({
-      sessions: sessions.filter((s) => s.status === 'active').map(keyJson),
+      sessions: sessions.map(keyJson),
       current: key.source === 'dashboard-session' ? key.id : null,
     })
   })
 
   router.delete('/sessions/others', ctx.authenticate, async (req: Request, res: Response) => {
     const auth = authOf(res)
-    const who = actorOf(req, auth.user, auth.key.id)
-    const revoked = await ctx.writes.run(() => {
-      let n = 0
-      for (const s of ctx.store.keys.listSessions(auth.user.id, { now: ctx.clock.now() })) {
-        if (s.id === auth.key.id || s.revokedAt !== null) continue
-        signOut(s, who)
-        n++
-      }
-      return n
-    })
+    const revoked = await signOutOthers(ctx, auth, actorFor(auth.user, requestMeta(req), auth.key.id))
     res.json({ revoked })
   })
 
   router.delete('/sessions/:id', ctx.authenticate, async (req: Request, res: Response) => {
     const { id } = parseRequest(keyIdParams, req.params, 'params')
     const auth = authOf(res)
-    const session = ctx.store.keys.getForUser(auth.user.id, id, ctx.clock.now())
-    if (session === undefined || session.source !== 'dashboard-session')
-      throw new CrumbError('not_found', 'no such session')
-    const who = actorOf(req, auth.user, auth.key.id)
-    const after = await ctx.writes.run(() => signOut(session, who))
+    const after = await signOutSession(
+      ctx,
+      auth.user.id,
+      id,
+      actorFor(auth.user, requestMeta(req), auth.key.id),
+    )
     res.json({ key: keyJson(after) })
   })
 

@@ -5,21 +5,21 @@ import { MAX_CAVEAT_LENGTH } from '../../../caveats/index.js'
 import { keyNameSchema } from '../../api-fields.js'
 import { durationSchema } from '../../duration.js'
 import { CrumbError } from '../../errors.js'
-import type { KeyRecord } from '../../store/index.js'
-import { authOf, requireUnrestricted } from '../auth.js'
-import type { ServiceContext } from '../context.js'
 import {
-  actorOf,
-  audit,
-  checkCreationLimit,
+  actorFor,
+  createKey,
   hardDeleteKey,
-  isPastExpiry,
   keyJson,
-  mintKey,
+  listKeys,
+  ownKey,
+  renameKey,
+  requireUnrestricted,
   revokeKey,
   rotateKey,
-  validateCaveats,
-} from '../lifecycle.js'
+} from '../../service/index.js'
+import { requestMeta } from '../../wire/request-meta.js'
+import { authOf } from '../auth.js'
+import type { ServiceContext } from '../context.js'
 import { parseRequest, ValidationProblem } from '../problem.js'
 import { bearer, jsonBody, jsonResponse, keyIdParams, keySchema, mintedSchema, problems } from '../schemas.js'
 
@@ -74,29 +74,6 @@ function parseDurationField(field: string, text: string, max: number, min: numbe
 }
 
 /**
- * A key whose own `expires` caveat has already passed could never be used: refuse it (400) rather
- * than hand out a token that fails on its first request.
- */
-function refuseDeadOnArrival(ctx: ServiceContext, caveats: readonly string[]): void {
-  const now = ctx.clock.now()
-  const i = caveats.findIndex((caveat) => isPastExpiry(ctx.registry, caveat, now))
-  if (i === -1) return
-  const message = 'this expires caveat is in the past: the key could never be used'
-  throw new ValidationProblem(`caveat ${i} is not valid: ${message}`, [
-    { in: 'body', path: `caveats.${i}`, message },
-  ])
-}
-
-/** The caller's own key `id` (not a dashboard session), or 404. */
-function ownKey(ctx: ServiceContext, res: Response, id: string): KeyRecord {
-  const { user } = authOf(res)
-  const key = ctx.store.keys.getForUser(user.id, id, ctx.clock.now())
-  if (key === undefined || key.source === 'dashboard-session')
-    throw new CrumbError('not_found', 'no such key')
-  return key
-}
-
-/**
  * The key routes: list, create, rename, revoke / hard delete, rotate. GET is `read`, the rest
  * `write` (a read-only token lists but cannot change anything).
  *
@@ -106,11 +83,10 @@ function ownKey(ctx: ServiceContext, res: Response, id: string): KeyRecord {
 export function tokensRoutes(ctx: ServiceContext): Router {
   const router = Router()
 
-  router.get('/tokens', ctx.authenticate, (req: Request, res: Response) => {
+  router.get('/tokens', ctx.authenticate, async (req: Request, res: Response) => {
     const query = parseRequest(listQuery, req.query, 'query')
-    const keys = ctx.store.keys.list(authOf(res).user.id, {
+    const keys = await listKeys(ctx, authOf(res).user.id, {
       includeRevoked: query.include_revoked === 'true',
-      now: ctx.clock.now(),
     })
     res.json({ keys: keys.map(keyJson) })
   })
@@ -122,22 +98,8 @@ export function tokensRoutes(ctx: ServiceContext): Router {
       body.expires_in === undefined
         ? Math.min(ctx.config.tokenTtlMs, ctx.config.tokenMaxTtlMs)
         : parseDurationField('expires_in', body.expires_in, ctx.config.tokenMaxTtlMs, 1000)
-    validateCaveats(ctx, body.caveats ?? [])
-    refuseDeadOnArrival(ctx, body.caveats ?? [])
-    requireUnrestricted(auth)
-    const who = actorOf(req, auth.user, auth.key.id)
-    const minted = await ctx.writes.run(() => {
-      // inside the write: concurrent creations see each other
-      checkCreationLimit(ctx, auth.user.id)
-      return mintKey(ctx, {
-        user: auth.user,
-        name: body.name,
-        source: 'api',
-        caveats: body.caveats ?? [],
-        ttlMs,
-        who,
-      })
-    })
+    const who = actorFor(auth.user, requestMeta(req), auth.key.id)
+    const minted = await createKey(ctx, auth, { name: body.name, caveats: body.caveats ?? [], ttlMs }, who)
     res.status(201).json({ token: minted.token, key: keyJson(minted.key) })
   })
 
@@ -145,18 +107,8 @@ export function tokensRoutes(ctx: ServiceContext): Router {
     const { id } = parseRequest(keyIdParams, req.params, 'params')
     const body = parseRequest(renameBody, req.body, 'body')
     const auth = authOf(res)
-    const key = ownKey(ctx, res, id)
-    if (key.name !== body.name) {
-      await ctx.writes.run(() => {
-        ctx.store.keys.rename(key.id, body.name)
-        audit(ctx, actorOf(req, auth.user, auth.key.id), 'renamed', auth.user.id, key.id, {
-          from: key.name,
-          to: body.name,
-        })
-      })
-    }
-    const after = ctx.store.keys.get(key.id, ctx.clock.now())
-    if (after === undefined) throw new CrumbError('not_found', 'no such key')
+    const key = await ownKey(ctx, auth.user.id, id)
+    const after = await renameKey(ctx, key, body.name, actorFor(auth.user, requestMeta(req), auth.key.id))
     res.json({ key: keyJson(after) })
   })
 
@@ -164,8 +116,8 @@ export function tokensRoutes(ctx: ServiceContext): Router {
     const { id } = parseRequest(keyIdParams, req.params, 'params')
     const query = parseRequest(deleteQuery, req.query, 'query')
     const auth = authOf(res)
-    const key = ownKey(ctx, res, id)
-    const who = actorOf(req, auth.user, auth.key.id)
+    const key = await ownKey(ctx, auth.user.id, id)
+    const who = actorFor(auth.user, requestMeta(req), auth.key.id)
     if (query.hard === 'true') {
       if (!confirmDestructiveHeader.safeParse(req.get('x-confirm-destructive')).success) {
         throw new CrumbError(
@@ -173,13 +125,11 @@ export function tokensRoutes(ctx: ServiceContext): Router {
           'hard delete needs the header X-Confirm-Destructive: true',
         )
       }
-      await ctx.writes.run(() => hardDeleteKey(ctx, key, who))
+      await hardDeleteKey(ctx, key, who)
       res.status(204).end()
       return
     }
-    const after = await ctx.writes.run(() =>
-      revokeKey(ctx, { key, who, event: 'revoked', reason: 'user', protectLast: true }),
-    )
+    const after = await revokeKey(ctx, { key, who, event: 'revoked', reason: 'user', protectLast: true })
     res.json({ key: keyJson(after) })
   })
 
@@ -190,12 +140,14 @@ export function tokensRoutes(ctx: ServiceContext): Router {
       body.grace === undefined ? 0 : parseDurationField('grace', body.grace, ctx.config.rotationMaxGraceMs, 0)
     const auth = authOf(res)
     requireUnrestricted(auth)
-    const key = ownKey(ctx, res, id)
-    const who = actorOf(req, auth.user, auth.key.id)
-    const rotated = await ctx.writes.run(() => {
-      checkCreationLimit(ctx, auth.user.id)
-      return rotateKey(ctx, auth.user, key, graceMs, who)
-    })
+    const key = await ownKey(ctx, auth.user.id, id)
+    const rotated = await rotateKey(
+      ctx,
+      auth,
+      key,
+      graceMs,
+      actorFor(auth.user, requestMeta(req), auth.key.id),
+    )
     res
       .status(201)
       .json({ token: rotated.token, key: keyJson(rotated.key), previous: keyJson(rotated.previous) })

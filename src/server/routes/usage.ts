@@ -1,8 +1,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
-import { constantTimeEqual } from '../../macaroon/crypto.js'
-import { usageTicket } from '../../token/index.js'
+import { recordReportedUse } from '../../service/index.js'
 import { authOf } from '../auth.js'
 import type { ServiceContext } from '../context.js'
 import { parseRequest } from '../problem.js'
@@ -39,24 +38,17 @@ export function usageRoutes(ctx: ServiceContext): Router {
   const router = Router()
   router.post('/usage', ctx.authenticate, async (req: Request, res: Response) => {
     const body = parseRequest(usageBody, req.body, 'body')
-    const caller = authOf(res).user.id
-    const now = ctx.clock.now().getTime()
-    const vouched = (tokenId: string, ticket: string | undefined): boolean => {
-      const key = ctx.store.keys.get(tokenId)
-      if (key === undefined) return false
-      if (key.userId === caller) return true
-      const expected = ticket === undefined ? undefined : usageTicket(ctx.ring, key.kid, key.id)
-      return expected !== undefined && constantTimeEqual(Buffer.from(expected), Buffer.from(ticket ?? ''))
-    }
-    const reports = body.reports
-      .filter((r) => vouched(r.token_id, r.ticket))
-      .map((r) => ({
+    const updated = await recordReportedUse(
+      ctx,
+      authOf(res).user.id,
+      body.reports.map((r) => ({
         tokenId: r.token_id,
-        at: new Date(Math.min(new Date(r.at).getTime(), now)),
+        at: new Date(r.at),
         ip: r.ip ?? null,
         userAgent: r.user_agent ?? null,
-      }))
-    const updated = await ctx.writes.run(() => ctx.store.keys.recordUsage(reports))
+        ticket: r.ticket,
+      })),
+    )
     res.status(202).json({ accepted: body.reports.length, updated })
   })
   return router

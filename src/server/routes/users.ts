@@ -2,11 +2,10 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
 import { emailSchema, passwordSchema } from '../../api-fields.js'
-import { newUserId } from '../../token/index.js'
-import { requestMeta, type ServiceContext } from '../context.js'
-import { actorOf, keyJson, mintKey } from '../lifecycle.js'
-import { hashPassword } from '../password.js'
-import { parseRequest, RateLimited } from '../problem.js'
+import { checkRegistrationLimit, keyJson, register } from '../../service/index.js'
+import { requestMeta } from '../../wire/request-meta.js'
+import type { ServiceContext } from '../context.js'
+import { parseRequest } from '../problem.js'
 import { jsonBody, jsonResponse, keySchema, problems, userSchema } from '../schemas.js'
 
 /** `POST /v1/users` body. */
@@ -28,28 +27,10 @@ export const registerResponse = z
 export function usersRoutes(ctx: ServiceContext): Router {
   const router = Router()
   router.post('/users', async (req: Request, res: Response) => {
-    const ipKey = `ip:${requestMeta(req).ip ?? '?'}`
-    const wait = ctx.limits.register.retryAfterMs(ipKey)
-    if (wait > 0) throw new RateLimited('too many registrations from this address', wait / 1000)
+    const meta = requestMeta(req)
+    checkRegistrationLimit(ctx, meta)
     const body = parseRequest(registerBody, req.body, 'body')
-    ctx.limits.register.hit(ipKey)
-    const passwordHash = await hashPassword(body.password)
-    const { user, minted } = await ctx.writes.run(() => {
-      const user = ctx.store.users.insert({
-        id: newUserId(),
-        email: body.email,
-        passwordHash,
-        createdAt: ctx.clock.now(),
-      })
-      const minted = mintKey(ctx, {
-        user,
-        name: 'Registration key',
-        source: 'register',
-        ttlMs: ctx.config.tokenTtlMs,
-        who: actorOf(req, user),
-      })
-      return { user, minted }
-    })
+    const { user, minted } = await register(ctx, body, meta)
     res
       .status(201)
       .json({ user: { id: user.id, email: user.email }, token: minted.token, key: keyJson(minted.key) })

@@ -79,12 +79,12 @@ function claimsJson(c: TokenClaims): z.infer<typeof claimsSchema> {
  */
 export function verifyRoutes(ctx: ServiceContext): Router {
   const router = Router()
-  router.post('/verify', ctx.authenticate, (req: Request, res: Response) => {
+  router.post('/verify', ctx.authenticate, async (req: Request, res: Response) => {
     const body = parseRequest(verifyBody, req.body, 'body')
     const request = Object.fromEntries(Object.entries(body.request).filter(([, v]) => v !== undefined)) as {
       [K in keyof typeof body.request]-?: string
     }
-    const auth = authenticateToken({ ...ctx, leewayMs: ctx.config.leewayMs }, body.token, request, {
+    const auth = await authenticateToken(ctx, body.token, request, {
       ...(body.deferred === undefined ? {} : { deferred: new Set(body.deferred) }),
     })
     const ticket = usageTicket(ctx.ring, auth.claims.kid, auth.claims.tokenId)

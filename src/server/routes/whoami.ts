@@ -1,9 +1,9 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
+import { keyJson } from '../../service/index.js'
 import { authOf } from '../auth.js'
 import type { ServiceContext } from '../context.js'
-import { keyJson } from '../lifecycle.js'
 import {
   bearer,
   claimsScopeJson,

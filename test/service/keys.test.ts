@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { defaultRegistry } from '../../caveats/index.js'
-import { isPastExpiry } from '../../src/server/lifecycle.js'
+import { isPastExpiry } from '../../src/service/keys.js'
 
 const now = new Date('2026-06-01T12:00:00Z')
 const registry = defaultRegistry()

@@ -5,7 +5,7 @@ import { type MigrateOptions, migrate } from './migrate.js'
 
 /** Options for {@link openDatabase}. */
 export interface OpenDatabaseOptions {
-  /** Where the migrations live; default: the repository's `db/`. */
+  /** Where the migrations live; default: the repository's `db/sqlite/`. */
   migrationsDir?: string
   /** Skip running migrations (for tools that inspect a database as it is). Default false. */
   skipMigrations?: boolean

@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import type BetterSqlite3 from 'better-sqlite3'
 
-/** A migration file found on disk: `db/NNN_name.sql`. */
+/** A migration file found on disk: `db/sqlite/NNN_name.sql`. */
 export interface Migration {
   /** The number prefix, e.g. 1 for `001_init.sql`. */
   version: number
@@ -26,21 +26,25 @@ export interface AppliedMigration {
 
 /** Options for {@link migrate}. */
 export interface MigrateOptions {
-  /** Directory holding `NNN_*.sql`; default: the repository's `db/` (see {@link migrationsDir}). */
+  /** Directory holding `NNN_*.sql`; default: the repository's `db/sqlite/` (see {@link migrationsDir}). */
   dir?: string
 }
 
 const FILE_PATTERN = /^(\d+)_[A-Za-z0-9_.-]+\.sql$/
 
 /**
- * The repository's `db/` directory, located from this module's URL so it works both from
- * `src/store/` (tsx, vitest) and from `dist/src/store/` after `tsc` (dist mirrors the repo root).
+ * The repository's `db/sqlite/` directory, located from this module's URL so it works both from
+ * `src/store/sqlite/` (tsx, vitest) and from `dist/src/store/sqlite/` after `tsc` (dist mirrors the
+ * repo root). Applied migrations are recorded by version, name and checksum, so a database migrated
+ * when the files lived in `db/` carries on unchanged.
  *
  * @example
- * migrationsDir() // '/srv/crumb/db'
+ * migrationsDir() // '/srv/crumb/db/sqlite'
  */
 export function migrationsDir(): string {
-  const candidates = ['../../db/', '../../../db/'].map((rel) => fileURLToPath(new URL(rel, import.meta.url)))
+  const candidates = ['../../../db/sqlite/', '../../../../db/sqlite/'].map((rel) =>
+    fileURLToPath(new URL(rel, import.meta.url)),
+  )
   for (const dir of candidates) {
     if (
       existsSync(dir) &&

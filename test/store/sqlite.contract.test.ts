@@ -1,0 +1,23 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { openSqliteStore } from '../../src/store/sqlite/index.js'
+import { storeContract } from './contract.js'
+
+// #16 item 3: the SQLite engine passes the storage contract (the PostgreSQL engine runs the same suite)
+storeContract({
+  name: 'sqlite',
+  async create() {
+    const dir = mkdtempSync(join(tmpdir(), 'crumb-contract-'))
+    const path = join(dir, 'crumb.db')
+    const store = openSqliteStore(path, { watchIntervalMs: 50 })
+    return {
+      store,
+      another: async () => openSqliteStore(path, { watchIntervalMs: 50 }),
+      async cleanup() {
+        await store.close()
+        rmSync(dir, { recursive: true, force: true })
+      },
+    }
+  },
+})
