@@ -1,7 +1,8 @@
 import { existsSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type pg from 'pg'
-import { loadMigrations, type Migration } from '../migrate.js'
+// the file loader is engine-free (names, versions, checksums); only its SQL runner is SQLite's
+import { loadMigrations, type Migration } from '../sqlite/migrate.js'
 
 /**
  * The repository's `db/postgres/`, found from this module's URL so it works from `src/store/postgres/`

@@ -79,35 +79,54 @@ export async function openPostgresStore(url: string, options: OpenPostgresOption
   )
   let closed = false
 
+  const transaction = async <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> => {
+    let revoked = false
+    const result = await withTransaction(pool, async (client) => {
+      // the transaction's repositories refuse to run once it ended: the connection is back in
+      // the pool by then, possibly inside someone else's transaction
+      let ended = false
+      const scoped: Queryable = {
+        query: ((text: string, values?: unknown[]) => {
+          if (ended) return Promise.reject(new Error('this transaction has ended'))
+          return client.query(text, values)
+        }) as Queryable['query'],
+      }
+      const repos = repositories(scoped)
+      const add = repos.revocations.add
+      repos.revocations.add = async (r) => {
+        const added = await add(r)
+        revoked ||= added.inserted
+        return added
+      }
+      const tx: Transaction = {
+        ...repos,
+        async lockUser(userId) {
+          // a transaction-scoped advisory lock on the user id: held until commit or rollback,
+          // shared by every instance on the database, and free of row-lock side effects
+          await scoped.query("SELECT pg_advisory_xact_lock(hashtextextended('crumb:user:' || $1, 0))", [
+            userId,
+          ])
+        },
+      }
+      try {
+        return await fn(tx)
+      } finally {
+        ended = true
+      }
+    })
+    // this instance's own waiters need not wait for the notification's round trip
+    if (revoked) notify()
+    return result
+  }
+
+  const top = repositories(unavailableAware(pool))
+  // adding an entry is two statements under the counter row lock: always in a transaction
+  top.revocations.add = (r) => transaction((tx) => tx.revocations.add(r))
+
   return {
     engine: 'postgres',
-    ...repositories(unavailableAware(pool)),
-    async transaction<T>(fn: (tx: Transaction) => Promise<T>): Promise<T> {
-      let revoked = false
-      const result = await withTransaction(pool, async (client) => {
-        const repos = repositories(client)
-        const add = repos.revocations.add
-        repos.revocations.add = async (r) => {
-          const added = await add(r)
-          revoked ||= added.inserted
-          return added
-        }
-        const tx: Transaction = {
-          ...repos,
-          async lockUser(userId) {
-            // a transaction-scoped advisory lock on the user id: held until commit or rollback,
-            // shared by every instance on the database, and free of row-lock side effects
-            await client.query("SELECT pg_advisory_xact_lock(hashtextextended('crumb:user:' || $1, 0))", [
-              userId,
-            ])
-          },
-        }
-        return fn(tx)
-      })
-      // this instance's own waiters need not wait for the notification's round trip
-      if (revoked) notify()
-      return result
-    },
+    ...top,
+    transaction,
     watchRevocations(onChange) {
       watchers.add(onChange)
       return () => {
