@@ -7,6 +7,7 @@ import {
   PROBLEM_TYPE_PREFIX,
   type ProblemIssue,
   RateLimited,
+  ServiceUnavailable,
   ValidationProblem,
 } from '../errors.js'
 
@@ -59,7 +60,9 @@ export function problemBody(error: CrumbError, status: number = error.status): P
 export function sendProblem(res: Response, error: CrumbError): void {
   const body = problemBody(error)
   if (error.status === 401) res.set('WWW-Authenticate', WWW_AUTHENTICATE)
-  if (error instanceof RateLimited) res.set('Retry-After', String(error.retryAfterS))
+  if (error instanceof RateLimited || error instanceof ServiceUnavailable) {
+    res.set('Retry-After', String(error.retryAfterS))
+  }
   res.status(error.status).type('application/problem+json').send(JSON.stringify(body))
 }
 
@@ -125,6 +128,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return
     }
     if (known !== undefined) {
+      if (known instanceof ServiceUnavailable) {
+        const cause = known.cause instanceof Error ? known.cause.message : String(known.cause)
+        logger.warn({ cause, req_id: (req as Request & { id?: unknown }).id }, 'database unavailable')
+      }
       sendProblem(res, known)
       return
     }

@@ -9,7 +9,7 @@ import { createPool, type PoolOptions } from './pool.js'
 import type { Queryable } from './queryable.js'
 import { postgresRevocations } from './revocations.js'
 import { withTransaction } from './transaction.js'
-import { isUnavailable, StoreUnavailableError } from './unavailable.js'
+import { asUnavailable } from './unavailable.js'
 import { postgresUsers } from './users.js'
 
 /** The channel the `revocations_notify` trigger notifies (db/postgres/001_init.sql). */
@@ -40,7 +40,7 @@ function unavailableAware(pool: pg.Pool): Queryable {
       try {
         return await pool.query(text, values)
       } catch (err) {
-        throw isUnavailable(err) ? new StoreUnavailableError(err) : err
+        throw asUnavailable(err)
       }
     }) as Queryable['query'],
   }

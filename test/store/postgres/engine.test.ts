@@ -3,12 +3,13 @@
 // connections, and "database down" reported as unavailable rather than as a fault.
 import type pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { ServiceUnavailable } from '../../../src/errors.js'
 import { listenToChannel } from '../../../src/store/postgres/listener.js'
 import { migratePostgres } from '../../../src/store/postgres/migrate.js'
 import { createPool } from '../../../src/store/postgres/pool.js'
 import { postgresRevocations } from '../../../src/store/postgres/revocations.js'
 import { withTransaction } from '../../../src/store/postgres/transaction.js'
-import { isUnavailable, StoreUnavailableError } from '../../../src/store/postgres/unavailable.js'
+import { isUnavailable } from '../../../src/store/postgres/unavailable.js'
 import { describePostgres, usePostgresDatabase } from '../../helpers/postgres.js'
 
 const FUTURE = '2099-01-01T00:00:00.000Z'
@@ -146,7 +147,7 @@ describePostgres('PostgreSQL engine (#17)', () => {
     const down = createPool('postgres://postgres@127.0.0.1:1/crumb', { connectionTimeoutMs: 500 })
     try {
       const err = await withTransaction(down, async () => 1).catch((e: unknown) => e)
-      expect(err).toBeInstanceOf(StoreUnavailableError)
+      expect(err).toBeInstanceOf(ServiceUnavailable)
       expect(isUnavailable(err)).toBe(true)
     } finally {
       await down.end()

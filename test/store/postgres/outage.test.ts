@@ -2,9 +2,9 @@
 // crashes (idle connections dying must not raise unhandled errors), and the store recovers by
 // itself, the listening connection included, when PostgreSQL is back.
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { ServiceUnavailable } from '../../../src/errors.js'
 import type { Store } from '../../../src/store/port.js'
 import { openPostgresStore } from '../../../src/store/postgres/index.js'
-import { StoreUnavailableError } from '../../../src/store/postgres/unavailable.js'
 import { describePostgres } from '../../helpers/postgres.js'
 import { type PostgresCluster, startPostgresCluster } from '../../helpers/postgres-cluster.js'
 
@@ -34,12 +34,12 @@ describePostgres('PostgreSQL outage (#17)', () => {
 
     await cluster.stop()
     expect(await store.health()).toBe(false)
-    await expect(store.users.get('usr_out1')).rejects.toBeInstanceOf(StoreUnavailableError)
+    await expect(store.users.get('usr_out1')).rejects.toBeInstanceOf(ServiceUnavailable)
     await expect(
       store.transaction((tx) =>
         tx.users.insert({ id: 'usr_out2', email: 'out2@example.com', passwordHash: 'x', createdAt: NOW }),
       ),
-    ).rejects.toBeInstanceOf(StoreUnavailableError)
+    ).rejects.toBeInstanceOf(ServiceUnavailable)
 
     await cluster.start()
     const before = relistened
