@@ -34,6 +34,12 @@ export async function withTransaction<T>(
       throw asUnavailable(err)
     }
     let broken: Error | undefined
+    // a checked-out connection has no listener for its `error` event (pg-pool removes its own),
+    // and an unheard `error` ends the process: the database going away mid-transaction must not
+    const onError = (err: Error): void => {
+      broken = err
+    }
+    client.on('error', onError)
     try {
       await client.query('BEGIN')
       const result = await fn(client)
@@ -53,6 +59,7 @@ export async function withTransaction<T>(
       if (state !== undefined && RETRYABLE.has(state) && attempt < MAX_ATTEMPTS) continue
       throw err
     } finally {
+      client.removeListener('error', onError)
       client.release(broken)
     }
   }
