@@ -27,9 +27,9 @@ function open(path: string, options: Parameters<typeof openDatabase>[1] = {}): D
 }
 
 describe('migrations', () => {
-  it('finds the repository db/ directory from the module URL', () => {
+  it('finds the repository db/sqlite/ directory from the module URL', () => {
     const d = migrationsDir()
-    expect(d.replace(/\/$/, '').endsWith('/db')).toBe(true)
+    expect(d.replace(/\/$/, '').endsWith('/db/sqlite')).toBe(true)
     expect(loadMigrations(d)[0]?.name).toBe('001_init.sql')
   })
 

@@ -1,20 +1,9 @@
-import { createHash } from 'node:crypto'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type BetterSqlite3 from 'better-sqlite3'
+import { FILE_PATTERN, type Migration, readMigrations } from '../migrate.js'
 
-/** A migration file found on disk: `db/sqlite/NNN_name.sql`. */
-export interface Migration {
-  /** The number prefix, e.g. 1 for `001_init.sql`. */
-  version: number
-  /** The file name, e.g. `001_init.sql`. */
-  name: string
-  /** The SQL text. */
-  sql: string
-  /** SHA-256 (hex) of the SQL text, recorded so an edited, already-applied migration is detected. */
-  checksum: string
-}
+export type { Migration } from '../migrate.js'
 
 /** A row of `schema_migrations`. */
 export interface AppliedMigration {
@@ -29,8 +18,6 @@ export interface MigrateOptions {
   /** Directory holding `NNN_*.sql`; default: the repository's `db/sqlite/` (see {@link migrationsDir}). */
   dir?: string
 }
-
-const FILE_PATTERN = /^(\d+)_[A-Za-z0-9_.-]+\.sql$/
 
 /**
  * The repository's `db/sqlite/` directory, located from this module's URL so it works both from
@@ -58,33 +45,13 @@ export function migrationsDir(): string {
 }
 
 /**
- * Read the migrations in `dir`, sorted by version. Throws on two files with the same version.
+ * Read the SQLite migrations (default: `db/sqlite/`), sorted by version.
  *
  * @example
  * loadMigrations().map((m) => m.name) // ['001_init.sql']
  */
 export function loadMigrations(dir: string = migrationsDir()): Migration[] {
-  const migrations: Migration[] = []
-  for (const name of readdirSync(dir)) {
-    const match = FILE_PATTERN.exec(name)
-    if (!match?.[1]) continue
-    const sql = readFileSync(join(dir, name), 'utf8')
-    migrations.push({
-      version: Number.parseInt(match[1], 10),
-      name,
-      sql,
-      checksum: createHash('sha256').update(sql).digest('hex'),
-    })
-  }
-  migrations.sort((a, b) => a.version - b.version)
-  for (let i = 1; i < migrations.length; i++) {
-    const prev = migrations[i - 1]
-    const cur = migrations[i]
-    if (prev && cur && prev.version === cur.version) {
-      throw new Error(`two migrations share version ${cur.version}: ${prev.name}, ${cur.name}`)
-    }
-  }
-  return migrations
+  return readMigrations(dir)
 }
 
 const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (

@@ -2,7 +2,6 @@ import type BetterSqlite3 from 'better-sqlite3'
 import {
   type AddedRevocation,
   FEED_PAGE_LIMIT,
-  FEED_START,
   type FeedEntry,
   type FeedRead,
   type RevocationsPort,
@@ -86,14 +85,21 @@ export function createRevocationsRepo(db: BetterSqlite3.Database): RevocationsRe
     },
     read(since, limit = FEED_PAGE_LIMIT) {
       const latest = latestSeq()
-      // FEED_START means "from the beginning": everything still in the table, never a reset
-      if (since === undefined || since === FEED_START) return snapshot(latest, false)
+      if (since === undefined) return snapshot(latest, false)
       if (!CURSOR.test(since)) return snapshot(latest, true)
       const after = Number(since)
-      if (after === 0) return snapshot(latest, false)
+      const max = Math.max(1, Math.trunc(limit))
+      if (after === 0) {
+        // FEED_START means "from the beginning": what is still in the table, a page at a time, never a reset
+        const page = sinceStmt.all(0, max)
+        const last = page.at(-1)
+        return {
+          cursor: String(page.length < max ? latest : (last?.seq ?? latest)),
+          entries: page.map(toEntry),
+        }
+      }
       if (after === latest) return { cursor: String(latest), entries: [] }
       if (after > latest) return snapshot(latest, true)
-      const max = Math.max(1, Math.trunc(limit))
       const page = sinceStmt.all(after, max)
       const last = page.at(-1)
       // seqs are dense except where pruning removed rows: a gap after the cursor means the reader
