@@ -1,8 +1,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type pg from 'pg'
-// the file loader is engine-free (names, versions, checksums); only its SQL runner is SQLite's
-import { loadMigrations, type Migration } from '../sqlite/migrate.js'
+import { loadMigrations, type Migration } from '../migrate.js'
 
 /**
  * The repository's `db/postgres/`, found from this module's URL so it works from `src/store/postgres/`
