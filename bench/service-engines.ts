@@ -126,10 +126,17 @@ async function measure(urls: readonly string[]): Promise<EngineResult> {
   const waiters = new Map<string, () => void>()
   let running = true
   type Feed = { cursor: string; entries: { revocation_id?: string }[] }
+  let unavailable = 0
   const get = async (url: string): Promise<Feed> => {
-    const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } })
-    if (!res.ok) throw new Error(`feed answered ${res.status}`)
-    return (await res.json()) as Feed
+    for (;;) {
+      const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } })
+      if (res.ok) return (await res.json()) as Feed
+      // a 503 (pool or database busy) is counted and retried, as a verifier would
+      unavailable++
+      await res.body?.cancel()
+      if (res.status !== 503) throw new Error(`feed answered ${res.status}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
   }
   const verifier = async (url: string, delays: number[]): Promise<void> => {
     let since = (await get(`${url}/v1/revocations`)).cursor
@@ -174,6 +181,7 @@ async function measure(urls: readonly string[]): Promise<EngineResult> {
   await Promise.all(pollers)
   same.sort((x, y) => x - y)
   cross.sort((x, y) => x - y)
+  if (unavailable > 0) console.warn(`feed reads answered 503 and retried: ${unavailable}`)
   return {
     creations,
     revocations,
@@ -202,16 +210,23 @@ async function main(): Promise<void> {
   await sqlite.stop()
 
   const { url, cluster } = await postgresUrl()
-  const dirA = tempDir()
-  const a = await start({ CRUMB_DATA_DIR: dirA, CRUMB_DATABASE_URL: url })
-  const b = await start({
-    CRUMB_DATA_DIR: tempDir(),
-    CRUMB_DATABASE_URL: url,
-    CRUMB_KEYRING: join(dirA, 'keyring.json'),
-  })
-  const pgResult = await measure([a.url, b.url])
-  await Promise.all([a.stop(), b.stop()])
-  await cluster?.destroy()
+  let pgResult: EngineResult
+  try {
+    const dirA = tempDir()
+    const a = await start({ CRUMB_DATA_DIR: dirA, CRUMB_DATABASE_URL: url })
+    const b = await start({
+      CRUMB_DATA_DIR: tempDir(),
+      CRUMB_DATABASE_URL: url,
+      CRUMB_KEYRING: join(dirA, 'keyring.json'),
+    })
+    try {
+      pgResult = await measure([a.url, b.url])
+    } finally {
+      await Promise.all([a.stop(), b.stop()])
+    }
+  } finally {
+    await cluster?.destroy()
+  }
 
   const rate = (x: number): string => `${Math.round(x).toLocaleString('en-US')} /s`
   const ms = (x: number): string => (Number.isNaN(x) ? '—' : `${x.toFixed(1)} ms`)
