@@ -129,7 +129,14 @@ async function measure(urls: readonly string[]): Promise<EngineResult> {
   let unavailable = 0
   const get = async (url: string): Promise<Feed> => {
     for (;;) {
-      const res = await fetch(url, { headers: { authorization: `Bearer ${token}` } })
+      let res: Response
+      try {
+        res = await fetch(url, { headers: { authorization: `Bearer ${token}` } })
+      } catch {
+        // a keep-alive socket closed by the server as the request left: retry, as a verifier would
+        unavailable++
+        continue
+      }
       if (res.ok) return (await res.json()) as Feed
       // a 503 (pool or database busy) is counted and retried, as a verifier would
       unavailable++
@@ -181,7 +188,7 @@ async function measure(urls: readonly string[]): Promise<EngineResult> {
   await Promise.all(pollers)
   same.sort((x, y) => x - y)
   cross.sort((x, y) => x - y)
-  if (unavailable > 0) console.warn(`feed reads answered 503 and retried: ${unavailable}`)
+  if (unavailable > 0) console.warn(`feed reads answered 503 or reset, and retried: ${unavailable}`)
   return {
     creations,
     revocations,
