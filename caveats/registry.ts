@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import type { BuiltinCaveatValues } from './builtins.js'
 import { builtinCaveatKinds } from './builtins.js'
 import { CaveatParseError } from './errors.js'
@@ -13,7 +14,7 @@ const CAVEAT = /^([a-z][a-z0-9-]*)\s*=\s*(.+)$/
 
 /** Options for a new registry. */
 export interface CaveatRegistryOptions {
-  /** Most parsed caveats memoised; the oldest entry is evicted when full. Default 10,000. */
+  /** Most parsed caveats memoised; the least recently used is evicted when full. Default 10,000; 0 = none. */
   cacheSize?: number
 }
 
@@ -27,7 +28,8 @@ export interface CaveatRegistryOptions {
  */
 export class CaveatRegistry {
   readonly #kinds = new Map<string, CaveatKind<unknown>>()
-  readonly #cache = new Map<string, ParsedCaveat>()
+  /** Undefined when `cacheSize` is 0. */
+  readonly #cache: LRUCache<string, ParsedCaveat> | undefined
   readonly #cacheSize: number
   #sealed = false
 
@@ -37,6 +39,7 @@ export class CaveatRegistry {
    */
   constructor(kinds: Iterable<CaveatKind<unknown>> = [], options: CaveatRegistryOptions = {}) {
     this.#cacheSize = Math.max(0, options.cacheSize ?? 10_000)
+    this.#cache = this.#cacheSize > 0 ? new LRUCache({ max: this.#cacheSize }) : undefined
     for (const kind of kinds) this.register(kind)
   }
 
@@ -102,16 +105,10 @@ export class CaveatRegistry {
    * registry.parseCaveat('expires = 2026-12-01T00:00:00Z').value // 1796083200000
    */
   parseCaveat(text: string): ParsedCaveat {
-    const hit = this.#cache.get(text)
+    const hit = this.#cache?.get(text)
     if (hit !== undefined) return hit
     const parsed = this.#parse(text)
-    if (this.#cacheSize > 0) {
-      if (this.#cache.size >= this.#cacheSize) {
-        const oldest = this.#cache.keys().next()
-        if (oldest.done !== true) this.#cache.delete(oldest.value)
-      }
-      this.#cache.set(text, parsed)
-    }
+    this.#cache?.set(text, parsed)
     return parsed
   }
 

@@ -3,6 +3,7 @@ import * as z from 'zod'
 import { CrumbError } from '../errors.js'
 import type { KeyRecord, Store, UserRecord } from '../store/index.js'
 import { decodeTokenList, type KeyRing, type TokenClaims, verifyToken } from '../token/index.js'
+import { presentedToken } from '../wire/token.js'
 import type { Clock } from './clock.js'
 import { requestMeta } from './context.js'
 import type { RevocationFeed } from './feed.js'
@@ -21,7 +22,6 @@ export interface AuthContext {
   readonly isRoot: boolean
 }
 
-const BEARER = /^Bearer[ \t]+(\S(?:.*\S)?)[ \t]*$/i
 /** The `Crumb-Device` header: absent, or 1 to 128 characters once trimmed. */
 const deviceHeader = z
   .string()
@@ -34,17 +34,18 @@ const deviceHeader = z
  * The token a request presents: `Authorization: Bearer crumb_…[,discharges]`, else `X-API-Key`.
  *
  * @example
- * presentedToken(req) // 'crumb_AgEL…' or undefined
+ * tokenOf(req) // 'crumb_AgEL…' or undefined
  */
-function presentedToken(req: Request): string | undefined {
-  const header = req.get('authorization')
-  if (header !== undefined) {
-    const m = BEARER.exec(header)
-    if (m === null) throw new CrumbError('invalid_token', 'Authorization header is not a Bearer token')
-    return m[1]
+function tokenOf(req: Request): string | undefined {
+  const presented = presentedToken(req.headers)
+  // Another Authorization scheme is refused even when X-API-Key is set: the client meant something else.
+  if (
+    req.headers.authorization !== undefined &&
+    (presented.kind !== 'token' || presented.header !== 'authorization')
+  ) {
+    throw new CrumbError('invalid_token', 'Authorization header is not a Bearer token')
   }
-  const apiKey = req.get('x-api-key')?.trim()
-  return apiKey === undefined || apiKey === '' ? undefined : apiKey
+  return presented.kind === 'token' ? presented.token : undefined
 }
 
 /**
@@ -123,7 +124,7 @@ export function authenticateToken(
  */
 export function createAuthenticate(deps: AuthDeps): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
-    const token = presentedToken(req)
+    const token = tokenOf(req)
     if (token === undefined) throw new CrumbError('invalid_token', 'no token presented')
     const device = parseRequest(deviceHeader, req.get('crumb-device'), 'header')
     const op = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write'

@@ -3,6 +3,7 @@ import type { Logger } from 'pino'
 import type { CaveatRegistry } from '../../caveats/index.js'
 import type { Store } from '../store/index.js'
 import type { KeyRing } from '../token/index.js'
+import { normalizeIp } from '../wire/address.js'
 import type { Clock } from './clock.js'
 import type { ServiceConfig } from './config.js'
 import type { RevocationFeed } from './feed.js'
@@ -52,8 +53,7 @@ export interface ServiceContext {
  * clientIp(req) // '203.0.113.7'
  */
 export function clientIp(req: Request): string | undefined {
-  const ip = req.ip
-  return ip?.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip
+  return normalizeIp(req.ip)
 }
 
 /** The client address and user agent of a request (user agent capped at 512 characters). */

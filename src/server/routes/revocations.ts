@@ -10,6 +10,7 @@ import {
   revocationIdOf,
   rootKeyFor,
 } from '../../token/index.js'
+import { type RevocationEntryJson, revocationFeedSchema } from '../../wire/revocation-feed.js'
 import type { ServiceContext } from '../context.js'
 import { requestMeta } from '../context.js'
 import { FEED_MAX_WAIT_S } from '../feed.js'
@@ -43,17 +44,7 @@ export const feedQuery = z.object({
     .meta({ description: `long-poll: seconds to wait for an entry (at most ${FEED_MAX_WAIT_S})` }),
 })
 
-/** One entry of the feed. */
-export const feedEntrySchema = z
-  .object({ token_id: z.string(), revocation_id: z.string().optional(), expires_at: z.string() })
-  .meta({ id: 'RevocationEntry' })
-
-/** `GET /v1/revocations` response. */
-export const feedResponse = z
-  .object({ cursor: z.string(), entries: z.array(feedEntrySchema), reset: z.literal(true).optional() })
-  .meta({ id: 'RevocationFeed' })
-
-function entryJson(e: RevocationEntry): z.infer<typeof feedEntrySchema> {
+function entryJson(e: RevocationEntry): RevocationEntryJson {
   return {
     token_id: e.tokenId,
     ...(e.revocationId === undefined ? {} : { revocation_id: e.revocationId }),
@@ -149,6 +140,9 @@ export function registerRevocationsApi(registry: OpenAPIRegistry): void {
     summary: 'The revocation feed; long-polls with wait= until something is revoked',
     security: bearer,
     request: { query: feedQuery },
-    responses: { '200': jsonResponse('entries after the cursor', feedResponse), ...problems(400, 401, 403) },
+    responses: {
+      '200': jsonResponse('entries after the cursor', revocationFeedSchema),
+      ...problems(400, 401, 403),
+    },
   })
 }
