@@ -2,15 +2,12 @@ import { LRUCache } from 'lru-cache'
 import type { BuiltinCaveatValues } from './builtins.js'
 import { builtinCaveatKinds } from './builtins.js'
 import { CaveatParseError } from './errors.js'
+import { MAX_CAVEAT_LENGTH, splitCaveat } from './grammar.js'
 import type { CaveatKind, ParsedCaveat } from './types.js'
 
 export { effectiveScope } from './scope.js'
 
-/** Longest caveat text accepted, in UTF-16 code units. */
-export const MAX_CAVEAT_LENGTH = 4096
-
-/** `name = value` once the text is trimmed (the grammar `^\s*([a-z][a-z0-9-]*)\s*=\s*(\S.*?)\s*$`). */
-const CAVEAT = /^([a-z][a-z0-9-]*)\s*=\s*(.+)$/
+export { MAX_CAVEAT_LENGTH }
 
 /** Options for a new registry. */
 export interface CaveatRegistryOptions {
@@ -113,14 +110,13 @@ export class CaveatRegistry {
   }
 
   #parse(text: string): ParsedCaveat {
-    const match = text.length <= MAX_CAVEAT_LENGTH ? CAVEAT.exec(text.trim()) : null
-    const [, name, valueText] = match ?? []
-    if (name === undefined || valueText === undefined) throw new CaveatParseError('syntax', text)
-    const kind = this.#kinds.get(name)
+    const caveat = splitCaveat(text)
+    if (caveat === undefined) throw new CaveatParseError('syntax', text)
+    const kind = this.#kinds.get(caveat.name)
     if (kind === undefined) throw new CaveatParseError('unknown_kind', text)
     let value: unknown
     try {
-      value = kind.parse(valueText)
+      value = kind.parse(caveat.value)
     } catch (error) {
       throw new CaveatParseError('malformed_value', text, error)
     }

@@ -1,4 +1,4 @@
-import { parseProblem } from '../wire/problem.js'
+import { readProblem } from '../wire/problem.js'
 import { CliError } from './errors.js'
 
 /**
@@ -137,7 +137,7 @@ function problemError(
   text: string,
   tokenSource: 'env' | 'config' | undefined,
 ): CliError {
-  const problem = parseProblem(text)
+  const problem = readProblem(text)
   const code = problem.code ?? `http_${response.status}`
   const detail =
     problem.detail ?? problem.title ?? `${method} ${path} answered ${response.status} ${response.statusText}`

@@ -8,7 +8,7 @@ import { caveatTexts, claimsOf, type TokenClaims } from '../token/claims.js'
 import { decodeTokenList } from '../token/format.js'
 import { decodeIdentifier } from '../token/identifier.js'
 import type { RequestFacts } from '../token/verify.js'
-import { parseProblem } from '../wire/problem.js'
+import { readProblem } from '../wire/problem.js'
 import { type MemoEntry, perRequestChecks, reuse, shareable, TokenMemo } from './memo.js'
 import type { FeedUpdate, RevocationSync } from './revocation-sync.js'
 import type { ServiceFetch, ServiceResponse } from './service-fetch.js'
@@ -212,7 +212,7 @@ export class RemoteVerifier {
     const ok = res.status === 200 ? okSchema.safeParse(body) : undefined
     if (ok?.success) return ok.data.claims?.usage_ticket
     if (res.status === 401 || res.status === 403) {
-      const problem = parseProblem(body)
+      const problem = readProblem(body)
       const fallback: ErrorCode = res.status === 401 ? 'invalid_token' : 'caveat_failed'
       const given = problem.code ?? fallback
       const code =

@@ -1,10 +1,9 @@
 import type { ServerResponse } from 'node:http'
-import * as z from 'zod'
 import { CrumbError, ERROR_TITLES, type ErrorCode, PROBLEM_TYPE_PREFIX } from '../errors.js'
 
 /**
  * problem+json (RFC 9457) as crumb writes and reads it: the token service and the verifier
- * middleware write it, the CLI and the verifier's remote mode read it. No Express here (the
+ * middleware write it; the CLI, the verifier's remote mode and the dashboard read it. No Express here (the
  * writer takes a plain `node:http` response), so the CLI and verifiers stay light.
  */
 
@@ -119,76 +118,5 @@ export function writeProblem(
   res.end(payload)
 }
 
-/** A field problem of a `validation_failed` answer, as a reader keeps it. */
-export interface ParsedIssue {
-  /** Dotted path (`caveats.1`), when the issue names one. */
-  readonly path?: string | undefined
-  readonly message: string
-}
-
-/** A problem answer as a reader sees it: every member optional, since any server may answer. */
-export interface ParsedProblem {
-  readonly type?: string | undefined
-  readonly title?: string | undefined
-  readonly status?: number | undefined
-  /** The crumb code (`token_revoked` …); not narrowed to ours, a newer server may send another. */
-  readonly code?: string | undefined
-  readonly detail?: string | undefined
-  /** The caveat that failed, where the answer names one (index on the token, and its text). */
-  readonly caveat?: { readonly index: number; readonly text: string } | undefined
-  readonly errors?: readonly ParsedIssue[] | undefined
-}
-
-/** One `errors` entry: ours (`{in, path, message}`), a bare string, or another server's shape. */
-const issueSchema = z.union([
-  z.string().transform((message): ParsedIssue => ({ message })),
-  z
-    .looseObject({
-      path: z.union([z.string(), z.array(z.union([z.string(), z.number()]))]).optional(),
-      pointer: z.string().optional(),
-      message: z.string().optional(),
-      detail: z.string().optional(),
-    })
-    .transform(
-      (issue): ParsedIssue => ({
-        path: Array.isArray(issue.path) ? issue.path.join('.') : (issue.path ?? issue.pointer),
-        message: issue.message ?? issue.detail ?? 'invalid',
-      }),
-    ),
-])
-
-const optional = <S extends z.ZodType>(schema: S) => schema.optional().catch(undefined)
-
-/** problem+json as read: members of the wrong type are dropped, unknown members ignored. */
-const problemSchema = z.looseObject({
-  type: optional(z.string()),
-  title: optional(z.string()),
-  status: optional(z.number()),
-  code: optional(z.string()),
-  detail: optional(z.string()),
-  caveat: optional(z.object({ index: z.number(), text: z.string() })),
-  errors: optional(z.array(issueSchema)),
-})
-
-/**
- * Reads a problem answer's body (text or parsed JSON). Anything that is not a JSON object gives
- * an empty problem, so the caller falls back on the HTTP status.
- *
- * @example
- * const problem = parseProblem(await response.text())
- * problem.code ?? `http_${response.status}`
- */
-export function parseProblem(body: unknown): ParsedProblem {
-  let json = body
-  if (typeof body === 'string') {
-    try {
-      json = JSON.parse(body)
-    } catch {
-      return {}
-    }
-  }
-  const parsed = problemSchema.safeParse(json)
-  if (!parsed.success) return {}
-  const { type, title, status, code, detail, caveat, errors } = parsed.data
-  return { type, title, status, code, detail, caveat, errors }
-}
+// Reading a problem is plain JavaScript, so the dashboard's pages load the same file.
+export { type ParsedIssue, type ParsedProblem, readProblem } from './read-problem.js'

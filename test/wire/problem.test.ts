@@ -8,9 +8,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CrumbError } from '../../src/errors.js'
 import {
   type ParsedProblem,
-  parseProblem,
   problemBody,
   RateLimited,
+  readProblem,
   ValidationProblem,
   writeProblem,
 } from '../../src/wire/problem.js'
@@ -48,7 +48,7 @@ afterAll(async () => {
 async function roundTrip(name: string): Promise<{ res: Response; text: string; problem: ParsedProblem }> {
   const res = await fetch(`${base}/${name}`)
   const text = await res.text()
-  return { res, text, problem: parseProblem(text) }
+  return { res, text, problem: readProblem(text) }
 }
 
 describe('problem+json write then parse', () => {
@@ -96,27 +96,27 @@ describe('problem+json write then parse', () => {
 
   it('writes the same body problemBody gives', () => {
     const error = ERRORS.validation_failed?.() as CrumbError
-    expect(parseProblem(JSON.stringify(problemBody(error)))).toMatchObject({
+    expect(readProblem(JSON.stringify(problemBody(error)))).toMatchObject({
       code: 'validation_failed',
       status: 400,
     })
   })
 })
 
-describe('parseProblem on what other servers answer', () => {
+describe('readProblem on what other servers answer', () => {
   it('gives an empty problem for text that is not a JSON object', () => {
-    expect(parseProblem('<html>bad gateway</html>')).toEqual({})
-    expect(parseProblem('')).toEqual({})
-    expect(parseProblem('[1,2]')).toEqual({})
-    expect(parseProblem(null)).toEqual({})
+    expect(readProblem('<html>bad gateway</html>')).toEqual({})
+    expect(readProblem('')).toEqual({})
+    expect(readProblem('[1,2]')).toEqual({})
+    expect(readProblem(null)).toEqual({})
   })
 
   it('drops members of the wrong type and keeps the rest', () => {
-    expect(parseProblem({ code: 42, detail: 'why', errors: 'nope' })).toEqual({ detail: 'why' })
+    expect(readProblem({ code: 42, detail: 'why', errors: 'nope' })).toEqual({ detail: 'why' })
   })
 
   it('reads other shapes of issues: strings, array paths, JSON pointers', () => {
-    const problem = parseProblem({
+    const problem = readProblem({
       errors: ['bad', { path: ['caveats', 2], message: 'm' }, { pointer: '/name', detail: 'd' }],
     })
     expect(problem.errors).toEqual([
@@ -127,7 +127,7 @@ describe('parseProblem on what other servers answer', () => {
   })
 
   it('reads the failed caveat a verifier names', () => {
-    expect(parseProblem({ code: 'caveat_failed', caveat: { index: 2, text: 'app = web' } }).caveat).toEqual({
+    expect(readProblem({ code: 'caveat_failed', caveat: { index: 2, text: 'app = web' } }).caveat).toEqual({
       index: 2,
       text: 'app = web',
     })
