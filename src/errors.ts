@@ -94,3 +94,40 @@ export class CrumbError extends Error {
 export function isCrumbError(e: unknown): e is CrumbError {
   return e instanceof CrumbError
 }
+
+/** One validation issue of a `validation_failed` problem. */
+export interface ProblemIssue {
+  /** Which part of the request: body, query, params or header. */
+  readonly in: 'body' | 'query' | 'params' | 'header'
+  /** Dotted path inside that part (`caveats.1`); '' for the part itself. */
+  readonly path: string
+  readonly message: string
+}
+
+/**
+ * A `validation_failed` error listing the issues (zod or hand-made).
+ *
+ * @example
+ * throw new ValidationProblem('caveat 1 is not valid', [{ in: 'body', path: 'caveats.1', message: 'unknown caveat' }])
+ */
+export class ValidationProblem extends CrumbError {
+  readonly issues: readonly ProblemIssue[]
+  constructor(detail: string, issues: readonly ProblemIssue[]) {
+    super('validation_failed', detail)
+    this.issues = issues
+  }
+}
+
+/**
+ * A `rate_limited` error with the seconds after which to retry (sent as `Retry-After`).
+ *
+ * @example
+ * throw new RateLimited('too many login attempts', 120)
+ */
+export class RateLimited extends CrumbError {
+  readonly retryAfterS: number
+  constructor(detail: string, retryAfterS: number) {
+    super('rate_limited', detail)
+    this.retryAfterS = Math.max(1, Math.ceil(retryAfterS))
+  }
+}

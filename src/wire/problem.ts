@@ -1,5 +1,16 @@
 import type { ServerResponse } from 'node:http'
-import { CrumbError, ERROR_TITLES, type ErrorCode, PROBLEM_TYPE_PREFIX } from '../errors.js'
+import {
+  type CrumbError,
+  ERROR_TITLES,
+  type ErrorCode,
+  PROBLEM_TYPE_PREFIX,
+  type ProblemIssue,
+  RateLimited,
+  ValidationProblem,
+} from '../errors.js'
+
+// The two errors that carry more than a code live with CrumbError (the service throws them too).
+export { type ProblemIssue, RateLimited, ValidationProblem }
 
 /**
  * problem+json (RFC 9457) as crumb writes and reads it: the token service and the verifier
@@ -12,15 +23,6 @@ export const PROBLEM_CONTENT_TYPE = 'application/problem+json'
 
 /** The `WWW-Authenticate` value of every 401 (DESIGN.md); the precise reason is in `code`. */
 export const WWW_AUTHENTICATE = 'Bearer error="invalid_token"'
-
-/** One validation issue of a `validation_failed` problem. */
-export interface ProblemIssue {
-  /** Which part of the request: body, query, params or header. */
-  readonly in: 'body' | 'query' | 'params' | 'header'
-  /** Dotted path inside that part (`caveats.1`); '' for the part itself. */
-  readonly path: string
-  readonly message: string
-}
 
 /**
  * The problem+json body every crumb error answer carries: `{type, title, status, code, detail, errors?}`.
@@ -36,34 +38,6 @@ export interface ProblemBody {
   /** Why; a 401 / 403 about one caveat names its index and text (`caveat 2 (app = web) failed: …`). */
   detail: string
   errors?: ProblemIssue[]
-}
-
-/**
- * A `validation_failed` error listing the issues (zod or hand-made).
- *
- * @example
- * throw new ValidationProblem('caveat 1 is not valid', [{ in: 'body', path: 'caveats.1', message: 'unknown caveat' }])
- */
-export class ValidationProblem extends CrumbError {
-  readonly issues: readonly ProblemIssue[]
-  constructor(detail: string, issues: readonly ProblemIssue[]) {
-    super('validation_failed', detail)
-    this.issues = issues
-  }
-}
-
-/**
- * A `rate_limited` error with the seconds after which to retry (sent as `Retry-After`).
- *
- * @example
- * throw new RateLimited('too many login attempts', 120)
- */
-export class RateLimited extends CrumbError {
-  readonly retryAfterS: number
-  constructor(detail: string, retryAfterS: number) {
-    super('rate_limited', detail)
-    this.retryAfterS = Math.max(1, Math.ceil(retryAfterS))
-  }
 }
 
 /**

@@ -1,6 +1,8 @@
-/** The one bearer/token extraction (#16 item 5): DESIGN.md "Token string". */
+/**
+ * The one bearer/token extraction (#16 item 5): DESIGN.md "Token string". (normalizeIp, the one
+ * IPv4-mapped normaliser, is tested through the verifier's export in test/verifier/extract.test.ts.)
+ */
 import { describe, expect, it } from 'vitest'
-import { normalizeIp } from '../../src/wire/address.js'
 import { bearerCredentials, presentedToken } from '../../src/wire/token.js'
 
 describe('bearerCredentials', () => {
@@ -55,17 +57,5 @@ describe('presentedToken', () => {
     })
     expect(presentedToken({})).toEqual({ kind: 'none' })
     expect(presentedToken({ authorization: '', 'x-api-key': '  ' })).toEqual({ kind: 'none' })
-  })
-})
-
-describe('normalizeIp', () => {
-  it('writes IPv4-mapped IPv6 as IPv4 and keeps everything else', () => {
-    expect(normalizeIp('::ffff:127.0.0.1')).toBe('127.0.0.1')
-    expect(normalizeIp('::FFFF:10.1.2.3')).toBe('10.1.2.3')
-    expect(normalizeIp('203.0.113.7')).toBe('203.0.113.7')
-    expect(normalizeIp('::1')).toBe('::1')
-    expect(normalizeIp('::ffff:7f00:1')).toBe('::ffff:7f00:1')
-    expect(normalizeIp('')).toBeUndefined()
-    expect(normalizeIp(undefined)).toBeUndefined()
   })
 })
