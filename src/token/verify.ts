@@ -8,7 +8,7 @@ import {
 import { CrumbError } from '../errors.js'
 import { verifyMacaroon } from '../macaroon/verify.js'
 import { type Check, compileCaveats, failedCheck } from './caveat-checks.js'
-import { chainCacheFor, rememberChain, type VerifiedChain } from './chain-cache.js'
+import { cachedChain, rememberChain, type VerifiedChain } from './chain-cache.js'
 import { caveatTexts, claimsOf, type TokenClaims } from './claims.js'
 import { decodeTokenList } from './format.js'
 import { decodeIdentifier } from './identifier.js'
@@ -37,7 +37,10 @@ export interface VerifyTokenOptions {
    * then each route names its org / app / op). Their caveats still parse and still narrow scope.
    */
   readonly deferred?: ReadonlySet<Dimension>
-  /** Remember verified token strings so repeats skip the HMAC chain (default true). */
+  /**
+   * Remember verified token strings so repeats skip the HMAC chain (default true). The memory is
+   * bounded in bytes (2 MiB, tokens over 4 KiB never kept): see chain-cache.ts.
+   */
   readonly cache?: boolean
 }
 
@@ -122,14 +125,14 @@ export function verifyTokenChecked(
   tokens: string | readonly string[],
   options: VerifyTokenOptions,
 ): CheckedToken {
-  const cache = options.cache === false ? undefined : chainCacheFor(options.keys)
+  const cache = options.cache !== false
   const key = typeof tokens === 'string' ? tokens : tokens.join(',')
-  let chain = cache?.get(key)
+  let chain = cache ? cachedChain(key, options.keys) : undefined
   if (chain === undefined) {
     // The chain is verified before anything else is judged, so a forged token learns nothing
     // about revocation or scope.
     chain = verifyChain(tokens, options.keys)
-    if (cache !== undefined) rememberChain(cache, key, chain)
+    if (cache) rememberChain(key, options.keys, chain)
   }
 
   if (isRevoked(chain, options.revocations)) throw new CrumbError('token_revoked', 'token has been revoked')
