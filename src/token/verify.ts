@@ -6,6 +6,7 @@ import {
   type RequestContext,
 } from '../../caveats/index.js'
 import { CrumbError } from '../errors.js'
+import { LIMITS } from '../macaroon/limits.js'
 import { verifyMacaroon } from '../macaroon/verify.js'
 import { type Check, compileCaveats, failedCheck } from './caveat-checks.js'
 import { cachedChain, rememberChain, type VerifiedChain } from './chain-cache.js'
@@ -79,6 +80,17 @@ function isRevoked(chain: VerifiedChain, revocations: RevocationList | undefined
   return chain.prefixSignatures.some((sig) => known.has(revocationIdOf(sig)))
 }
 
+const INDEX_TEXTS: string[] = []
+/** `String(i)` for caveat indexes, made once each (every verification names its caveats). */
+function indexText(i: number): string {
+  let text = INDEX_TEXTS[i]
+  if (text === undefined) {
+    text = String(i)
+    if (i <= LIMITS.maxCaveats) INDEX_TEXTS[i] = text
+  }
+  return text
+}
+
 /** The request facts plus clock and leeway, built by assignment (a spread costs more on this path). */
 function requestContext(options: VerifyTokenOptions): RequestContext {
   const r = options.request
@@ -139,7 +151,7 @@ export function verifyTokenChecked(
 
   const ctx: RequestContext = requestContext(options)
   const indexed: [string, string][] = []
-  for (let i = 0; i < chain.primaryCaveats.length; i++) indexed.push([String(i), chain.primaryCaveats[i]!])
+  for (let i = 0; i < chain.primaryCaveats.length; i++) indexed.push([indexText(i), chain.primaryCaveats[i]!])
   for (const [di, texts] of chain.dischargeCaveats.entries()) {
     for (const [i, t] of texts.entries()) indexed.push([`${di + 1}.${i}`, t])
   }
