@@ -2,7 +2,8 @@
  * Optional peers of the generic decode + verify row: libmacaroons (C) and go-macaroon, through the
  * small drivers in bench/peers/ (crumb's own code), built into a temporary directory when the
  * Debian packages are installed (libmacaroons-dev; golang-go and golang-gopkg-macaroon.v2-dev).
- * Each driver decodes and verifies one macaroon in a loop and prints ns/op per batch.
+ * Each driver decodes and verifies one macaroon in a loop and prints, per batch, its process CPU
+ * time per op in ns (what bench/harness.ts measures for crumb).
  */
 import { execFileSync } from 'node:child_process'
 import { existsSync, mkdtempSync } from 'node:fs'
@@ -60,7 +61,7 @@ export function buildPeers(): Peer[] {
   ]
 }
 
-/** Runs a driver: `batches` batches of `iterations` decode + verify; ns/op of each. */
+/** Runs a driver: `batches` batches of `iterations` decode + verify; CPU ns/op of each. */
 export function runPeer(
   binary: string,
   token: string,

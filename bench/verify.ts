@@ -273,7 +273,7 @@ const crumbTurnT = median(crumbTurns)
 const peerTimes = new Map<string, number>()
 if (peers.some((p) => 'binary' in p)) {
   console.log(
-    `\nthe same, against native implementations (own processes, 5 turns; crumb ${us(crumbTurnT)} in the same turns)`,
+    `\nthe same, against native implementations (own processes, CPU time, 5 turns; crumb ${us(crumbTurnT)} in the same turns)`,
   )
   for (const peer of peers) {
     if (!('binary' in peer)) continue
