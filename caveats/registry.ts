@@ -1,19 +1,17 @@
+import { LRUCache } from 'lru-cache'
 import type { BuiltinCaveatValues } from './builtins.js'
 import { builtinCaveatKinds } from './builtins.js'
 import { CaveatParseError } from './errors.js'
+import { MAX_CAVEAT_LENGTH, splitCaveat } from './grammar.js'
 import type { CaveatKind, ParsedCaveat } from './types.js'
 
 export { effectiveScope } from './scope.js'
 
-/** Longest caveat text accepted, in UTF-16 code units. */
-export const MAX_CAVEAT_LENGTH = 4096
-
-/** `name = value` once the text is trimmed (the grammar `^\s*([a-z][a-z0-9-]*)\s*=\s*(\S.*?)\s*$`). */
-const CAVEAT = /^([a-z][a-z0-9-]*)\s*=\s*(.+)$/
+export { MAX_CAVEAT_LENGTH }
 
 /** Options for a new registry. */
 export interface CaveatRegistryOptions {
-  /** Most parsed caveats memoised; the oldest entry is evicted when full. Default 10,000. */
+  /** Most parsed caveats memoised; the least recently used is evicted when full. Default 10,000; 0 = none. */
   cacheSize?: number
 }
 
@@ -27,7 +25,8 @@ export interface CaveatRegistryOptions {
  */
 export class CaveatRegistry {
   readonly #kinds = new Map<string, CaveatKind<unknown>>()
-  readonly #cache = new Map<string, ParsedCaveat>()
+  /** Undefined when `cacheSize` is 0. */
+  readonly #cache: LRUCache<string, ParsedCaveat> | undefined
   readonly #cacheSize: number
   #sealed = false
 
@@ -37,6 +36,7 @@ export class CaveatRegistry {
    */
   constructor(kinds: Iterable<CaveatKind<unknown>> = [], options: CaveatRegistryOptions = {}) {
     this.#cacheSize = Math.max(0, options.cacheSize ?? 10_000)
+    this.#cache = this.#cacheSize > 0 ? new LRUCache({ max: this.#cacheSize }) : undefined
     for (const kind of kinds) this.register(kind)
   }
 
@@ -102,28 +102,21 @@ export class CaveatRegistry {
    * registry.parseCaveat('expires = 2026-12-01T00:00:00Z').value // 1796083200000
    */
   parseCaveat(text: string): ParsedCaveat {
-    const hit = this.#cache.get(text)
+    const hit = this.#cache?.get(text)
     if (hit !== undefined) return hit
     const parsed = this.#parse(text)
-    if (this.#cacheSize > 0) {
-      if (this.#cache.size >= this.#cacheSize) {
-        const oldest = this.#cache.keys().next()
-        if (oldest.done !== true) this.#cache.delete(oldest.value)
-      }
-      this.#cache.set(text, parsed)
-    }
+    this.#cache?.set(text, parsed)
     return parsed
   }
 
   #parse(text: string): ParsedCaveat {
-    const match = text.length <= MAX_CAVEAT_LENGTH ? CAVEAT.exec(text.trim()) : null
-    const [, name, valueText] = match ?? []
-    if (name === undefined || valueText === undefined) throw new CaveatParseError('syntax', text)
-    const kind = this.#kinds.get(name)
+    const caveat = splitCaveat(text)
+    if (caveat === undefined) throw new CaveatParseError('syntax', text)
+    const kind = this.#kinds.get(caveat.name)
     if (kind === undefined) throw new CaveatParseError('unknown_kind', text)
     let value: unknown
     try {
-      value = kind.parse(valueText)
+      value = kind.parse(caveat.value)
     } catch (error) {
       throw new CaveatParseError('malformed_value', text, error)
     }

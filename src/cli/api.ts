@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { keySchema as wireKeySchema } from '../wire/key.js'
 import { CliError } from './errors.js'
 import type { HttpClient } from './http-client.js'
 
@@ -9,21 +10,8 @@ import type { HttpClient } from './http-client.js'
 
 const nullableString = z.string().nullable().optional()
 
-/** A key as `GET /v1/tokens` lists it. */
-export const keySchema = z.looseObject({
-  id: z.string(),
-  name: z.string(),
-  hint: z.string().optional(),
-  source: z.string().optional(),
-  status: z.string(),
-  caveats: z.array(z.string()).optional(),
-  created_at: nullableString,
-  expires_at: nullableString,
-  last_used_at: nullableString,
-  last_used_ip: nullableString,
-  last_used_user_agent: nullableString,
-  revoked_at: nullableString,
-})
+/** A key as `GET /v1/tokens` lists it: the wire schema, keeping unknown members for `--json`. */
+const keySchema = wireKeySchema.loose()
 /** A key's metadata (never its token). */
 export type Key = z.infer<typeof keySchema>
 

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { parseCookie } from 'cookie'
 import type { Request, Response } from 'express'
 
 /**
@@ -18,29 +19,15 @@ export const CSRF_HEADER = 'x-csrf-token'
 const CSRF_VALUE = /^[A-Za-z0-9_-]{43}$/
 
 /**
- * The cookies of a request (first value wins; malformed pairs and undecodable values skipped).
+ * One cookie of a request, parsed by the `cookie` package (first value wins, values trimmed,
+ * percent-decoding applied where it is valid); undefined when absent.
  *
  * @example
- * readCookies(req).get('crumb_csrf')
+ * cookieOf(req, 'crumb_csrf')
  */
-function readCookies(req: Request): Map<string, string> {
-  const out = new Map<string, string>()
+function cookieOf(req: Request, name: string): string | undefined {
   const header = req.headers.cookie
-  if (header === undefined) return out
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=')
-    if (eq <= 0) continue
-    const name = part.slice(0, eq).trim()
-    let value = part.slice(eq + 1).trim()
-    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1)
-    if (name === '' || out.has(name)) continue
-    try {
-      out.set(name, decodeURIComponent(value))
-    } catch {
-      // not percent-encoded properly: not one of ours
-    }
-  }
-  return out
+  return header === undefined ? undefined : parseCookie(header)[name]
 }
 
 /**
@@ -50,7 +37,7 @@ function readCookies(req: Request): Map<string, string> {
  * const token = sessionCookieOf(req) // 'crumb_AgEL…' or undefined
  */
 export function sessionCookieOf(req: Request): string | undefined {
-  const value = readCookies(req).get(SESSION_COOKIE)
+  const value = cookieOf(req, SESSION_COOKIE)
   return value === undefined || value === '' ? undefined : value
 }
 
@@ -61,7 +48,7 @@ export function sessionCookieOf(req: Request): string | undefined {
  * csrfCookieOf(req) // 'q1w2…' (43 characters) or undefined
  */
 export function csrfCookieOf(req: Request): string | undefined {
-  const value = readCookies(req).get(CSRF_COOKIE)
+  const value = cookieOf(req, CSRF_COOKIE)
   return value !== undefined && CSRF_VALUE.test(value) ? value : undefined
 }
 
@@ -134,7 +121,7 @@ const USER_CODE = /^[A-Za-z][A-Za-z -]{0,31}$/
  * const code = devicePageQuery.parse(req.query).user_code ?? deviceCodeCookieOf(req)
  */
 export function deviceCodeCookieOf(req: Request): string | undefined {
-  const value = readCookies(req).get(DEVICE_CODE_COOKIE)
+  const value = cookieOf(req, DEVICE_CODE_COOKIE)
   return value !== undefined && USER_CODE.test(value) ? value : undefined
 }
 

@@ -35,6 +35,16 @@ export function publicDir(): string | undefined {
 }
 
 /**
+ * Plain-JavaScript modules the pages import from the server's own tree, by URL path: the caveat
+ * grammar and the problem+json reader. Found in the source tree, or beside the compiled server
+ * (`dist/caveats/grammar.js`, `dist/src/wire/read-problem.js`).
+ */
+const SHARED_MODULES: ReadonlyMap<string, string> = new Map([
+  ['/caveats/grammar.js', fileURLToPath(new URL('../../caveats/grammar.js', import.meta.url))],
+  ['/wire/read-problem.js', fileURLToPath(new URL('../wire/read-problem.js', import.meta.url))],
+])
+
+/**
  * Where to go after signing in: a path on this site, else `/keys` (absent, too long, or could
  * lead elsewhere: `//evil.example`, `https://…`, backslashes, control characters). A page never
  * answers 400 for it: a bad value falls back.
@@ -122,6 +132,15 @@ export function dashboardRoutes(ctx: Service): Router {
         setHeaders: (res) => res.setHeader('Cache-Control', 'no-cache'),
       }),
     )
+  }
+
+  // Modules the pages share with the server, served from where they live (#16 item 5).
+  for (const [path, file] of SHARED_MODULES) {
+    router.get(path, contentSecurityPolicy, (_req: Request, res: Response, next: NextFunction) => {
+      res.sendFile(file, { headers: { 'Cache-Control': 'no-cache' } }, (error) => {
+        if (error !== undefined) next()
+      })
+    })
   }
 
   const toSignIn = (req: Request, res: Response): void => {

@@ -3,11 +3,11 @@ import * as z from 'zod'
 import { CrumbError } from '../errors.js'
 import { type AuthContext, authenticateToken, type Service } from '../service/index.js'
 import { requestMeta } from '../wire/request-meta.js'
+import { presentedToken } from '../wire/token.js'
 import { parseRequest } from './problem.js'
 
 export { type AuthContext, authenticateToken, requireUnrestricted } from '../service/index.js'
 
-const BEARER = /^Bearer[ \t]+(\S(?:.*\S)?)[ \t]*$/i
 /** The `Crumb-Device` header: absent, or 1 to 128 characters once trimmed. */
 const deviceHeader = z
   .string()
@@ -20,17 +20,18 @@ const deviceHeader = z
  * The token a request presents: `Authorization: Bearer crumb_…[,discharges]`, else `X-API-Key`.
  *
  * @example
- * presentedToken(req) // 'crumb_AgEL…' or undefined
+ * tokenOf(req) // 'crumb_AgEL…' or undefined
  */
-function presentedToken(req: Request): string | undefined {
-  const header = req.get('authorization')
-  if (header !== undefined) {
-    const m = BEARER.exec(header)
-    if (m === null) throw new CrumbError('invalid_token', 'Authorization header is not a Bearer token')
-    return m[1]
+function tokenOf(req: Request): string | undefined {
+  const presented = presentedToken(req.headers)
+  // Another Authorization scheme is refused even when X-API-Key is set: the client meant something else.
+  if (
+    req.headers.authorization !== undefined &&
+    (presented.kind !== 'token' || presented.header !== 'authorization')
+  ) {
+    throw new CrumbError('invalid_token', 'Authorization header is not a Bearer token')
   }
-  const apiKey = req.get('x-api-key')?.trim()
-  return apiKey === undefined || apiKey === '' ? undefined : apiKey
+  return presented.kind === 'token' ? presented.token : undefined
 }
 
 /**
@@ -44,7 +45,7 @@ function presentedToken(req: Request): string | undefined {
  */
 export function createAuthenticate(svc: Service): RequestHandler {
   return async (req: Request, res: Response, next: NextFunction): Promise<void> => {
-    const token = presentedToken(req)
+    const token = tokenOf(req)
     if (token === undefined) throw new CrumbError('invalid_token', 'no token presented')
     const device = parseRequest(deviceHeader, req.get('crumb-device'), 'header')
     const op = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write'

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import * as z from 'zod'
 import { type RevocationEntry, RevocationList } from '../token/revocation.js'
+import { type RevocationFeedJson, revocationFeedSchema } from '../wire/revocation-feed.js'
 import type { VerifierLogger } from './options.js'
 import { type ServiceFetch, serviceFetch } from './service-fetch.js'
 
@@ -30,26 +30,14 @@ export interface RevocationSyncOptions {
   readonly now?: () => number
 }
 
-const entrySchema = z.object({
-  token_id: z.string().min(1),
-  revocation_id: z.string().min(1).nullish(),
-  expires_at: z.string().nullish(),
-})
-
-const feedSchema = z.object({
-  cursor: z.union([z.string(), z.number()]).transform(String),
-  entries: z.array(entrySchema),
-  reset: z.boolean().optional(),
-})
-
-type FeedBody = z.infer<typeof feedSchema>
+type FeedBody = RevocationFeedJson
 
 const FOREVER = 8.64e15
 
 function toEntry(e: FeedBody['entries'][number]): RevocationEntry {
-  const at = e.expires_at == null ? Number.NaN : Date.parse(e.expires_at)
+  const at = Date.parse(e.expires_at)
   const expiresAt = new Date(Number.isNaN(at) ? FOREVER : at)
-  return e.revocation_id == null
+  return e.revocation_id === undefined
     ? { tokenId: e.token_id, expiresAt }
     : { tokenId: e.token_id, revocationId: e.revocation_id, expiresAt }
 }
@@ -209,7 +197,7 @@ export class RevocationSync {
       await res.body?.cancel()
       throw new FeedError(`feed answered ${res.status}`)
     }
-    const parsed = feedSchema.safeParse(await res.json())
+    const parsed = revocationFeedSchema.safeParse(await res.json())
     if (!parsed.success) throw new FeedError('feed answer does not match the contract')
     return parsed.data
   }

@@ -14,6 +14,7 @@ import {
   rotateKeyRing,
   verifyToken,
 } from '../../src/index.js'
+import { CHAIN_CACHE_MAX_BYTES, cachedChain, chainCacheBytes } from '../../src/token/chain-cache.js'
 import { verifyTokenChecked } from '../../src/token/verify.js'
 
 const ring = generateKeyRing()
@@ -148,6 +149,29 @@ describe('verifyToken', () => {
     expect(codeOf(() => verifyToken(t, { keys: ring, revocations: list, request: { op: 'read' } }))).toBe(
       'token_revoked',
     )
+  })
+
+  // #15 item 2: distinct valid-but-refused tokens must not make the process hold more and more.
+  it('the chain cache is bounded in bytes and never keeps large or forged tokens', () => {
+    const padded = attenuate(
+      root.token,
+      Array.from({ length: 330 }, () => 'org = acme,acme-filler-x'),
+    )
+    for (let i = 0; i < 20; i++) {
+      const big = attenuate(padded, [`app = probe-${i}`])
+      expect(codeOf(() => verifyToken(big, { keys: ring, request: { org: 'acme', app: 'web' } }))).toBe(
+        'insufficient_scope',
+      )
+      expect(cachedChain(big, ring)).toBeUndefined()
+    }
+    const forged = `${attenuate(root.token, ['app = web']).slice(0, -2)}AA`
+    expect(codeOf(() => verifyToken(forged, { keys: ring }))).toBe('invalid_token')
+    expect(cachedChain(forged, ring)).toBeUndefined()
+    // Refused (no app declared), yet their chains verified: each is remembered, within the budget.
+    for (let i = 0; i < 1_500; i++)
+      codeOf(() => verifyToken(attenuate(root.token, [`app = small-${i}`]), { keys: ring }))
+    expect(chainCacheBytes()).toBeLessThanOrEqual(CHAIN_CACHE_MAX_BYTES)
+    expect(chainCacheBytes()).toBeGreaterThan(CHAIN_CACHE_MAX_BYTES / 2)
   })
 
   it('verifyTokenChecked returns the checks it ran: deferred dimensions left out, indexes as in errors', () => {

@@ -4,6 +4,7 @@ import * as z from 'zod'
 import { FEED_MAX_WAIT_S, revokeByToken } from '../../service/index.js'
 import type { FeedEntry } from '../../store/index.js'
 import { requestMeta } from '../../wire/request-meta.js'
+import { type RevocationEntryJson, revocationFeedSchema } from '../../wire/revocation-feed.js'
 import type { ServiceContext } from '../context.js'
 import { parseRequest } from '../problem.js'
 import { bearer, jsonBody, jsonResponse, problems } from '../schemas.js'
@@ -34,17 +35,7 @@ export const feedQuery = z.object({
     .meta({ description: `long-poll: seconds to wait for an entry (at most ${FEED_MAX_WAIT_S})` }),
 })
 
-/** One entry of the feed. */
-export const feedEntrySchema = z
-  .object({ token_id: z.string(), revocation_id: z.string().optional(), expires_at: z.string() })
-  .meta({ id: 'RevocationEntry' })
-
-/** `GET /v1/revocations` response. */
-export const feedResponse = z
-  .object({ cursor: z.string(), entries: z.array(feedEntrySchema), reset: z.literal(true).optional() })
-  .meta({ id: 'RevocationFeed' })
-
-function entryJson(e: FeedEntry): z.infer<typeof feedEntrySchema> {
+function entryJson(e: FeedEntry): RevocationEntryJson {
   return {
     token_id: e.tokenId,
     ...(e.revocationId === undefined ? {} : { revocation_id: e.revocationId }),
@@ -108,6 +99,9 @@ export function registerRevocationsApi(registry: OpenAPIRegistry): void {
     summary: 'The revocation feed; long-polls with wait= until something is revoked',
     security: bearer,
     request: { query: feedQuery },
-    responses: { '200': jsonResponse('entries after the cursor', feedResponse), ...problems(400, 401, 403) },
+    responses: {
+      '200': jsonResponse('entries after the cursor', revocationFeedSchema),
+      ...problems(400, 401, 403),
+    },
   })
 }

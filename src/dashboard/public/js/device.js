@@ -1,22 +1,34 @@
+// @ts-check
 /**
  * Device approval (the device flow's verification URI): look up the code, show which device
  * asks, approve or deny. Arriving with `?user_code=` looks it up at once.
  */
 import { ApiError, api } from './api.js'
 import { absoluteTime, normalizeUserCode, relativeTime, userAgentSummary } from './format.js'
-import { announce, announceError, clearFieldErrors, fieldError, initPage } from './ui.js'
+import { announce, announceError, byId, clearFieldErrors, fieldError, initPage } from './ui.js'
 
-const form = /** @type {HTMLFormElement} */ (document.getElementById('code-form'))
-const input = /** @type {HTMLInputElement} */ (document.getElementById('user-code'))
-const requestSection = document.getElementById('device-request')
-const resultSection = document.getElementById('device-result')
-const approveButton = /** @type {HTMLButtonElement} */ (document.getElementById('approve'))
-const denyButton = /** @type {HTMLButtonElement} */ (document.getElementById('deny'))
+/**
+ * A waiting device authorization, as `GET /v1/auth/device?user_code=` shows it.
+ * @typedef {{ device: string, user_code: string, ip: string | null, user_agent: string | null,
+ *   created_at: string, expires_at: string }} DeviceRequest
+ */
 
+const form = byId('code-form', HTMLFormElement)
+const input = byId('user-code', HTMLInputElement)
+const requestSection = byId('device-request', HTMLElement)
+const resultSection = byId('device-result', HTMLElement)
+const approveButton = byId('approve', HTMLButtonElement)
+const denyButton = byId('deny', HTMLButtonElement)
+
+/** @type {DeviceRequest | null} */
 let pending = null
 
+/**
+ * @param {string} id
+ * @param {string} text
+ */
 function setText(id, text) {
-  document.getElementById(id).textContent = text
+  byId(id, HTMLElement).textContent = text
 }
 
 async function lookUp() {
@@ -31,13 +43,15 @@ async function lookUp() {
   requestSection.hidden = true
   resultSection.hidden = true
   try {
-    const { request } = await api('GET', `/v1/auth/device?user_code=${encodeURIComponent(code)}`)
+    const { request } = /** @type {{ request: DeviceRequest }} */ (
+      await api('GET', `/v1/auth/device?user_code=${encodeURIComponent(code)}`)
+    )
     pending = request
     setText('request-device', request.device)
     setText('request-key-name', `CLI login on ${request.device}`)
     setText('request-code', request.user_code)
     setText('request-ip', request.ip ?? 'unknown address')
-    const agent = document.getElementById('request-agent')
+    const agent = byId('request-agent', HTMLElement)
     agent.textContent = userAgentSummary(request.user_agent)
     agent.title = request.user_agent ?? ''
     setText('request-created', `${relativeTime(request.created_at)} (${absoluteTime(request.created_at)})`)
@@ -45,7 +59,7 @@ async function lookUp() {
     requestSection.hidden = false
     approveButton.disabled = false
     denyButton.disabled = false
-    document.getElementById('request-title').focus()
+    byId('request-title', HTMLElement).focus()
     announce(`Device ${request.device} is asking for a key. Approve or deny.`)
   } catch (error) {
     pending = null
@@ -65,14 +79,15 @@ async function lookUp() {
   }
 }
 
+/** @param {boolean} approve */
 async function decide(approve) {
   if (pending === null) return
   approveButton.disabled = true
   denyButton.disabled = true
   try {
-    const { request } = await api('POST', '/v1/auth/device/approve', {
-      body: { user_code: pending.user_code, approve },
-    })
+    const { request } = /** @type {{ request: DeviceRequest }} */ (
+      await api('POST', '/v1/auth/device/approve', { body: { user_code: pending.user_code, approve } })
+    )
     requestSection.hidden = true
     resultSection.hidden = false
     if (approve) {
@@ -94,7 +109,7 @@ async function decide(approve) {
     form.reset()
     input.value = ''
     form.hidden = true // done: the code is used up
-    document.getElementById('result-title').focus()
+    byId('result-title', HTMLElement).focus()
   } catch (error) {
     approveButton.disabled = false
     denyButton.disabled = false

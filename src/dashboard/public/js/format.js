@@ -1,7 +1,12 @@
+// @ts-check
 /**
  * Formatting for the dashboard: relative times, caveats in words, user agents people recognise.
  * Pure functions (no DOM), so pages and tests share them.
  */
+// The caveat grammar is the server's own file, served at /caveats/grammar.js: this relative path
+// names it in the source tree (src/dashboard/public/js -> caveats/) for the type checker, and
+// resolves to that URL in the browser (a path cannot climb above the site's root).
+import { listParts, splitCaveat } from '../../../../caveats/grammar.js'
 
 const SECOND = 1000
 const MINUTE = 60 * SECOND
@@ -44,18 +49,14 @@ export function absoluteTime(when) {
 }
 
 /**
- * One caveat (`name = a,b`) split into its name and values; undefined when it is not of that form.
+ * One caveat (`name = a,b`) split into its name and values by the server's grammar; undefined
+ * when it is not of that form.
  * @param {string} text
  * @returns {{ name: string, values: string[] } | undefined}
  */
 export function parseCaveat(text) {
-  const m = /^\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$/.exec(text)
-  if (m === null) return undefined
-  const values = m[2]
-    .split(',')
-    .map((v) => v.trim())
-    .filter((v) => v !== '')
-  return { name: m[1].toLowerCase(), values }
+  const caveat = splitCaveat(text)
+  return caveat === undefined ? undefined : { name: caveat.name, values: listParts(caveat.value) }
 }
 
 /**
@@ -163,7 +164,7 @@ export function isStale(key, now = Date.now()) {
   return now - since >= STALE_AFTER_MS
 }
 
-/** Where a key came from, in words. */
+/** @type {Readonly<Record<string, string | undefined>>} Where a key came from, in words. */
 export const SOURCE_LABELS = Object.freeze({
   register: 'Registration',
   'cli-login': 'CLI login',
@@ -179,7 +180,7 @@ export function sourceLabel(source) {
   return SOURCE_LABELS[source] ?? source
 }
 
-/** Audit event types in words. */
+/** @type {Readonly<Record<string, string | undefined>>} Audit event types in words. */
 export const EVENT_LABELS = Object.freeze({
   created: 'Created',
   renamed: 'Renamed',
