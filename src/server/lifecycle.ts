@@ -32,6 +32,7 @@ export function keyJson(key: KeyRecord): KeyJson {
     last_used_ip: key.lastUsedIp,
     last_used_user_agent: key.lastUsedUserAgent,
     revoked_at: key.revokedAt,
+    grace_ends_at: key.revokedAt === null ? key.revokeAfter : null,
   }
 }
 
