@@ -1,17 +1,24 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
-import { emailSchema, passwordSchema } from '../../api-fields.js'
+import { deviceSchema, emailSchema, passwordSchema } from '../../api-fields.js'
 import { newUserId } from '../../token/index.js'
 import { requestMeta, type ServiceContext } from '../context.js'
 import { actorOf, keyJson, mintKey } from '../lifecycle.js'
 import { hashPassword } from '../password.js'
 import { parseRequest, RateLimited } from '../problem.js'
 import { jsonBody, jsonResponse, keySchema, problems, userSchema } from '../schemas.js'
+import { cliKeyName } from './auth-login.js'
 
 /** `POST /v1/users` body. */
 export const registerBody = z
-  .object({ email: emailSchema, password: passwordSchema })
+  .object({
+    email: emailSchema,
+    password: passwordSchema,
+    // beside DESIGN's fields (#18 item 4): the CLI names the first key after the device, as a
+    // login does, so the next `crumb login` there replaces it instead of adding a second key
+    device: deviceSchema.optional().meta({ description: 'name the first key `CLI login on <device>`' }),
+  })
   .meta({ id: 'RegisterRequest' })
 
 /** `POST /v1/users` response. */
@@ -43,7 +50,7 @@ export function usersRoutes(ctx: ServiceContext): Router {
       })
       const minted = mintKey(ctx, {
         user,
-        name: 'Registration key',
+        name: body.device === undefined ? 'Registration key' : cliKeyName(body.device),
         source: 'register',
         ttlMs: ctx.config.tokenTtlMs,
         who: actorOf(req, user),
