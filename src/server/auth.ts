@@ -2,7 +2,13 @@ import type { NextFunction, Request, RequestHandler, Response } from 'express'
 import * as z from 'zod'
 import { CrumbError } from '../errors.js'
 import type { KeyRecord, Store, UserRecord } from '../store/index.js'
-import { decodeTokenList, type KeyRing, type TokenClaims, verifyToken } from '../token/index.js'
+import {
+  decodeIdentifier,
+  decodeTokenList,
+  type KeyRing,
+  type TokenClaims,
+  verifyToken,
+} from '../token/index.js'
 import { presentedToken } from '../wire/token.js'
 import type { Clock } from './clock.js'
 import { requestMeta } from './context.js'
@@ -78,6 +84,45 @@ export interface AuthDeps {
 }
 
 /**
+ * Why a key no longer works, for the 401's detail: the unused-key job says since when (#18 item 5).
+ *
+ * @example
+ * revokedDetail(key) // 'this key was revoked for being unused since 2026-01-01 (no use for 90 days)'
+ */
+export function revokedDetail(key: Pick<KeyRecord, 'revokedReason' | 'lastUsedAt' | 'createdAt'>): string {
+  if (key.revokedReason === 'unused')
+    return `this key was revoked ${unusedPhrase(key.lastUsedAt ?? key.createdAt)}`
+  return 'token has been revoked'
+}
+
+/**
+ * How the unused-key job words its reason, in errors, the audit row and the dashboard.
+ *
+ * @example
+ * unusedPhrase('2026-01-01T10:00:00.000Z') // 'for being unused since 2026-01-01'
+ */
+export function unusedPhrase(since: string): string {
+  return `for being unused since ${since.slice(0, 10)}`
+}
+
+/**
+ * A `token_revoked` failure with the key's own reason when it has one worth telling (the
+ * unused-key job); any other error as it was. Runs only on the failure path.
+ */
+function whyRevoked(deps: AuthDeps, token: string | readonly string[], error: unknown): unknown {
+  if (!(error instanceof CrumbError) || error.code !== 'token_revoked') return error
+  try {
+    const [primary] = decodeTokenList(token)
+    const id = decodeIdentifier(primary.identifierText)
+    const key = deps.store.keys.get(id.tokenId)
+    if (key === undefined || key.userId !== id.userId || key.revokedReason !== 'unused') return error
+    return new CrumbError('token_revoked', revokedDetail(key), { cause: error })
+  } catch {
+    return error
+  }
+}
+
+/**
  * Verifies a token as the service's own API sees it and checks the key row behind it. Request
  * facts: ip = `req.ip`, device = `Crumb-Device`, op = `read` for GET / HEAD else `write`; the
  * service's routes declare no org or app, so tokens limited to one are refused (fail closed).
@@ -94,18 +139,23 @@ export function authenticateToken(
 ): AuthContext {
   deps.feed.sync()
   const now = deps.clock.now()
-  const claims = verifyToken(token, {
-    keys: deps.ring,
-    revocations: deps.feed.list,
-    request,
-    now,
-    leewayMs: deps.leewayMs,
-    ...(options.deferred === undefined ? {} : { deferred: options.deferred }),
-    audience: options.audience,
-  })
+  let claims: TokenClaims
+  try {
+    claims = verifyToken(token, {
+      keys: deps.ring,
+      revocations: deps.feed.list,
+      request,
+      now,
+      leewayMs: deps.leewayMs,
+      ...(options.deferred === undefined ? {} : { deferred: options.deferred }),
+      audience: options.audience,
+    })
+  } catch (error) {
+    throw whyRevoked(deps, token, error)
+  }
   const key = deps.store.keys.get(claims.tokenId, now)
   if (key === undefined || key.userId !== claims.userId) throw new CrumbError('invalid_token', 'unknown key')
-  if (key.revokedAt !== null) throw new CrumbError('token_revoked', 'token has been revoked')
+  if (key.revokedAt !== null) throw new CrumbError('token_revoked', revokedDetail(key))
   // a rotated key whose grace period has ended is dead now, not when the periodic job gets to it
   if (key.revokeAfter !== null && new Date(key.revokeAfter).getTime() <= now.getTime()) {
     throw new CrumbError('token_revoked', 'token has been revoked (rotation grace period ended)')

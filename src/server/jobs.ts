@@ -1,3 +1,4 @@
+import { unusedPhrase } from './auth.js'
 import type { ServiceContext } from './context.js'
 import { type Actor, audit, revokeKey } from './lifecycle.js'
 
@@ -67,7 +68,10 @@ export function runJobs(ctx: ServiceContext): JobReport {
       event: 'auto_revoked',
       reason: 'unused',
       protectLast: false,
-      detail: { unused_since: key.lastUsedAt ?? key.createdAt },
+      detail: {
+        unused_since: key.lastUsedAt ?? key.createdAt,
+        message: `revoked ${unusedPhrase(key.lastUsedAt ?? key.createdAt)}`,
+      },
     })
     return true
   })
