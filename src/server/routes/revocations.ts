@@ -22,6 +22,11 @@ import { bearer, jsonBody, jsonResponse, problems } from '../schemas.js'
 export const revokeBody = z
   .object({
     token: z.string().min(1).max(16_384).meta({ description: 'the token, with any discharges comma-joined' }),
+    // beside DESIGN's fields (#18 item 9): `crumb logout` says so, and is audited as the user logging out
+    reason: z
+      .literal('logout')
+      .optional()
+      .meta({ description: "`logout`: the holder is signing this device out (audited as the key's user)" }),
   })
   .meta({ id: 'RevokeRequest' })
 
@@ -80,8 +85,21 @@ export function revocationsRoutes(ctx: ServiceContext): Router {
           inspectToken(body.token, { now }).scope.expiresAt ??
           new Date(now.getTime() + ctx.config.tokenMaxTtlMs)
         const added = ctx.store.revocations.add({ tokenId: id.tokenId, expiresAt, createdAt: now })
-        if (key !== undefined && ctx.store.keys.revoke(key.id, now, 'revoked by token holder')) {
-          audit(ctx, who, 'revoked', key.userId, key.id, { reason: 'revoked by token holder' })
+        const logout = body.reason === 'logout' && key !== undefined
+        const reason = logout ? 'logout' : 'revoked by token holder'
+        if (key !== undefined && ctx.store.keys.revoke(key.id, now, reason)) {
+          // a logout presents the root token, which only its user holds: audit it as them
+          const user = logout ? ctx.store.users.get(key.userId) : undefined
+          audit(
+            ctx,
+            user === undefined ? who : { ...who, actor: user.email },
+            'revoked',
+            key.userId,
+            key.id,
+            {
+              reason,
+            },
+          )
         }
         return { added: added.inserted, json: { token_id: id.tokenId } }
       }
@@ -93,7 +111,12 @@ export function revocationsRoutes(ctx: ServiceContext): Router {
         createdAt: now,
       })
       if (added.inserted) {
-        audit(ctx, who, 'revoked', key.userId, key.id, { attenuated: true, revocation_id: revocationId })
+        // the key itself stays active: say so, so the audit does not read as the key revoked
+        audit(ctx, who, 'revoked', key.userId, key.id, {
+          attenuated: true,
+          key_still_active: key.status === 'active',
+          revocation_id: revocationId,
+        })
       }
       return { added: added.inserted, json: { token_id: id.tokenId, revocation_id: revocationId } }
     })
