@@ -10,6 +10,7 @@ import { type Actor, actorOf, keyJson, revokeKey } from '../lifecycle.js'
 import { parseRequest } from '../problem.js'
 import { bearer, jsonBody, jsonResponse, keyIdParams, keySchema, mintedSchema, problems } from '../schemas.js'
 import { passwordLogin } from './auth-login.js'
+import { confirmDestructiveHeader } from './tokens.js'
 
 /** The name of every dashboard session key (`POST /v1/sessions` and the dashboard sign-in). */
 export const SESSION_KEY_NAME = 'Dashboard session'
@@ -61,6 +62,13 @@ export function sessionsRoutes(ctx: ServiceContext): Router {
   })
 
   router.delete('/sessions/others', ctx.authenticate, async (req: Request, res: Response) => {
+    // destructive: signs out every other browser at once (#18 item 12; the dashboard sends it)
+    if (!confirmDestructiveHeader.safeParse(req.get('x-confirm-destructive')).success) {
+      throw new CrumbError(
+        'confirmation_required',
+        'signing out every other session needs the header X-Confirm-Destructive: true',
+      )
+    }
     const auth = authOf(res)
     const who = actorOf(req, auth.user, auth.key.id)
     const revoked = await ctx.writes.run(() => {
@@ -112,7 +120,7 @@ export function registerSessionsApi(registry: OpenAPIRegistry): void {
     security: bearer,
     responses: {
       '200': jsonResponse('how many were signed out', z.object({ revoked: z.number().int() })),
-      ...problems(401, 403),
+      ...problems(401, 403, 428),
     },
   })
   registry.registerPath({
