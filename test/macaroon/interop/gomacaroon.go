@@ -4,9 +4,10 @@
 //	gomacaroon mint          prints {"v1": [M, D1, D2], "json-v1": […], "v2": […], "json-v2": […]}:
 //	                         a V1 and a V2 macaroon with their two bound discharges, binary in base64
 //	                         and JSON text (the JSON entries are the same macaroons as the binary ones)
-//	gomacaroon check M D1 D2 reads a macaroon and two discharges (base64 binary, or JSON text) and prints
+//	gomacaroon check M D1 D2 [-- M D1 D2]…
+//	                         reads a macaroon and two discharges (base64 binary, or JSON text) and prints
 //	                         {identifier_hex, signature_hex, third_party: [{location_hex, id_hex}],
-//	                         verified, error}
+//	                         verified, error}, one line per group
 //
 // The macaroon: root key "root-key", location "", identifier "", caveats "" (an empty first-party id),
 // "org = acme", a third-party caveat at "" (key "caveat-key-1", id ""), and one at
@@ -129,7 +130,15 @@ func main() {
 		return
 	}
 	if len(os.Args) >= 3 && os.Args[1] == "check" {
-		must(json.NewEncoder(os.Stdout).Encode(check(os.Args[2:])))
+		var group []string
+		for _, arg := range append(os.Args[2:], "--") {
+			if arg != "--" {
+				group = append(group, arg)
+				continue
+			}
+			must(json.NewEncoder(os.Stdout).Encode(check(group)))
+			group = nil
+		}
 		return
 	}
 	fmt.Fprintln(os.Stderr, "usage: gomacaroon mint | check M D…")

@@ -3,9 +3,10 @@
   pymacaroons_side.py mint           prints {"v1": [M, D1, D2], "json-v1": [...], "v2": [...],
                                      "json-v2": [...]}: a V1 and a V2 macaroon with their two bound
                                      discharges, binary in base64 and JSON text (the same macaroons)
-  pymacaroons_side.py check M D1 D2  reads a macaroon and two discharges (base64 binary, or JSON text)
+  pymacaroons_side.py check M D1 D2 [-- M D1 D2]...
+                                     reads a macaroon and two discharges (base64 binary, or JSON text)
                                      and prints {identifier_hex, signature_hex, third_party:
-                                     [{location_hex, id_hex}], verified, error}
+                                     [{location_hex, id_hex}], verified, error}, one line per group
 
 The macaroon: root key "root-key", location "", identifier "", caveats "" (an empty first-party id),
 "org = acme", a third-party caveat at "" (key "caveat-key-1", id ""), and one at
@@ -81,7 +82,13 @@ def main():
             out['json-' + name] = [m.serialize(serializer=JsonSerializer()) for m in ms]
         print(json.dumps(out))
     elif len(sys.argv) >= 3 and sys.argv[1] == 'check':
-        print(json.dumps(check(sys.argv[2:])))
+        group = []
+        for arg in sys.argv[2:] + ['--']:
+            if arg != '--':
+                group.append(arg)
+                continue
+            print(json.dumps(check(group)))
+            group = []
     else:
         sys.stderr.write('usage: pymacaroons_side.py mint | check M D...\n')
         sys.exit(2)
