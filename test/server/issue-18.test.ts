@@ -13,6 +13,7 @@ import {
   HOUR,
   PASSWORD,
   register,
+  testService,
   useTestService,
 } from './helpers.js'
 
@@ -85,6 +86,19 @@ describe('#18', () => {
     const logout = events.find((e) => e.keyId === u.keyId && e.event === 'revoked')
     expect(logout).toMatchObject({ actor: u.email })
     expect(logout?.detail).toMatchObject({ reason: 'logout' })
+  })
+
+  it('the creation limit says "per hour" — #18 item 11', async () => {
+    const limited = testService({ config: { keyCreateLimit: 1 } })
+    try {
+      const u = await register(limited.app)
+      await createKey(limited.app, u.token, { name: 'one' })
+      const res = await api(limited.app, u.token).post('/v1/tokens').send({ name: 'two' })
+      const problem = expectProblem(res, 429, 'rate_limited')
+      expect(problem.detail).toBe('at most 1 keys may be created per hour')
+    } finally {
+      limited.cleanup()
+    }
   })
 
   it('DELETE /v1/sessions/others needs X-Confirm-Destructive: true — #18 item 12', async () => {
