@@ -12,7 +12,14 @@ import { admitsNothing } from './inspect.js'
 /** The dimensions left empty, in words: `orgs: none`, `a caveat that fails closed`. */
 function emptyDimensions(info: TokenInspection): string[] {
   const { scope } = info
-  const lists = { orgs: scope.orgs, apps: scope.apps, ops: scope.ops, devices: scope.devices, ips: scope.ips }
+  const lists = {
+    orgs: scope.orgs,
+    apps: scope.apps,
+    ops: scope.ops,
+    devices: scope.devices,
+    ips: scope.ips,
+    audiences: scope.audiences,
+  }
   const out = Object.entries(lists)
     .filter(([, l]) => l !== null && l.length === 0)
     .map(([name]) => `${name}: none`)
