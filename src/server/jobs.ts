@@ -1,3 +1,4 @@
+import { REVOCATION_RETENTION_MS } from '../token/index.js'
 import { unusedPhrase } from './auth.js'
 import type { ServiceContext } from './context.js'
 import { type Actor, audit, revokeKey } from './lifecycle.js'
@@ -18,9 +19,12 @@ export interface JobReport {
 
 const SYSTEM: Actor = { actor: 'system', meta: { ip: null, userAgent: null } }
 
-/** Feed entries are kept this long past their expiry, for verifiers' clock-skew leeway. */
+/**
+ * Feed entries are kept this long past their expiry: longer than any verifier's leeway (a token
+ * is accepted until `expires` + leeway, so its entry must still be there), with a margin.
+ */
 function pruneMargin(ctx: Pick<ServiceContext, 'config'>): number {
-  return Math.max(ctx.config.leewayMs * 2, 5 * 60_000)
+  return Math.max(ctx.config.leewayMs * 2, REVOCATION_RETENTION_MS)
 }
 
 /**
