@@ -33,3 +33,12 @@ export const keyNameSchema = z
   .min(1, 'must not be empty')
   .max(100, 'at most 100 characters')
   .regex(DISPLAY_TEXT, DISPLAY_TEXT_MESSAGE)
+
+/**
+ * The op a verifier's service token carries (`ops = verify`): the token service admits it on the
+ * revocation feed, `POST /v1/verify` and `POST /v1/usage`, and nowhere else (`crumb tokens create --service`).
+ *
+ * @example
+ * createKey({ name: 'deploy-api', caveats: [`ops = ${VERIFY_OP}`] })
+ */
+export const VERIFY_OP = 'verify'

@@ -5,6 +5,7 @@ import helmet from 'helmet'
 import type { Logger } from 'pino'
 import { pinoHttp } from 'pino-http'
 import { type CaveatRegistry, defaultRegistry } from '../../caveats/index.js'
+import { VERIFY_OP } from '../api-fields.js'
 import { dashboardRoutes, sessionBridge } from '../dashboard/index.js'
 import type { Store } from '../store/index.js'
 import type { KeyRing } from '../token/index.js'
@@ -71,7 +72,7 @@ export function createApp(deps: AppDeps): CrumbApp {
   const keys = 'current' in deps.ring ? deps.ring : staticKeyRing(deps.ring)
   const feed = new RevocationFeed(store, clock, logger)
   const usage = new UsageBuffer(store, logger)
-  const authenticate = createAuthenticate({
+  const authDeps = {
     store,
     // Read per use: the source may have a newer ring.
     get ring() {
@@ -81,7 +82,9 @@ export function createApp(deps: AppDeps): CrumbApp {
     usage,
     clock,
     leewayMs: config.leewayMs,
-  })
+  }
+  const authenticate = createAuthenticate(authDeps)
+  const authenticateVerifier = createAuthenticate(authDeps, { alsoOps: [VERIFY_OP] })
   const limiter = (limit: number, windowMs: number): SlidingWindowLimiter =>
     new SlidingWindowLimiter({ limit, windowMs, clock })
   const ctx: ServiceContext = {
@@ -104,6 +107,7 @@ export function createApp(deps: AppDeps): CrumbApp {
       deviceCode: limiter(config.loginLimit, config.loginWindowMs),
     },
     authenticate,
+    authenticateVerifier,
   }
 
   const app = express()

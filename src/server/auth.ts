@@ -165,25 +165,52 @@ export function authenticateToken(
   return { claims, key, user, isRoot: isRootToken(token, key) }
 }
 
+/** What {@link createAuthenticate} takes besides its dependencies. */
+export interface AuthenticateOptions {
+  /**
+   * Ops admitted on these routes besides the method's own (`read` for GET, else `write`): the
+   * feed, `POST /v1/verify` and `POST /v1/usage` also admit `verify`, so a verifier's service token
+   * (`ops = verify`) can do those and nothing else.
+   */
+  readonly alsoOps?: readonly string[]
+}
+
+const OP_ONLY: ReadonlySet<'op'> = new Set(['op'])
+
 /**
  * Express middleware: authenticates the request (see {@link authenticateToken}), records the use
  * (batched) and stores the {@link AuthContext} for {@link authOf}.
  *
  * @example
  * router.get('/whoami', authenticate, (req, res) => res.json(authOf(res).user))
+ * const forVerifiers = createAuthenticate(deps, { alsoOps: ['verify'] })
  */
-export function createAuthenticate(deps: AuthDeps): RequestHandler {
+export function createAuthenticate(deps: AuthDeps, options: AuthenticateOptions = {}): RequestHandler {
+  const alsoOps = options.alsoOps ?? []
   return (req: Request, res: Response, next: NextFunction): void => {
     const token = tokenOf(req)
     if (token === undefined) throw new CrumbError('invalid_token', 'no token presented')
     const device = parseRequest(deviceHeader, req.get('crumb-device'), 'header')
     const op = req.method === 'GET' || req.method === 'HEAD' ? 'read' : 'write'
     const meta = requestMeta(req)
-    const auth = authenticateToken(deps, token, {
-      op,
+    const facts = {
       ...(meta.ip === null ? {} : { ip: meta.ip }),
       ...(device === undefined ? {} : { device }),
-    })
+    }
+    let auth: AuthContext
+    if (alsoOps.length === 0) {
+      auth = authenticateToken(deps, token, { op, ...facts })
+    } else {
+      // the op is judged here: the method's op, or one of the route's extra ops
+      auth = authenticateToken(deps, token, facts, { deferred: OP_ONLY })
+      const ops = auth.claims.ops
+      if (ops !== null && !ops.includes(op) && !alsoOps.some((o) => ops.includes(o))) {
+        throw new CrumbError(
+          'insufficient_scope',
+          `the token's ops (${ops.join(',')}) admit neither ${op} nor ${alsoOps.join(', ')} on this route`,
+        )
+      }
+    }
     deps.usage.record({ tokenId: auth.key.id, at: deps.clock.now(), ip: meta.ip, userAgent: meta.userAgent })
     res.locals.auth = auth
     next()

@@ -43,6 +43,11 @@ export interface ServiceContext {
   }
   /** Middleware: verifies the request's token and puts an {@link AuthContext} in `res.locals`. */
   readonly authenticate: RequestHandler
+  /**
+   * Like `authenticate`, for the routes verifiers call (the feed, `POST /v1/verify`, `POST /v1/usage`):
+   * a token with `ops = verify` is admitted there too, and nowhere else.
+   */
+  readonly authenticateVerifier: RequestHandler
 }
 
 /**

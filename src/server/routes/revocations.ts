@@ -124,7 +124,7 @@ export function revocationsRoutes(ctx: ServiceContext): Router {
     res.json({ revoked: revoked.json })
   })
 
-  router.get('/revocations', ctx.authenticate, async (req: Request, res: Response) => {
+  router.get('/revocations', ctx.authenticateVerifier, async (req: Request, res: Response) => {
     const query = parseRequest(feedQuery, req.query, 'query')
     // `?since=` (empty) is a first sync, like no cursor at all.
     const since = query.since === undefined || query.since === '' ? undefined : Number(query.since)

@@ -83,7 +83,7 @@ function claimsJson(c: TokenClaims): z.infer<typeof claimsSchema> {
  */
 export function verifyRoutes(ctx: ServiceContext): Router {
   const router = Router()
-  router.post('/verify', ctx.authenticate, (req: Request, res: Response) => {
+  router.post('/verify', ctx.authenticateVerifier, (req: Request, res: Response) => {
     const body = parseRequest(verifyBody, req.body, 'body')
     const { aud, ...facts } = body.request
     const request = Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined)) as {
