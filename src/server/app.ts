@@ -104,6 +104,8 @@ export function createApp(deps: AppDeps): CrumbApp {
       loginIp: limiter(config.loginLimit, config.loginWindowMs),
       register: limiter(config.registerLimit, 3_600_000),
       deviceStart: limiter(config.deviceStartLimit, 3_600_000),
+      revokeIp: limiter(config.revokeIpLimit, 60_000),
+      revokeToken: limiter(config.revokeTokenLimit, 3_600_000),
       deviceCode: limiter(config.loginLimit, config.loginWindowMs),
     },
     authenticate,

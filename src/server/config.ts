@@ -72,6 +72,15 @@ export const envSchema = z.object({
   CRUMB_LOGIN_WINDOW: duration(15 * 60_000, { min: 1000 }),
   /** Registrations allowed per IP per hour. */
   CRUMB_REGISTER_LIMIT: int(1, 1_000_000, 30),
+  /** `POST /v1/revocations` (public) requests allowed per client IP per minute. */
+  CRUMB_REVOCATION_IP_LIMIT: int(1, 1_000_000, 60),
+  /** `POST /v1/revocations` requests allowed per token id per hour (whatever the address). */
+  CRUMB_REVOCATION_TOKEN_LIMIT: int(1, 1_000_000, 20),
+  /**
+   * Attenuated-token (pair) entries kept per key: revoking one more revokes the whole key (the
+   * owner's audit log says so), so the list shipped to every verifier stays small.
+   */
+  CRUMB_REVOCATION_PAIR_LIMIT: int(1, 1_000_000, 100),
   /** Device authorizations (`POST /v1/auth/device`, public) allowed per IP per hour. */
   CRUMB_DEVICE_START_LIMIT: int(1, 1_000_000, 30),
   /** Keys unused for this long are revoked (`auto_revoked`). */
@@ -111,6 +120,9 @@ export interface ServiceConfig {
   readonly loginWindowMs: number
   readonly registerLimit: number
   readonly deviceStartLimit: number
+  readonly revokeIpLimit: number
+  readonly revokeTokenLimit: number
+  readonly revocationPairLimit: number
   readonly unusedKeyTtlMs: number
   readonly revokedRetentionMs: number
   readonly jobIntervalMs: number
@@ -176,6 +188,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     loginWindowMs: e.CRUMB_LOGIN_WINDOW,
     registerLimit: e.CRUMB_REGISTER_LIMIT,
     deviceStartLimit: e.CRUMB_DEVICE_START_LIMIT,
+    revokeIpLimit: e.CRUMB_REVOCATION_IP_LIMIT,
+    revokeTokenLimit: e.CRUMB_REVOCATION_TOKEN_LIMIT,
+    revocationPairLimit: e.CRUMB_REVOCATION_PAIR_LIMIT,
     unusedKeyTtlMs: e.CRUMB_UNUSED_KEY_TTL,
     revokedRetentionMs: e.CRUMB_REVOKED_RETENTION,
     jobIntervalMs: e.CRUMB_JOB_INTERVAL,

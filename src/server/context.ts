@@ -36,6 +36,10 @@ export interface ServiceContext {
     readonly loginIp: SlidingWindowLimiter
     /** Registrations per client IP. */
     readonly register: SlidingWindowLimiter
+    /** `POST /v1/revocations` per client IP (public route: keeps the feed small). */
+    readonly revokeIp: SlidingWindowLimiter
+    /** `POST /v1/revocations` per token id. */
+    readonly revokeToken: SlidingWindowLimiter
     /** Device authorizations started per client IP (public route: keeps the table small). */
     readonly deviceStart: SlidingWindowLimiter
     /** Unknown user codes entered per user (lookup or decision): no guessing other people's codes. */

@@ -15,7 +15,8 @@ import type { ServiceContext } from '../context.js'
 import { requestMeta } from '../context.js'
 import { FEED_MAX_WAIT_S } from '../feed.js'
 import { type Actor, audit } from '../lifecycle.js'
-import { parseRequest } from '../problem.js'
+import { parseRequest, RateLimited } from '../problem.js'
+import type { SlidingWindowLimiter } from '../rate-limit.js'
 import { bearer, jsonBody, jsonResponse, problems } from '../schemas.js'
 
 /** `POST /v1/revocations` body: the token to revoke (possession is the proof). */
@@ -49,6 +50,13 @@ export const feedQuery = z.object({
     .meta({ description: `long-poll: seconds to wait for an entry (at most ${FEED_MAX_WAIT_S})` }),
 })
 
+/** Counts a hit against `key`, or refuses (429 with Retry-After) when its window is full. */
+function limit(limiter: SlidingWindowLimiter, key: string, message: string): void {
+  const wait = limiter.retryAfterMs(key)
+  if (wait > 0) throw new RateLimited(message, wait / 1000)
+  limiter.hit(key)
+}
+
 function entryJson(e: RevocationEntry): RevocationEntryJson {
   return {
     token_id: e.tokenId,
@@ -68,13 +76,17 @@ export function revocationsRoutes(ctx: ServiceContext): Router {
   const router = Router()
 
   router.post('/revocations', async (req: Request, res: Response) => {
+    const meta = requestMeta(req)
+    // public and it writes what every verifier downloads: limited per address and per token id
+    limit(ctx.limits.revokeIp, `ip:${meta.ip ?? '?'}`, 'too many revocations from this address')
     const body = parseRequest(revokeBody, req.body, 'body')
     const [primary, ...discharges] = decodeTokenList(body.token)
     const id = decodeIdentifier(primary.identifierText)
     // the signature must verify (caveats — expiry included — do not matter: possession is proof)
     primary.verify(rootKeyFor(ctx.ring, id.kid, primary.identifier), () => true, discharges)
+    limit(ctx.limits.revokeToken, id.tokenId, 'too many revocations for this key')
     const now = ctx.clock.now()
-    const who: Actor = { actor: 'token-holder', meta: requestMeta(req) }
+    const who: Actor = { actor: 'token-holder', meta }
     const revoked = await ctx.writes.run(() => {
       const key = ctx.store.keys.get(id.tokenId, now)
       if (key !== undefined && key.userId !== id.userId) throw new CrumbError('invalid_token', 'unknown key')
@@ -104,6 +116,23 @@ export function revocationsRoutes(ctx: ServiceContext): Router {
         return { added: added.inserted, json: { token_id: id.tokenId } }
       }
       const revocationId = revocationIdOf(primary.signature)
+      const pairs = ctx.store.revocations.forToken(id.tokenId).filter((e) => e.revocationId !== undefined)
+      if (
+        pairs.length >= ctx.config.revocationPairLimit &&
+        !pairs.some((e) => e.revocationId === revocationId)
+      ) {
+        // the list every verifier holds stays bounded: one entry for the whole key instead
+        const added = ctx.store.revocations.add({
+          tokenId: id.tokenId,
+          expiresAt: key.expiresAt,
+          createdAt: now,
+        })
+        const reason = `too many attenuated tokens revoked (${pairs.length + 1}): the whole key is revoked`
+        if (ctx.store.keys.revoke(key.id, now, reason)) {
+          audit(ctx, who, 'revoked', key.userId, key.id, { reason, attenuated_revocations: pairs.length + 1 })
+        }
+        return { added: added.inserted, json: { token_id: id.tokenId } }
+      }
       const added = ctx.store.revocations.add({
         tokenId: id.tokenId,
         revocationId,
@@ -155,7 +184,7 @@ export function registerRevocationsApi(registry: OpenAPIRegistry): void {
     path: '/v1/revocations',
     summary: 'Revoke a token and everything derived from it (public: possession is the proof)',
     request: { body: jsonBody(revokeBody) },
-    responses: { '200': jsonResponse('what was revoked', revokeResponse), ...problems(400, 401, 413) },
+    responses: { '200': jsonResponse('what was revoked', revokeResponse), ...problems(400, 401, 413, 429) },
   })
   registry.registerPath({
     method: 'get',
