@@ -23,5 +23,5 @@ export {
   RevocationList,
   revocationIdOf,
 } from './revocation.js'
-export { usageTicket } from './usage-ticket.js'
+export { isUsageTicket, USAGE_TICKET_TTL_MS, usageTicket } from './usage-ticket.js'
 export { DEFAULT_LEEWAY_MS, type RequestFacts, type VerifyTokenOptions, verifyToken } from './verify.js'

@@ -1,8 +1,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
-import { constantTimeEqual } from '../../macaroon/crypto.js'
-import { usageTicket } from '../../token/index.js'
+import { isUsageTicket } from '../../token/index.js'
 import { usageBatchSchema } from '../../wire/usage-report.js'
 import { authOf } from '../auth.js'
 import type { ServiceContext } from '../context.js'
@@ -11,8 +10,9 @@ import { bearer, jsonBody, jsonResponse, problems } from '../schemas.js'
 
 /**
  * `POST /v1/usage`: last used (time, IP, user agent) from verifiers; only moves forward, and a
- * time in the future is taken as now. A report updates a key of the caller's own user, or any
- * key when it carries that key's usage ticket — knowing a token id alone cannot fake last use.
+ * time in the future is taken as now. A report updates an active key of the caller's own user, or
+ * any active key when it carries a current usage ticket of that key — knowing a token id alone
+ * cannot fake last use, and neither a revoked key nor an old ticket keeps a key looking used.
  *
  * @example
  * app.use('/v1', usageRoutes(ctx))
@@ -22,13 +22,14 @@ export function usageRoutes(ctx: ServiceContext): Router {
   router.post('/usage', ctx.authenticateVerifier, async (req: Request, res: Response) => {
     const body = parseRequest(usageBatchSchema, req.body, 'body')
     const caller = authOf(res).user.id
-    const now = ctx.clock.now().getTime()
+    const at = ctx.clock.now()
+    const now = at.getTime()
+    // only an active key takes reports: a revoked or expired one stays as it was last seen
     const vouched = (tokenId: string, ticket: string | undefined): boolean => {
-      const key = ctx.store.keys.get(tokenId)
-      if (key === undefined) return false
+      const key = ctx.store.keys.get(tokenId, at)
+      if (key === undefined || key.status !== 'active') return false
       if (key.userId === caller) return true
-      const expected = ticket === undefined ? undefined : usageTicket(ctx.ring, key.kid, key.id)
-      return expected !== undefined && constantTimeEqual(Buffer.from(expected), Buffer.from(ticket ?? ''))
+      return isUsageTicket(ctx.ring, key.kid, key.id, ticket, at)
     }
     const reports = body.reports
       .filter((r) => vouched(r.token_id, r.ticket))

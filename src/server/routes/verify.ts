@@ -93,7 +93,7 @@ export function verifyRoutes(ctx: ServiceContext): Router {
       ...(body.deferred === undefined ? {} : { deferred: new Set(body.deferred) }),
       ...(aud === undefined ? {} : { audience: aud }),
     })
-    const ticket = usageTicket(ctx.ring, auth.claims.kid, auth.claims.tokenId)
+    const ticket = usageTicket(ctx.ring, auth.claims.kid, auth.claims.tokenId, ctx.clock.now())
     res.json({
       valid: true,
       claims: { ...claimsJson(auth.claims), ...(ticket === undefined ? {} : { usage_ticket: ticket }) },
