@@ -100,7 +100,8 @@ export function createApp(deps: AppDeps): CrumbApp {
     usage,
     writes: new WriteQueue(store, () => feed.sync()),
     limits: {
-      loginEmail: limiter(config.loginLimit, config.loginWindowMs),
+      loginEmail: limiter(config.loginLimit * 10, config.loginWindowMs),
+      loginEmailIp: limiter(config.loginLimit, config.loginWindowMs),
       loginIp: limiter(config.loginLimit, config.loginWindowMs),
       register: limiter(config.registerLimit, 3_600_000),
       deviceStart: limiter(config.deviceStartLimit, 3_600_000),

@@ -1,5 +1,6 @@
 import * as z from 'zod'
 import { type DurationBounds, durationSchema, formatDuration, MAX_TIMER_MS } from '../duration.js'
+import { OWASP_SCRYPT, type ScryptCost } from './password.js'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -67,6 +68,13 @@ export const envSchema = z.object({
   /** Keys a user may create through the API per window. */
   CRUMB_KEY_CREATE_LIMIT: int(1, 1_000_000, 10),
   CRUMB_KEY_CREATE_WINDOW: duration(HOUR, { min: 1000 }),
+  /**
+   * scrypt's cost N for password hashes (a power of two). Default 2^17, OWASP's recommendation;
+   * lower it only for tests (each hash then costs less than a real attacker's guess should).
+   */
+  CRUMB_SCRYPT_N: int(1024, 2 ** 20, OWASP_SCRYPT.n).refine((n) => Number.isInteger(Math.log2(n)), {
+    message: 'must be a power of two',
+  }),
   /** Failed login attempts allowed per email and per IP per window before 429. */
   CRUMB_LOGIN_LIMIT: int(1, 1_000_000, 10),
   CRUMB_LOGIN_WINDOW: duration(15 * 60_000, { min: 1000 }),
@@ -116,6 +124,8 @@ export interface ServiceConfig {
   readonly rotationMaxGraceMs: number
   readonly keyCreateLimit: number
   readonly keyCreateWindowMs: number
+  /** Password hashing cost (OWASP_SCRYPT unless CRUMB_SCRYPT_N lowers N for tests). */
+  readonly scrypt: ScryptCost
   readonly loginLimit: number
   readonly loginWindowMs: number
   readonly registerLimit: number
@@ -184,6 +194,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     rotationMaxGraceMs: e.CRUMB_ROTATION_MAX_GRACE,
     keyCreateLimit: e.CRUMB_KEY_CREATE_LIMIT,
     keyCreateWindowMs: e.CRUMB_KEY_CREATE_WINDOW,
+    scrypt: { ...OWASP_SCRYPT, n: e.CRUMB_SCRYPT_N },
     loginLimit: e.CRUMB_LOGIN_LIMIT,
     loginWindowMs: e.CRUMB_LOGIN_WINDOW,
     registerLimit: e.CRUMB_REGISTER_LIMIT,

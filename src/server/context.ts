@@ -30,8 +30,10 @@ export interface ServiceContext {
   /** Group commit: request writes share one transaction (and one fsync) per turn of the loop. */
   readonly writes: WriteQueue
   readonly limits: {
-    /** Failed logins per email. */
+    /** Failed logins per email, from any address: ten times the per-address budget (a slower, global backoff). */
     readonly loginEmail: SlidingWindowLimiter
+    /** Failed logins per (email, client IP). */
+    readonly loginEmailIp: SlidingWindowLimiter
     /** Failed logins per client IP. */
     readonly loginIp: SlidingWindowLimiter
     /** Registrations per client IP. */

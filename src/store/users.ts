@@ -35,6 +35,13 @@ export interface UsersRepo {
   get(id: string): UserRecord | undefined
   /** The user with this email, compared case-insensitively. @example store.users.getByEmail('A@example.com') */
   getByEmail(email: string): UserRecord | undefined
+  /**
+   * Replace a user's password hash (a stronger hash after a successful login); false when no such user.
+   *
+   * @example
+   * store.users.setPasswordHash('usr_1', await hashPassword(password))
+   */
+  setPasswordHash(id: string, passwordHash: string): boolean
 }
 
 interface UserRow {
@@ -60,6 +67,7 @@ export function createUsersRepo(db: BetterSqlite3.Database): UsersRepo {
   )
   const byId = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?')
   const byEmail = db.prepare<[string], UserRow>('SELECT * FROM users WHERE email = ?')
+  const setHash = db.prepare<[string, string]>('UPDATE users SET password_hash = ? WHERE id = ?')
 
   return {
     insert(user) {
@@ -85,6 +93,9 @@ export function createUsersRepo(db: BetterSqlite3.Database): UsersRepo {
     getByEmail(email) {
       const r = byEmail.get(email)
       return r && toUser(r)
+    },
+    setPasswordHash(id, passwordHash) {
+      return setHash.run(passwordHash, id).changes > 0
     },
   }
 }

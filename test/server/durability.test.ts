@@ -29,6 +29,7 @@ async function launch(): Promise<{ child: ChildProcess; url: string }> {
       CRUMB_DATA_DIR: dir,
       CRUMB_LOG_LEVEL: 'warn',
       CRUMB_KEY_CREATE_LIMIT: '1000000',
+      CRUMB_SCRYPT_N: '1024', // test-only password hashing cost
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

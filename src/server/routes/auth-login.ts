@@ -6,7 +6,7 @@ import { CrumbError } from '../../errors.js'
 import type { UserRecord } from '../../store/index.js'
 import { requestMeta, type ServiceContext } from '../context.js'
 import { actorOf, keyJson, type MintKeyOptions, mintKey } from '../lifecycle.js'
-import { burnPasswordCheck, verifyPassword } from '../password.js'
+import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from '../password.js'
 import { parseRequest, RateLimited } from '../problem.js'
 import { jsonBody, jsonResponse, mintedSchema, problems } from '../schemas.js'
 
@@ -21,7 +21,8 @@ export function cliKeyName(device: string): string {
 }
 
 /**
- * Checks email + password under the login rate limits (failures per email and per IP); a wrong
+ * Checks email + password under the login rate limits (failures per (email, IP) and per IP, and
+ * a ten times larger budget per email across addresses); upgrades a hash made at a lower cost. A wrong
  * pair is 401 `unauthorized`, a locked-out client 429 `rate_limited` with Retry-After.
  *
  * @example
@@ -33,21 +34,38 @@ export async function checkCredentials(
   email: string,
   password: string,
 ): Promise<UserRecord> {
-  const emailKey = `email:${email.toLowerCase()}`
-  const ipKey = `ip:${requestMeta(req).ip ?? '?'}`
-  const wait = Math.max(ctx.limits.loginEmail.retryAfterMs(emailKey), ctx.limits.loginIp.retryAfterMs(ipKey))
+  const address = email.toLowerCase()
+  const ip = requestMeta(req).ip ?? '?'
+  const emailKey = `email:${address}`
+  const pairKey = `email-ip:${address}\n${ip}`
+  const ipKey = `ip:${ip}`
+  const { loginEmail, loginEmailIp, loginIp } = ctx.limits
+  // Failures lock out an address, and an (email, address) pair; the email alone only after ten
+  // times as many (from many addresses): one attacker cannot lock the owner out from elsewhere.
+  const wait = Math.max(
+    loginEmailIp.retryAfterMs(pairKey),
+    loginIp.retryAfterMs(ipKey),
+    loginEmail.retryAfterMs(emailKey),
+  )
   if (wait > 0) throw new RateLimited('too many failed login attempts; try again later', wait / 1000)
   // Count the attempt as a failure before the (slow, awaited) password check: checking the
   // limit and counting only afterwards let any number of concurrent guesses pass the check.
-  ctx.limits.loginEmail.hit(emailKey)
-  ctx.limits.loginIp.hit(ipKey)
+  loginEmailIp.hit(pairKey)
+  loginIp.hit(ipKey)
+  loginEmail.hit(emailKey)
   const user = ctx.store.users.getByEmail(email)
   let ok = false
-  if (user === undefined) await burnPasswordCheck(password)
+  if (user === undefined) await burnPasswordCheck(password, ctx.config.scrypt)
   else ok = await verifyPassword(password, user.passwordHash)
   if (!ok || user === undefined) throw new CrumbError('unauthorized', 'wrong email or password')
-  ctx.limits.loginEmail.reset(emailKey)
-  ctx.limits.loginIp.release(ipKey)
+  loginEmailIp.reset(pairKey)
+  loginIp.release(ipKey)
+  loginEmail.release(emailKey)
+  if (needsRehash(user.passwordHash, ctx.config.scrypt)) {
+    // a hash made under older, weaker parameters: store one at today's cost
+    const stronger = await hashPassword(password, ctx.config.scrypt)
+    await ctx.writes.run(() => ctx.store.users.setPasswordHash(user.id, stronger))
+  }
   return user
 }
 

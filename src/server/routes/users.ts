@@ -40,7 +40,7 @@ export function usersRoutes(ctx: ServiceContext): Router {
     if (wait > 0) throw new RateLimited('too many registrations from this address', wait / 1000)
     const body = parseRequest(registerBody, req.body, 'body')
     ctx.limits.register.hit(ipKey)
-    const passwordHash = await hashPassword(body.password)
+    const passwordHash = await hashPassword(body.password, ctx.config.scrypt)
     const { user, minted } = await ctx.writes.run(() => {
       const user = ctx.store.users.insert({
         id: newUserId(),
