@@ -115,6 +115,8 @@ export function createApp(deps: AppDeps): CrumbApp {
 
   const app = express()
   app.disable('x-powered-by')
+  // the dashboard's cookies are Secure (and __Host-) when the public URL is https
+  app.locals.publicUrl = config.publicUrl
   app.set('trust proxy', config.trustProxy)
   app.use(
     pinoHttp({

@@ -75,6 +75,14 @@ export const envSchema = z.object({
   CRUMB_SCRYPT_N: int(1024, 2 ** 20, OWASP_SCRYPT.n).refine((n) => Number.isInteger(Math.log2(n)), {
     message: 'must be a power of two',
   }),
+  /**
+   * Use a key ring file that group or others can read (with a warning) instead of refusing to start.
+   * For file systems without Unix modes; fix the mode instead where you can.
+   */
+  CRUMB_KEYRING_ALLOW_INSECURE_MODE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   /** Failed login attempts allowed per email and per IP per window before 429. */
   CRUMB_LOGIN_LIMIT: int(1, 1_000_000, 10),
   CRUMB_LOGIN_WINDOW: duration(15 * 60_000, { min: 1000 }),
@@ -115,6 +123,7 @@ export interface ServiceConfig {
   readonly host: string
   readonly dataDir: string
   readonly keyringPath: string | undefined
+  readonly keyringAllowInsecureMode: boolean
   readonly publicUrl: string | undefined
   readonly logLevel: (typeof LOG_LEVELS)[number]
   readonly trustProxy: boolean | number | string
@@ -195,6 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     keyCreateLimit: e.CRUMB_KEY_CREATE_LIMIT,
     keyCreateWindowMs: e.CRUMB_KEY_CREATE_WINDOW,
     scrypt: { ...OWASP_SCRYPT, n: e.CRUMB_SCRYPT_N },
+    keyringAllowInsecureMode: e.CRUMB_KEYRING_ALLOW_INSECURE_MODE,
     loginLimit: e.CRUMB_LOGIN_LIMIT,
     loginWindowMs: e.CRUMB_LOGIN_WINDOW,
     registerLimit: e.CRUMB_REGISTER_LIMIT,
