@@ -344,6 +344,11 @@ export function deviceMain(userCode: string): SafeHtml {
     <div><dt>Asked</dt><dd id="request-created"></dd></div>
     <div><dt>Code expires</dt><dd id="request-expires"></dd></div>
   </dl>
+  <div id="request-replaces" class="notice error" hidden>
+    <p><strong>Approving replaces your key <span id="replaces-name"></span>.</strong> That key stops working at once; the device asking here gets a new one in its place.</p>
+    <p>The key being replaced was <span id="replaces-last-use"></span>.</p>
+    <p id="replaces-place"></p>
+  </div>
   <p class="notice warn">Approve only if you started <code>crumb login</code> on that device just now. The device gets a key that can act as you.</p>
   <div class="actions start">
     <button type="button" class="button primary" id="approve">Approve</button>

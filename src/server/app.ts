@@ -108,6 +108,7 @@ export function createApp(deps: AppDeps): CrumbApp {
       revokeIp: limiter(config.revokeIpLimit, 60_000),
       revokeToken: limiter(config.revokeTokenLimit, 3_600_000),
       deviceCode: limiter(config.loginLimit, config.loginWindowMs),
+      deviceLookup: limiter(config.loginLimit * 10, config.loginWindowMs),
     },
     authenticate,
     authenticateVerifier,

@@ -1,4 +1,4 @@
-import type { Request, RequestHandler } from 'express'
+import type { Request, RequestHandler, Response } from 'express'
 import type { Logger } from 'pino'
 import type { CaveatRegistry } from '../../caveats/index.js'
 import type { Store } from '../store/index.js'
@@ -44,8 +44,13 @@ export interface ServiceContext {
     readonly revokeToken: SlidingWindowLimiter
     /** Device authorizations started per client IP (public route: keeps the table small). */
     readonly deviceStart: SlidingWindowLimiter
-    /** Unknown user codes entered per user (lookup or decision): no guessing other people's codes. */
+    /** Unknown user codes entered per user (deliberate lookup or decision): no guessing other people's codes. */
     readonly deviceCode: SlidingWindowLimiter
+    /**
+     * Unknown user codes looked up per user through the session cookie without the page's CSRF proof
+     * (which a page elsewhere can cause): a separate, larger budget, so such GETs never lock approvals out.
+     */
+    readonly deviceLookup: SlidingWindowLimiter
   }
   /** Middleware: verifies the request's token and puts an {@link AuthContext} in `res.locals`. */
   readonly authenticate: RequestHandler
@@ -65,6 +70,17 @@ export interface ServiceContext {
  */
 export function clientIp(req: Request): string | undefined {
   return normalizeIp(req.ip)
+}
+
+/**
+ * Whether this request rode on the dashboard session cookie without proving it comes from a
+ * dashboard page (the `sessionBridge` marks safe-method requests it lets through unchecked).
+ *
+ * @example
+ * const limiter = isUnprovenCookieRequest(res) ? ctx.limits.deviceLookup : ctx.limits.deviceCode
+ */
+export function isUnprovenCookieRequest(res: Response): boolean {
+  return res.locals.unprovenCookie === true
 }
 
 /** The client address and user agent of a request (user agent capped at 512 characters). */

@@ -6,9 +6,10 @@ import { deviceSchema } from '../../api-fields.js'
 import { CrumbError } from '../../errors.js'
 import { type DeviceCodeRecord, hashDeviceCode } from '../../store/index.js'
 import { authOf, requireUnrestricted } from '../auth.js'
-import { requestMeta, type ServiceContext } from '../context.js'
+import { isUnprovenCookieRequest, requestMeta, type ServiceContext } from '../context.js'
 import { actorOf, keyJson, type MintedKey, mintKey } from '../lifecycle.js'
 import { parseRequest, RateLimited } from '../problem.js'
+import type { SlidingWindowLimiter } from '../rate-limit.js'
 import { bearer, jsonBody, jsonResponse, mintedSchema, problems } from '../schemas.js'
 import { cliKeyName } from './auth-login.js'
 
@@ -71,8 +72,54 @@ export const deviceRequestSchema = z
     expires_at: z.string(),
     ip: z.string().nullable(),
     user_agent: z.string().nullable(),
+    replaces: z
+      .object({
+        id: z.string(),
+        name: z.string(),
+        hint: z.string(),
+        created_at: z.string(),
+        last_used_at: z.string().nullable(),
+        last_used_ip: z.string().nullable(),
+        last_used_user_agent: z.string().nullable(),
+      })
+      .nullable()
+      .optional()
+      .meta({
+        description:
+          "the caller's active key of the same name that approving revokes (`replaced`): a device that " +
+          'merely chose that name would take its place',
+      }),
+    same_address: z.boolean().nullable().optional().meta({
+      description:
+        'whether the request comes from the address that key was last used from (null: nothing to compare)',
+    }),
   })
   .meta({ id: 'DeviceRequest' })
+
+/**
+ * What approving `rec` would replace for `userId` (the active key named `CLI login on <device>`),
+ * and whether the request comes from where that key was last used.
+ */
+function replacementJson(
+  ctx: ServiceContext,
+  rec: DeviceCodeRecord,
+  userId: string,
+): Pick<z.infer<typeof deviceRequestSchema>, 'replaces' | 'same_address'> {
+  const key = ctx.store.keys.findActiveByName(userId, cliKeyName(rec.deviceName), ctx.clock.now())
+  if (key === undefined) return { replaces: null, same_address: null }
+  return {
+    replaces: {
+      id: key.id,
+      name: key.name,
+      hint: key.hint,
+      created_at: key.createdAt,
+      last_used_at: key.lastUsedAt,
+      last_used_ip: key.lastUsedIp,
+      last_used_user_agent: key.lastUsedUserAgent,
+    },
+    same_address: key.lastUsedIp === null || rec.clientIp === null ? null : key.lastUsedIp === rec.clientIp,
+  }
+}
 
 function requestJson(r: DeviceCodeRecord): z.infer<typeof deviceRequestSchema> {
   return {
@@ -92,16 +139,21 @@ function publicUrl(ctx: ServiceContext, req: Request): string {
 
 /**
  * A pending, unexpired request by user code, or 404. Unknown codes count against the caller
- * (`userId`): after `CRUMB_LOGIN_LIMIT` misses per window the answer is 429, so a signed-in user
- * cannot enumerate other people's pending codes.
+ * (`userId`) in `limiter`: after its limit of misses per window the answer is 429, so a signed-in
+ * user cannot enumerate other people's pending codes.
  */
-function pendingRequest(ctx: ServiceContext, userCode: string, userId: string): DeviceCodeRecord {
+function pendingRequest(
+  ctx: ServiceContext,
+  userCode: string,
+  userId: string,
+  limiter: SlidingWindowLimiter = ctx.limits.deviceCode,
+): DeviceCodeRecord {
   const limitKey = `user:${userId}`
-  const wait = ctx.limits.deviceCode.retryAfterMs(limitKey)
+  const wait = limiter.retryAfterMs(limitKey)
   if (wait > 0) throw new RateLimited('too many unknown device codes entered; try again later', wait / 1000)
   const rec = ctx.store.deviceCodes.findByUserCode(normalizeUserCode(userCode))
   if (rec === undefined || rec.status !== 'pending' || rec.expiresAt <= ctx.clock.now().toISOString()) {
-    ctx.limits.deviceCode.hit(limitKey)
+    limiter.hit(limitKey)
     throw new CrumbError('not_found', 'no pending device request with this code')
   }
   return rec
@@ -212,7 +264,14 @@ export function deviceRoutes(ctx: ServiceContext): Router {
 
   router.get('/auth/device', ctx.authenticate, (req: Request, res: Response) => {
     const query = parseRequest(deviceLookupQuery, req.query, 'query')
-    res.json({ request: requestJson(pendingRequest(ctx, query.user_code, authOf(res).user.id)) })
+    const userId = authOf(res).user.id
+    // Only deliberate lookups (a bearer token, or the device page proving itself with the CSRF
+    // token) count against the limit that guards approvals: a page elsewhere can make a signed-in
+    // browser send cookie GETs, and those misses go to a separate, larger budget.
+    const deliberate = !isUnprovenCookieRequest(res)
+    const limiter = deliberate ? ctx.limits.deviceCode : ctx.limits.deviceLookup
+    const rec = pendingRequest(ctx, query.user_code, userId, limiter)
+    res.json({ request: { ...requestJson(rec), ...replacementJson(ctx, rec, userId) } })
   })
 
   router.post('/auth/device/approve', ctx.authenticate, async (req: Request, res: Response) => {
