@@ -167,7 +167,11 @@ export function dashboardRoutes(ctx: ServiceContext): Router {
   router.get('/', noStore, (req: Request, res: Response) => {
     res.redirect(303, dashboardSession(ctx, req) === undefined ? '/sign-in' : '/keys')
   })
-  router.get('/keys', pageHeaders, page('keys', 'Keys', 'keys.js', keysMain))
+  router.get(
+    '/keys',
+    pageHeaders,
+    page('keys', 'Keys', 'keys.js', () => keysMain(ctx.config.unusedKeyTtlMs)),
+  )
   router.get('/sessions', pageHeaders, page('sessions', 'Sessions', 'sessions.js', sessionsMain))
   router.get('/audit', pageHeaders, page('audit', 'Audit log', 'audit.js', auditMain))
   // the device flow's verification URI: `/device?user_code=WDJB-MJHT` from the CLI
