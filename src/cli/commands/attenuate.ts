@@ -1,33 +1,13 @@
 import type { Command } from 'commander'
 import { attenuate } from '../../token/attenuate.js'
-import { inspectToken, type TokenInspection } from '../../token/inspect.js'
+import { inspectToken } from '../../token/inspect.js'
 import { addCaveatOptions, type CaveatFlags, caveatsFromFlags } from '../caveat-flags.js'
 import { loadContext } from '../context.js'
 import { CliError, UsageError } from '../errors.js'
 import { readTokenInput } from '../input.js'
 import { printJson, printLine } from '../output.js'
 import { normalizeTokenText } from '../token-text.js'
-import { admitsNothing } from './inspect.js'
-
-/** The dimensions left empty, in words: `orgs: none`, `a caveat that fails closed`. */
-function emptyDimensions(info: TokenInspection): string[] {
-  const { scope } = info
-  const lists = {
-    orgs: scope.orgs,
-    apps: scope.apps,
-    ops: scope.ops,
-    devices: scope.devices,
-    ips: scope.ips,
-    audiences: scope.audiences,
-  }
-  const out = Object.entries(lists)
-    .filter(([, l]) => l !== null && l.length === 0)
-    .map(([name]) => `${name}: none`)
-  if (info.caveats.some((c) => !c.valid)) out.push('a caveat fails closed')
-  if (scope.notBefore !== null && scope.expiresAt !== null && scope.notBefore >= scope.expiresAt)
-    out.push('expires before not-before')
-  return out
-}
+import { whyAdmitsNothing } from './inspect.js'
 
 /**
  * `crumb attenuate [caveat flags] [TOKEN | -]`: narrows a token fully offline — no server, no
@@ -80,10 +60,10 @@ export function registerAttenuate(program: Command): void {
         )
       }
       // #18 item 8: a token that admits nothing is almost always a mistake (org = acme, then --org beta)
-      const info = inspectToken(narrowed)
-      if (flags.force !== true && admitsNothing(info)) {
+      const why = whyAdmitsNothing(inspectToken(narrowed))
+      if (flags.force !== true && why.length > 0) {
         throw new UsageError(
-          `the narrowed token admits nothing (${emptyDimensions(info).join(', ')}); nothing printed`,
+          `the narrowed token admits nothing (${why.join(', ')}); nothing printed`,
           'check the caveats with `crumb inspect`, or pass --force to print it anyway',
         )
       }

@@ -55,13 +55,33 @@ const iso = (d: Date | null): string | null => (d === null ? null : d.toISOStrin
  * admitsNothing(inspectToken(token)) // true for org = acme, then org = beta
  */
 export function admitsNothing(info: TokenInspection): boolean {
+  return whyAdmitsNothing(info).length > 0
+}
+
+/**
+ * Why a token admits nothing, in words (empty when it admits something): the dimensions left
+ * empty, a caveat that fails closed, or an expiry before its not-before.
+ *
+ * @example
+ * whyAdmitsNothing(inspectToken(token)) // ['orgs: none'] for org = acme, then org = beta
+ */
+export function whyAdmitsNothing(info: TokenInspection): string[] {
   const { scope } = info
-  const lists = [scope.orgs, scope.apps, scope.ops, scope.devices, scope.ips, scope.audiences]
-  return (
-    info.caveats.some((c) => !c.valid) ||
-    lists.some((l) => l !== null && l.length === 0) ||
-    (scope.notBefore !== null && scope.expiresAt !== null && scope.notBefore >= scope.expiresAt)
-  )
+  const lists = {
+    orgs: scope.orgs,
+    apps: scope.apps,
+    ops: scope.ops,
+    devices: scope.devices,
+    ips: scope.ips,
+    audiences: scope.audiences,
+  }
+  const out = Object.entries(lists)
+    .filter(([, l]) => l !== null && l.length === 0)
+    .map(([name]) => `${name}: none`)
+  if (info.caveats.some((c) => !c.valid)) out.push('a caveat fails closed')
+  if (scope.notBefore !== null && scope.expiresAt !== null && scope.notBefore >= scope.expiresAt)
+    out.push('expires before not-before')
+  return out
 }
 
 /**
