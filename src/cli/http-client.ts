@@ -130,6 +130,19 @@ function unreachable(server: string, error: unknown, timeoutMs: number): CliErro
   return new CliError('server_unreachable', `cannot reach ${server} (${reason})`, { cause: error })
 }
 
+/**
+ * A Retry-After for people (#18 item 11): `45s`, `12 min`, `60 min`, `3 h`.
+ *
+ * @example
+ * waitText(3581) // '60 min'
+ */
+export function waitText(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return 'a moment'
+  if (seconds < 90) return `${Math.ceil(seconds)}s`
+  if (seconds <= 90 * 60) return `${Math.ceil(seconds / 60)} min`
+  return `${Math.ceil(seconds / 3600)} h`
+}
+
 function problemError(
   method: string,
   path: string,
@@ -143,7 +156,7 @@ function problemError(
     problem.detail ?? problem.title ?? `${method} ${path} answered ${response.status} ${response.statusText}`
   const retryAfter = response.headers.get('retry-after')
   let hint: string | undefined
-  if (code === 'rate_limited' && retryAfter !== null) hint = `retry in ${retryAfter}s`
+  if (code === 'rate_limited' && retryAfter !== null) hint = `retry in ${waitText(Number(retryAfter))}`
   if (response.status === 401 && tokenSource === 'env' && code !== 'unauthorized') {
     hint = 'the token comes from CRUMB_TOKEN: replace it, or unset it to use the saved login'
   }

@@ -8,7 +8,7 @@ import type { Request, Response } from 'express'
  * echo in the {@link CSRF_HEADER} header (double submit).
  */
 
-/** HttpOnly, SameSite=Lax: the session key's token. */
+/** HttpOnly, SameSite=Lax: the session key's token (named `__Host-crumb_session` when Secure). */
 export const SESSION_COOKIE = 'crumb_session'
 /** Readable by page scripts, SameSite=Lax: the double-submit CSRF value. */
 export const CSRF_COOKIE = 'crumb_csrf'
@@ -37,7 +37,7 @@ function cookieOf(req: Request, name: string): string | undefined {
  * const token = sessionCookieOf(req) // 'crumb_AgEL…' or undefined
  */
 export function sessionCookieOf(req: Request): string | undefined {
-  const value = cookieOf(req, SESSION_COOKIE)
+  const value = cookieOf(req, sessionCookieName(req))
   return value === undefined || value === '' ? undefined : value
 }
 
@@ -52,9 +52,24 @@ export function csrfCookieOf(req: Request): string | undefined {
   return value !== undefined && CSRF_VALUE.test(value) ? value : undefined
 }
 
-/** `Secure` only when the request came over HTTPS (directly, or via a trusted proxy). */
+/**
+ * `Secure` when the service's public URL (`CRUMB_PUBLIC_URL`, which `createApp` puts in
+ * `app.locals.publicUrl`) is https — behind a TLS proxy the hop to us may be plain http — or
+ * when the request came over HTTPS (directly, or via a trusted proxy).
+ */
 function secure(req: Request): boolean {
-  return req.secure
+  if (req.secure) return true
+  const publicUrl: unknown = req.app?.locals.publicUrl
+  return typeof publicUrl === 'string' && publicUrl.startsWith('https:')
+}
+
+/**
+ * The session cookie's name: `__Host-crumb_session` where cookies are Secure (the browser then
+ * accepts it only with Secure, Path=/ and no Domain, so a sibling host cannot plant or overwrite
+ * it), else `crumb_session`. Only the name of the current mode is read.
+ */
+function sessionCookieName(req: Request): string {
+  return secure(req) ? `__Host-${SESSION_COOKIE}` : SESSION_COOKIE
 }
 
 /**
@@ -86,7 +101,7 @@ export function ensureCsrfCookie(req: Request, res: Response): void {
  * setSessionCookie(req, res, minted.token, ctx.config.sessionTtlMs)
  */
 export function setSessionCookie(req: Request, res: Response, token: string, maxAgeMs: number): void {
-  res.cookie(SESSION_COOKIE, token, {
+  res.cookie(sessionCookieName(req), token, {
     httpOnly: true,
     sameSite: 'lax',
     secure: secure(req),
@@ -102,7 +117,7 @@ export function setSessionCookie(req: Request, res: Response, token: string, max
  * clearSessionCookie(req, res)
  */
 export function clearSessionCookie(req: Request, res: Response): void {
-  res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: secure(req), path: '/' })
+  res.clearCookie(sessionCookieName(req), { httpOnly: true, sameSite: 'lax', secure: secure(req), path: '/' })
 }
 
 /**

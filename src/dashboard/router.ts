@@ -165,7 +165,11 @@ export function dashboardRoutes(ctx: Service): Router {
   router.get('/', noStore, async (req: Request, res: Response) => {
     res.redirect(303, (await dashboardSession(ctx, req)) === undefined ? '/sign-in' : '/keys')
   })
-  router.get('/keys', pageHeaders, page('keys', 'Keys', 'keys.js', keysMain))
+  router.get(
+    '/keys',
+    pageHeaders,
+    page('keys', 'Keys', 'keys.js', () => keysMain(ctx.config.unusedKeyTtlMs)),
+  )
   router.get('/sessions', pageHeaders, page('sessions', 'Sessions', 'sessions.js', sessionsMain))
   router.get('/audit', pageHeaders, page('audit', 'Audit log', 'audit.js', auditMain))
   // the device flow's verification URI: `/device?user_code=WDJB-MJHT` from the CLI

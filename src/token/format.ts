@@ -60,11 +60,13 @@ export function decodeTokenList(input: string | readonly string[]): [Macaroon, .
 }
 
 /**
- * The identifying hint shown next to a key: `crumb_…` + the last 4 hex digits of its signature.
+ * The identifying hint shown next to a key: `crumb_…` + the last 4 characters of the token string
+ * as issued, which the holder can find at the end of their token.
  *
  * @example
- * tokenHint(macaroon) // "crumb_…b33f"
+ * tokenHint(macaroon) // "crumb_…TtGo"
  */
 export function tokenHint(m: Macaroon): string {
-  return `${TOKEN_PREFIX}…${Buffer.from(m.signature.subarray(-2)).toString('hex')}`
+  // the last four characters of the token string, so a person can match it by eye (#18 item 3)
+  return `${TOKEN_PREFIX}…${encodeToken(m).slice(-4)}`
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { type RevocationEntry, RevocationList } from '../token/revocation.js'
+import { MAX_VERIFIER_LEEWAY_MS, type RevocationEntry, RevocationList } from '../token/revocation.js'
 import { type RevocationFeedJson, revocationFeedSchema } from '../wire/revocation-feed.js'
 import type { VerifierLogger } from './options.js'
 import { type ServiceFetch, serviceFetch } from './service-fetch.js'
@@ -22,7 +22,11 @@ export interface RevocationSyncOptions {
   readonly waitSeconds?: number
   /** Backoff after a failed poll: first delay and cap, in ms. Defaults 250 and 10000. */
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number }
-  /** How often the list drops entries whose root token has expired anyway. Default 60000 ms. */
+  /**
+   * How often the list drops entries whose root token has expired anyway. Default 60000 ms. An
+   * entry is kept until its `expires_at` + MAX_VERIFIER_LEEWAY_MS: every verifier sharing the loop
+   * still accepts an expired token within its leeway, so the entry must outlive that.
+   */
   readonly pruneEveryMs?: number
   readonly fetch?: ServiceFetch
   readonly logger?: VerifierLogger
@@ -215,7 +219,7 @@ export class RevocationSync {
     const now = this.#now()
     this.#lastSyncAt = now
     if (now - this.#lastPruneAt >= (this.#options.pruneEveryMs ?? 60_000)) {
-      this.list.prune(new Date(now))
+      this.list.prune(new Date(now - MAX_VERIFIER_LEEWAY_MS))
       this.#lastPruneAt = now
     }
     if (replaced || tokenIds.size > 0) {

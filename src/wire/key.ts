@@ -32,7 +32,11 @@ export const keySchema = z
   .object({
     id: z.string().meta({ example: 'tok_3q2W1vXb0sPqH9tYk8mZ7A' }),
     name: z.string(),
-    hint: z.string().meta({ description: 'identifying tail of the signature', example: 'crumb_…b33f' }),
+    hint: z.string().meta({
+      description:
+        'the last four characters of the token as issued; keys minted before that rule show `sig…` and four hex digits of the signature',
+      example: 'crumb_…TtGo',
+    }),
     source: z.enum(KEY_SOURCES),
     status: z.enum(KEY_STATUSES),
     caveats: z.array(z.string()),
@@ -42,6 +46,12 @@ export const keySchema = z
     last_used_ip: z.string().nullable(),
     last_used_user_agent: z.string().nullable(),
     revoked_at: z.string().nullable(),
+    // beside DESIGN's fields (#18 item 1); optional for readers of an older service
+    grace_ends_at: z
+      .string()
+      .nullable()
+      .optional()
+      .meta({ description: 'a rotated key: when its grace period ends and it stops working' }),
   })
   .meta({ id: 'Key' })
 

@@ -18,7 +18,11 @@ export const MAX_REPORTED_USER_AGENT = 512
 export const usageReportSchema = z.object({
   token_id: keyIdSchema,
   at: z.iso.datetime({ offset: true }),
-  ip: z.string().max(64).nullable().optional(),
+  ip: z
+    .union([z.ipv4(), z.ipv6()])
+    .nullable()
+    .optional()
+    .meta({ description: 'the client address the verifier saw (an IPv4 or IPv6 address; #15 item 6)' }),
   user_agent: z.string().max(MAX_REPORTED_USER_AGENT).nullable().optional(),
   ticket: z.string().max(64).optional().meta({
     description: "the token's usage_ticket (from /v1/verify, or computed by a local verifier)",

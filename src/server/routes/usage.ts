@@ -18,7 +18,7 @@ import { bearer, jsonBody, jsonResponse, problems } from '../schemas.js'
  */
 export function usageRoutes(ctx: ServiceContext): Router {
   const router = Router()
-  router.post('/usage', ctx.authenticate, async (req: Request, res: Response) => {
+  router.post('/usage', ctx.authenticateVerifier, async (req: Request, res: Response) => {
     const body = parseRequest(usageBatchSchema, req.body, 'body')
     const updated = await recordReportedUse(
       ctx,

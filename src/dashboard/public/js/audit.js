@@ -49,7 +49,14 @@ function details(e) {
   const parts = []
   if (e.event === 'renamed' && typeof d.from === 'string') parts.push(`“${d.from}” → “${d.to}”`)
   if (e.event === 'created' && typeof d.source === 'string') parts.push(`source ${d.source}`)
-  if (typeof d.reason === 'string' && d.reason !== 'user') parts.push(d.reason)
+  // #18 items 5, 9: say what happened where the event name alone misleads
+  if (e.event === 'revoked' && d.attenuated === true)
+    parts.push(
+      `revoked an attenuated token of this key${d.key_still_active === false ? '' : ' (key still active)'}`,
+    )
+  if (e.event === 'auto_revoked' && typeof d.message === 'string') parts.push(d.message)
+  else if (e.event === 'revoked' && d.reason === 'logout') parts.push('logged out')
+  else if (typeof d.reason === 'string' && d.reason !== 'user') parts.push(d.reason)
   if (typeof d.replaced_by === 'string') parts.push(`replaced by ${keyLabel(d.replaced_by)}`)
   if (typeof d.grace_ms === 'number' && d.grace_ms > 0)
     parts.push(`grace ${Math.round(d.grace_ms / 60_000)} min`)

@@ -13,7 +13,7 @@ const MINUTE = 60 * SECOND
 const HOUR = 60 * MINUTE
 const DAY = 24 * HOUR
 
-/** A key unused for this long is "stale". */
+/** A key unused for this long is "stale" when the page does not say otherwise (90d / 3). */
 export const STALE_AFTER_MS = 30 * DAY
 
 const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' })
@@ -156,12 +156,13 @@ export function userAgentSummary(ua) {
  * True for an active key nobody has used for {@link STALE_AFTER_MS} (or ever, once it is that old).
  * @param {{ status: string, last_used_at: string | null, created_at: string }} key
  * @param {number} [now]
+ * @param {number} [staleAfterMs] the page's figure, from the service's CRUMB_UNUSED_KEY_TTL
  * @returns {boolean}
  */
-export function isStale(key, now = Date.now()) {
+export function isStale(key, now = Date.now(), staleAfterMs = STALE_AFTER_MS) {
   if (key.status !== 'active') return false
   const since = new Date(key.last_used_at ?? key.created_at).getTime()
-  return now - since >= STALE_AFTER_MS
+  return now - since >= staleAfterMs
 }
 
 /** @type {Readonly<Record<string, string | undefined>>} Where a key came from, in words. */

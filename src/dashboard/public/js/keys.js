@@ -9,6 +9,7 @@ import {
   caveatsInWords,
   isStale,
   relativeTime,
+  STALE_AFTER_MS,
   sourceLabel,
   userAgentSummary,
 } from './format.js'
@@ -74,16 +75,26 @@ function matches(key, needle) {
   return haystack.includes(needle)
 }
 
+/** The service's stale figure, rendered into the page (#18 item 10); the default when absent. */
+const staleAfterMs =
+  Number(document.querySelector('[data-stale-after-ms]')?.getAttribute('data-stale-after-ms')) ||
+  STALE_AFTER_MS
+
+/** @param {Key} key */
+function keyIsStale(key) {
+  return isStale(key, Date.now(), staleAfterMs)
+}
+
 /** @param {Key} key */
 function statusBadges(key) {
   const badges = [
     el('span', { class: `badge ${key.status}` }, key.status.charAt(0).toUpperCase() + key.status.slice(1)),
   ]
-  if (isStale(key)) {
+  if (keyIsStale(key)) {
     badges.push(
       el(
         'span',
-        { class: 'badge stale', title: 'Not used for 30 days or more' },
+        { class: 'badge stale', title: `Not used for ${Math.round(staleAfterMs / 86_400_000)} days or more` },
         key.last_used_at === null ? 'Never used' : 'Stale',
       ),
     )
@@ -143,7 +154,7 @@ function actionButton(key, action, label, extraClass = '') {
 
 /** @param {Key} key */
 function row(key) {
-  const stale = isStale(key)
+  const stale = keyIsStale(key)
   const actions = el('div', { class: 'row-actions' })
   if (key.status === 'active') {
     actions.append(
@@ -186,7 +197,7 @@ function render() {
   const shown = state.keys.filter((k) => matches(k, needle)).sort(SORTS[state.sort] ?? SORTS.last_used)
   tbody.replaceChildren(...shown.map(row))
   if (!state.loaded) return
-  const stale = state.keys.filter((k) => isStale(k)).length
+  const stale = state.keys.filter((k) => keyIsStale(k)).length
   if (state.keys.length === 0) {
     count.textContent = state.showRevoked
       ? 'No keys at all.'

@@ -112,7 +112,9 @@ othersButton.addEventListener('click', async () => {
     return
   }
   try {
-    const { revoked } = /** @type {{ revoked: number }} */ (await api('DELETE', '/v1/sessions/others'))
+    const { revoked } = /** @type {{ revoked: number }} */ (
+      await api('DELETE', '/v1/sessions/others', { headers: { 'x-confirm-destructive': 'true' } })
+    )
     announce(`Signed out ${revoked} other ${revoked === 1 ? 'session' : 'sessions'}.`, 'success')
     await load()
     byId('main', HTMLElement).focus()
