@@ -1,4 +1,5 @@
 import { type AppValue, app } from './app.js'
+import { type AudValue, aud } from './aud.js'
 import { type DeviceValue, device } from './device.js'
 import { type ExpiresValue, expires } from './expires.js'
 import { type IpValue, ip } from './ip.js'
@@ -16,13 +17,14 @@ export interface BuiltinCaveatValues {
   'not-before': NotBeforeValue
   device: DeviceValue
   ip: IpValue
+  aud: AudValue
 }
 
 /**
- * The seven caveat kinds of DESIGN.md, in its order.
+ * The eight caveat kinds of DESIGN.md, in its order.
  *
  * @example
- * builtinCaveatKinds.map((kind) => kind.name) // ['org', 'app', 'ops', 'expires', 'not-before', 'device', 'ip']
+ * builtinCaveatKinds.map((kind) => kind.name) // ['org', 'app', 'ops', 'expires', 'not-before', 'device', 'ip', 'aud']
  */
 export const builtinCaveatKinds: readonly CaveatKind<unknown>[] = Object.freeze([
   org,
@@ -32,4 +34,5 @@ export const builtinCaveatKinds: readonly CaveatKind<unknown>[] = Object.freeze(
   notBefore,
   device,
   ip,
+  aud,
 ])

@@ -1,4 +1,5 @@
 import { app } from './app.js'
+import { aud } from './aud.js'
 import { builtinCaveatKinds } from './builtins.js'
 import { device } from './device.js'
 import { expires } from './expires.js'
@@ -18,6 +19,8 @@ export interface EffectiveScope {
   ips: string[] | null
   expiresAt: Date | null
   notBefore: Date | null
+  /** Audiences (`aud`), canonical: the resources the token may be presented to. */
+  audiences: string[] | null
   /** Texts of caveats of other (service-defined) kinds, as given. */
   other: string[]
 }
@@ -60,6 +63,7 @@ export function effectiveScope(parsed: readonly ParsedCaveat[]): EffectiveScope 
     ips: ranges === null ? null : ranges.map((range) => ip.format([range])),
     expiresAt: instant(expires),
     notBefore: instant(notBefore),
+    audiences: list(aud),
     other: parsed.filter((caveat) => !builtinCaveatKinds.includes(caveat.kind)).map((caveat) => caveat.text),
   }
 }

@@ -7,6 +7,11 @@ export interface RequestContext {
   op?: string
   device?: string
   ip?: string
+  /**
+   * The verifying service's own audience (canonical, see `canonicalAudience`), when it has one.
+   * Not a request fact: it is the same for every request a verifier sees.
+   */
+  aud?: string
   /** The verifier's clock. */
   now: Date
   /** Clock-skew allowance for time caveats, in milliseconds. */
@@ -19,7 +24,7 @@ export type CheckResult =
   | { ok: false; code: 'caveat_failed' | 'insufficient_scope' | 'token_expired'; reason: string }
 
 /** Dimensions of a request that a caveat kind can restrict. */
-export type Dimension = 'org' | 'app' | 'op' | 'device' | 'ip' | 'time'
+export type Dimension = 'org' | 'app' | 'op' | 'device' | 'ip' | 'time' | 'aud'
 
 /**
  * One caveat kind: `name = value`. Parsed values are plain typed objects; the zod schema guards

@@ -24,6 +24,8 @@ export const ERROR_CODES = {
   conflict: 409,
   unauthorized: 401,
   forbidden: 403,
+  /** A workload identity token matches no trust policy (DESIGN.md, "Workload identity"). */
+  no_matching_policy: 403,
   /** A bug on the server's side; never the answer to bad input. */
   internal_error: 500,
 } as const
@@ -52,6 +54,7 @@ export const ERROR_TITLES: Readonly<Record<ErrorCode, string>> = {
   conflict: 'Conflict',
   unauthorized: 'Unauthorized',
   forbidden: 'Forbidden',
+  no_matching_policy: 'No matching trust policy',
   internal_error: 'Internal server error',
 }
 

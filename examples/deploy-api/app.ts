@@ -1,7 +1,12 @@
 import { randomUUID } from 'node:crypto'
 import express, { type Express, type Request, type RequestHandler } from 'express'
 import * as z from 'zod'
-import { CrumbError, type RequireOptions, sendProblem } from '../../src/verifier/index.js'
+import {
+  CrumbError,
+  type ProtectedResource,
+  type RequireOptions,
+  sendProblem,
+} from '../../src/verifier/index.js'
 
 /** How the deploy API authenticates and authorizes: crumb's `verifier()` and `require()` in practice. */
 export interface DeployApiAuth {
@@ -11,6 +16,8 @@ export interface DeployApiAuth {
   readonly authorize: (scope: RequireOptions) => RequestHandler
   /** What `/healthz` reports about the verifier. */
   readonly status?: () => unknown
+  /** Serves the OAuth protected-resource metadata (RFC 9728), which needs no token. */
+  readonly resource?: ProtectedResource
 }
 
 /** One deploy the API remembers (in memory: this is an example). */
@@ -34,7 +41,8 @@ const param = (name: 'org' | 'app') => (req: Request) => {
 /**
  * The example deploy API: apps under orgs, each route guarded by the op it performs.
  * `GET /orgs/:org/apps/:app/status` (read), `POST /orgs/:org/apps/:app/deploys` (deploy),
- * `DELETE /orgs/:org/apps/:app` (write), `GET /healthz` (no auth).
+ * `DELETE /orgs/:org/apps/:app` (write), `GET /healthz` (no auth), and with `resource`,
+ * `GET /.well-known/oauth-protected-resource` (no auth).
  *
  * @example
  * import * as crumb from 'crumb/express'
@@ -47,6 +55,8 @@ export function createDeployApi(auth: DeployApiAuth): Express {
   const apps = new Map<string, { deploys: Deploy[]; deleted: boolean }>()
   const key = (req: Request): string => `${String(req.params.org)}/${String(req.params.app)}`
   const scope = (op: string): RequireOptions => ({ op, org: param('org'), app: param('app') })
+
+  if (auth.resource !== undefined) app.get([...auth.resource.paths], auth.resource)
 
   app.get('/healthz', (_req, res) => {
     res.json({ ok: true, verifier: auth.status?.() ?? null })

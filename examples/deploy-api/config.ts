@@ -6,6 +6,11 @@ export interface DeployApiConfig {
   readonly port: number
   readonly host: string
   readonly verifier: VerifierOptions
+  /**
+   * This service's resource identifier (`CRUMB_AUDIENCE`): the verifier's `audience` and the
+   * `resource` of its protected-resource metadata. Unset: its own URL once it listens.
+   */
+  readonly audience: string | undefined
 }
 
 const env = z.object({
@@ -16,11 +21,12 @@ const env = z.object({
   CRUMB_MODE: z.enum(['local', 'remote']).optional(),
   CRUMB_SERVICE_TOKEN: z.string().min(1),
   CRUMB_MAX_STALENESS: z.string().min(1).default('5m'),
+  CRUMB_AUDIENCE: z.url({ protocol: /^https?$/ }).optional(),
 })
 
 /**
  * Reads `PORT`, `HOST`, `CRUMB_SERVER`, `CRUMB_KEYRING` (local mode) or `CRUMB_MODE=remote`,
- * `CRUMB_SERVICE_TOKEN` and `CRUMB_MAX_STALENESS`. Throws an Error naming what is wrong (never a value).
+ * `CRUMB_SERVICE_TOKEN`, `CRUMB_MAX_STALENESS` and `CRUMB_AUDIENCE`. Throws an Error naming what is wrong (never a value).
  *
  * @example
  * const config = configFromEnv(process.env)
@@ -48,5 +54,6 @@ export function configFromEnv(source: NodeJS.ProcessEnv): DeployApiConfig {
       serviceToken: e.CRUMB_SERVICE_TOKEN,
       maxStaleness: e.CRUMB_MAX_STALENESS,
     },
+    audience: e.CRUMB_AUDIENCE,
   }
 }

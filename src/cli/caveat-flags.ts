@@ -1,5 +1,6 @@
 import { type Command, InvalidArgumentError, Option } from 'commander'
 import { app } from '../../caveats/app.js'
+import { aud } from '../../caveats/aud.js'
 import { device } from '../../caveats/device.js'
 import { ip } from '../../caveats/ip.js'
 import { ops } from '../../caveats/ops.js'
@@ -11,7 +12,7 @@ import { flagParser } from './flag-parser.js'
 
 /**
  * The caveat flags shared by `attenuate` and `tokens create`: `--org --app --ops --read-only
- * --expires --not-before --device --ip`. Values are checked with each caveat kind's zod schema as
+ * --expires --not-before --device --ip --aud`. Values are checked with each caveat kind's zod schema as
  * they are parsed, so a typo is a usage error naming the flag, not a token that admits nothing.
  */
 
@@ -25,6 +26,7 @@ export interface CaveatFlags {
   notBefore?: When | undefined
   device?: string[] | undefined
   ip?: string[] | undefined
+  aud?: string[] | undefined
 }
 
 // The list kinds' values differ (names, IP ranges); only the schema and name are used here.
@@ -105,6 +107,14 @@ export function addCaveatOptions(command: Command, expiresHelp: string): Command
         'IP addresses or CIDR ranges',
       ),
     )
+    .addOption(
+      listOption(
+        '--aud <resources>',
+        'only services configured with one of these audiences, e.g. https://deploy.example',
+        aud,
+        'absolute URIs such as https://deploy.example',
+      ),
+    )
 }
 
 function listCaveat(kind: ListKind, values: string[] | undefined): string | undefined {
@@ -113,7 +123,7 @@ function listCaveat(kind: ListKind, values: string[] | undefined): string | unde
 }
 
 /**
- * The caveat texts the flags ask for, in a fixed order (org, app, ops, device, ip, not-before,
+ * The caveat texts the flags ask for, in a fixed order (org, app, ops, device, ip, aud, not-before,
  * expires). `includeExpires: false` leaves `--expires` to the caller (`tokens create` sends it as
  * `expires_in`). Throws a usage error for an expiry in the past or before `--not-before`.
  *
@@ -131,6 +141,7 @@ export function caveatsFromFlags(
     flags.readOnly === true ? 'ops = read' : listCaveat(ops, flags.ops),
     listCaveat(device, flags.device),
     listCaveat(ip, flags.ip),
+    listCaveat(aud, flags.aud),
   ].filter((c): c is string => c !== undefined)
   if (flags.expires !== undefined && resolveWhen(flags.expires, now) <= now.getTime()) {
     throw new UsageError("option '--expires <when>' is invalid: that instant is not in the future")

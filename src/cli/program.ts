@@ -1,6 +1,7 @@
 import { Command } from 'commander'
 import { registerAttenuate } from './commands/attenuate.js'
 import { registerAudit } from './commands/audit.js'
+import { registerExchange } from './commands/exchange.js'
 import { registerInspect } from './commands/inspect.js'
 import { registerKeyring } from './commands/keyring.js'
 import { registerLogin } from './commands/login.js'
@@ -8,11 +9,13 @@ import { registerLogout } from './commands/logout.js'
 import { registerRegister } from './commands/register.js'
 import { registerRevoke } from './commands/revoke.js'
 import { registerServe } from './commands/serve.js'
+import { registerSessions } from './commands/sessions.js'
 import { registerTokensCreate } from './commands/tokens-create.js'
 import { registerTokensLs } from './commands/tokens-ls.js'
 import { registerTokensRename } from './commands/tokens-rename.js'
 import { registerTokensRm } from './commands/tokens-rm.js'
 import { registerTokensRotate } from './commands/tokens-rotate.js'
+import { registerTrust } from './commands/trust.js'
 import { registerWhoami } from './commands/whoami.js'
 import { CliError, formatErrorLine } from './errors.js'
 import { cliVersion } from './version.js'
@@ -87,6 +90,9 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
   registerInspect(program)
   registerRevoke(program)
   registerAudit(program)
+  registerTrust(program)
+  registerExchange(program)
+  registerSessions(program)
   configureTree(program)
   return program
 }

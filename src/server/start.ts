@@ -65,7 +65,9 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   }
   const logger = options.logger ?? createLogger({ level: config.logLevel })
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 })
-  const keyring = loadOrCreateKeyRing(keyRingPath(config))
+  const keyring = loadOrCreateKeyRing(keyRingPath(config), new Date(), {
+    allowInsecureMode: config.keyringAllowInsecureMode,
+  })
   if (keyring.created) logger.info({ path: keyring.path }, 'generated a new key ring')
   if (keyring.warning !== undefined) logger.warn(keyring.warning)
   const store = await openConfiguredStore({

@@ -29,7 +29,20 @@ export {
   type VerifierLogger,
   type VerifierOptions,
 } from './options.js'
-export { PROBLEM_TYPE_PREFIX, type ProblemDetails, problemOf, sendProblem } from './problem.js'
+export {
+  bearerChallenge,
+  PROBLEM_TYPE_PREFIX,
+  type ProblemDetails,
+  problemOf,
+  sendProblem,
+} from './problem.js'
+export {
+  PROTECTED_RESOURCE_WELL_KNOWN,
+  type ProtectedResource,
+  type ProtectedResourceMetadata,
+  type ProtectedResourceOptions,
+  protectedResource,
+} from './protected-resource.js'
 export { RemoteVerifier, type RemoteVerifierOptions } from './remote.js'
 export { type RequireOptions, requireScope as require, requireScope, type ScopeValue } from './require.js'
 export {

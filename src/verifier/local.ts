@@ -5,7 +5,7 @@ import type { TokenClaims } from '../token/claims.js'
 import type { KeyRing } from '../token/keyring.js'
 import type { KeyRingSource } from '../token/keyring-source.js'
 import { type RequestFacts, verifyTokenChecked } from '../token/verify.js'
-import { type MemoEntry, reuse, shareable, TokenMemo } from './memo.js'
+import { type MemoEntry, perRequestChecks, reuse, shareable, TokenMemo } from './memo.js'
 import type { RevocationSync } from './revocation-sync.js'
 
 /** Options of a local verifier. */
@@ -17,7 +17,9 @@ export interface LocalVerifierOptions {
   /** Dimensions checked per route (`require`), not here. */
   readonly deferred: ReadonlySet<Dimension>
   readonly leewayMs: number
-  /** Most tokens remembered. Default 10000; 0 turns the memo off. */
+  /** This service's audience (canonical): `aud` caveats must name it; none refuses them. */
+  readonly audience?: string | undefined
+  /** Most tokens remembered. Default 10000 (and 4 MiB at most, whatever their size); 0 turns the memo off. */
   readonly max?: number
 }
 
@@ -92,6 +94,7 @@ export class LocalVerifier {
       keys: ring,
       ...(list === undefined ? {} : { revocations: list }),
       request: facts,
+      audience: this.#o.audience,
       now,
       leewayMs: this.#o.leewayMs,
       registry: this.#o.registry,
@@ -105,6 +108,18 @@ export class LocalVerifier {
   #remember(key: string, token: string, ring: KeyRing, claims: TokenClaims, checks: readonly Check[]): void {
     // Discharges carry caveats of their own that the claims do not list: such tokens are not remembered.
     if (token.includes(',')) return
-    this.#memo.set(key, { token, ring, tokenId: claims.tokenId, claims: shareable(claims), checks })
+    // `aud` held once and the audience never changes: a repeat need not check it again.
+    const perRequest = perRequestChecks(checks)
+    this.#memo.set(
+      key,
+      {
+        token,
+        ring,
+        tokenId: claims.tokenId,
+        claims: shareable(claims),
+        checks: perRequest,
+      },
+      token.length,
+    )
   }
 }

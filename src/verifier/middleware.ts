@@ -10,6 +10,7 @@ import { extractToken } from './extract.js'
 import { LocalVerifier } from './local.js'
 import { parseVerifierOptions, type ResolvedVerifierOptions, type VerifierOptions } from './options.js'
 import { sendProblem } from './problem.js'
+import { noteResourceMetadata, resourceMetadataFor } from './protected-resource.js'
 import { RemoteVerifier } from './remote.js'
 import { RequestFactsOf } from './request-facts.js'
 import { installRequestSlot } from './request-slot.js'
@@ -121,6 +122,7 @@ export function verifier(options: VerifierOptions): Verifier {
           registry: o.registry,
           deferred: DEFERRED,
           leewayMs: o.leewayMs,
+          audience: o.audience,
           cache: o.cache,
           timeoutMs: o.timeoutMs,
           fetch: o.fetch,
@@ -141,6 +143,11 @@ export function verifier(options: VerifierOptions): Verifier {
         })
       : undefined
 
+  /** Where 401s point (RFC 9728): looked up when one is sent, so mounting order does not matter. */
+  const resourceMetadata = (): string | undefined =>
+    o.resourceMetadata ?? (o.audience === undefined ? undefined : resourceMetadataFor(o.audience))
+  const refuse = (res: Response, error: unknown): void => sendProblem(res, error, resourceMetadata())
+
   let warnedFailOpen = 0
   /** Is the revocation list too old to trust? (false without a feed) */
   const isStale = (now: number): boolean => {
@@ -152,7 +159,14 @@ export function verifier(options: VerifierOptions): Verifier {
   const local =
     keys === undefined
       ? undefined
-      : new LocalVerifier({ keys, sync, registry: o.registry, deferred: DEFERRED, leewayMs: o.leewayMs })
+      : new LocalVerifier({
+          keys,
+          sync,
+          registry: o.registry,
+          deferred: DEFERRED,
+          leewayMs: o.leewayMs,
+          audience: o.audience,
+        })
 
   const accept = (
     req: Request,
@@ -201,7 +215,7 @@ export function verifier(options: VerifierOptions): Verifier {
       else if (local !== undefined) claims = local.verify(token, facts, now)
       else throw new CrumbError('invalid_token', 'no key ring')
     } catch (error) {
-      sendProblem(res, error)
+      refuse(res, error)
       return
     }
     if (claims !== undefined) {
@@ -212,7 +226,7 @@ export function verifier(options: VerifierOptions): Verifier {
       ?.verify(token, facts, now)
       .then(
         (verified) => accept(req, verified, facts, headers, now.getTime(), next),
-        (error: unknown) => sendProblem(res, error),
+        (error: unknown) => refuse(res, error),
       )
       .catch(next)
   }
@@ -223,10 +237,13 @@ export function verifier(options: VerifierOptions): Verifier {
     const token = extractToken(headers)
     if (token === undefined) {
       if (!o.credentialsRequired) {
+        const pointer = resourceMetadata()
+        // `require` answers this request's 401: it points where this verifier would.
+        if (pointer !== undefined) noteResourceMetadata(req, pointer)
         next()
         return
       }
-      sendProblem(res, new CrumbError('invalid_token', 'no token: send Authorization: Bearer <token>'))
+      refuse(res, new CrumbError('invalid_token', 'no token: send Authorization: Bearer <token>'))
       return
     }
     const nowMs = Date.now()
@@ -235,12 +252,12 @@ export function verifier(options: VerifierOptions): Verifier {
         // Starting up: hold the request briefly for the first snapshot rather than trust an empty list.
         void awaitFirstSync().then((ok) => {
           if (ok || o.failOpen) verifyAndAccept(req, headers, res, next, token, new Date())
-          else sendProblem(res, stale())
+          else refuse(res, stale())
         }, next)
         return
       }
       if (!o.failOpen) {
-        sendProblem(res, stale())
+        refuse(res, stale())
         return
       }
       if (nowMs - warnedFailOpen > 60_000) {

@@ -1,8 +1,9 @@
 import * as z from 'zod'
-import { CaveatRegistry, defaultRegistry } from '../../caveats/index.js'
+import { audienceSchema, CaveatRegistry, defaultRegistry } from '../../caveats/index.js'
 import { durationSchema, MAX_TIMER_MS } from '../duration.js'
 import { CrumbError } from '../errors.js'
 import type { KeyRing } from '../token/keyring.js'
+import { MAX_VERIFIER_LEEWAY_MS } from '../token/revocation.js'
 import { type ServiceFetch, serviceFetch } from './service-fetch.js'
 
 /**
@@ -55,7 +56,11 @@ export interface VerifierOptions {
   readonly maxStaleness?: string | number
   /** Keep verifying with the last list known when the feed is stale (explicit opt-in). Default false. */
   readonly failOpen?: boolean
-  /** Clock-skew allowance for `expires` / `not-before`. Default `30s`. */
+  /**
+   * Clock-skew allowance for `expires` / `not-before`. Default `30s`, at most `5m`
+   * (MAX_VERIFIER_LEEWAY_MS): revocation entries are kept only that long past a token's expiry, so a
+   * larger leeway would accept revoked tokens after they expire.
+   */
   readonly leeway?: string | number
   /** Report last use to `POST /v1/usage` (default true when a server is known), or tune it. */
   readonly usage?:
@@ -69,9 +74,20 @@ export interface VerifierOptions {
       }
   /** Remote mode: cache of positive results. Default `{ ttl: '1m', max: 10000 }`. */
   readonly cache?: { readonly ttl?: string | number; readonly max?: number }
+  /**
+   * This service's resource identifier (`https://deploy.example`): tokens with an `aud` caveat must
+   * name it. Without one, a token that names any audience is refused (OAuth access tokens are
+   * meant for one resource).
+   */
+  readonly audience?: string
+  /**
+   * The RFC 9728 metadata URL that 401 answers point to (`resource_metadata`). Default: that of the
+   * `protectedResource()` whose resource is `audience`, if one exists in this process.
+   */
+  readonly resourceMetadata?: string
   /** When false, a request without a token passes with `req.crumb` unset (`require` then refuses it). Default true. */
   readonly credentialsRequired?: boolean
-  /** Caveat kinds understood (default: the seven built-ins). */
+  /** Caveat kinds understood (default: the eight built-ins). */
   readonly registry?: CaveatRegistry
   /** Timeout of one call to the token service (verify, usage). Default `5s`. */
   readonly timeout?: string | number
@@ -100,6 +116,9 @@ export interface ResolvedVerifierOptions {
     | undefined
   readonly cache: { readonly ttlMs: number; readonly max: number }
   readonly credentialsRequired: boolean
+  /** Canonical (see `canonicalAudience`). */
+  readonly audience: string | undefined
+  readonly resourceMetadata: string | undefined
   readonly registry: CaveatRegistry
   readonly timeoutMs: number
   readonly fetch: ServiceFetch
@@ -134,7 +153,11 @@ const schema = z
       .optional(),
     maxStaleness: duration.default(5 * 60_000),
     failOpen: z.boolean().default(false),
-    leeway: duration.default(30_000),
+    leeway: duration.default(30_000).refine((ms) => ms <= MAX_VERIFIER_LEEWAY_MS, {
+      message:
+        `at most ${MAX_VERIFIER_LEEWAY_MS / 60_000}m: the token service keeps a revocation entry only that long ` +
+        "past the token's expiry, so a larger leeway would accept revoked tokens once they expire",
+    }),
     usage: z
       .union([
         z.boolean(),
@@ -148,6 +171,8 @@ const schema = z
       .optional(),
     cache: z.object({ ttl: duration.optional(), max: z.number().int().nonnegative().optional() }).default({}),
     credentialsRequired: z.boolean().default(true),
+    audience: audienceSchema.optional(),
+    resourceMetadata: httpUrl.optional(),
     registry: z.instanceof(CaveatRegistry).optional(),
     timeout: timerDuration.default(5_000),
     fetch: z.custom<FetchLike>((v) => typeof v === 'function', 'must be a function').optional(),
@@ -259,6 +284,8 @@ export function parseVerifierOptions(options: VerifierOptions): ResolvedVerifier
     usage,
     cache: { ttlMs: o.cache.ttl ?? 60_000, max: o.cache.max ?? 10_000 },
     credentialsRequired: o.credentialsRequired,
+    audience: o.audience,
+    resourceMetadata: o.resourceMetadata,
     registry: o.registry ?? defaultRegistry(),
     timeoutMs: o.timeout,
     fetch: o.fetch ?? serviceFetch,

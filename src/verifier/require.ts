@@ -3,6 +3,7 @@ import { CrumbError } from '../errors.js'
 import { authorizeScope } from '../token/authorize.js'
 import { verifiedClaims } from './claims.js'
 import { sendProblem } from './problem.js'
+import { notedResourceMetadata } from './protected-resource.js'
 
 /**
  * A scope value: fixed, or read from the request (undefined = the route names none).
@@ -45,7 +46,11 @@ export function requireScope(scope: RequireOptions): RequestHandler {
   return (req: Request, res: Response, next: NextFunction): void => {
     const claims = verifiedClaims(req)
     if (claims === undefined) {
-      sendProblem(res, new CrumbError('invalid_token', 'this route needs a crumb token'))
+      sendProblem(
+        res,
+        new CrumbError('invalid_token', 'this route needs a crumb token'),
+        notedResourceMetadata(req),
+      )
       return
     }
     // Built by assignment, not spreads: this runs on every request of a guarded route.

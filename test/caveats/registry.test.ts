@@ -37,7 +37,7 @@ function parseError(fn: () => unknown): CaveatParseError {
 describe('CaveatRegistry', () => {
   const registry = createDefaultRegistry()
 
-  it('holds the seven built-in kinds', () => {
+  it('holds the eight built-in kinds', () => {
     expect(registry.kinds().map((kind) => kind.name)).toEqual([
       'org',
       'app',
@@ -46,6 +46,7 @@ describe('CaveatRegistry', () => {
       'not-before',
       'device',
       'ip',
+      'aud',
     ])
     expect(registry.get('ops')).toBe(ops)
     expect(registry.get('nope')).toBeUndefined()
@@ -121,6 +122,13 @@ describe('CaveatRegistry', () => {
     small.parseCaveat('org = c')
     expect(small.parseCaveat('org = a')).not.toBe(a)
     expect(small.parseCaveat('org = a')).toEqual(a)
+  })
+
+  it('memoises nothing with cacheSize 0', () => {
+    const none = createDefaultRegistry([], { cacheSize: 0 })
+    const a = none.parseCaveat('org = a')
+    expect(none.parseCaveat('org = a')).not.toBe(a)
+    expect(none.parseCaveat('org = a')).toEqual(a)
   })
 
   it('answers a memo hit fast', () => {

@@ -24,6 +24,7 @@ describe('effectiveScope', () => {
       ips: null,
       expiresAt: null,
       notBefore: null,
+      audiences: null,
       other: [],
     })
   })
@@ -43,6 +44,8 @@ describe('effectiveScope', () => {
         'expires = 2027-01-01T00:00:00Z',
         'not-before = 2026-11-01T00:00:00Z',
         'not-before = 2026-10-01T00:00:00Z',
+        'aud = https://deploy.example,https://api.example/mcp',
+        'aud = https://api.example/mcp',
         'tier = gold',
       ),
     )
@@ -54,6 +57,7 @@ describe('effectiveScope', () => {
       ips: ['10.1.0.0/16'],
       expiresAt: new Date('2026-12-01T00:00:00Z'),
       notBefore: new Date('2026-11-01T00:00:00Z'),
+      audiences: ['https://api.example/mcp'],
       other: ['tier = gold'],
     })
   })

@@ -44,6 +44,14 @@ describe('caveat flags', () => {
     ])
   })
 
+  it('turn --aud into an aud caveat after ip, canonical (#19)', () => {
+    expect(
+      caveatsFromFlags(parse(['--aud', 'https://Deploy.Example/', '--ip', '10.0.0.0/8', '--org', 'acme']), {
+        now,
+      }),
+    ).toEqual(['org = acme', 'ip = 10.0.0.0/8', 'aud = https://deploy.example'])
+  })
+
   it('leave --expires to the caller when asked', () => {
     expect(
       caveatsFromFlags(parse(['--ops', 'deploy', '--expires', '1h']), { now, includeExpires: false }),
@@ -54,6 +62,7 @@ describe('caveat flags', () => {
     [['--org', 'Acme!'], '--org'],
     [['--ops', 'READ'], '--ops'],
     [['--ip', '300.0.0.1'], '--ip'],
+    [['--aud', 'deploy.example'], '--aud'],
     [['--expires', 'soon'], '--expires'],
     [['--not-before', '2026-02-30T00:00:00Z'], '--not-before'],
   ])('refuse a bad value naming the flag: %j', (args, flag) => {

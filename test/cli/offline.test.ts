@@ -140,8 +140,22 @@ describe('offline commands', () => {
     expect(stdout).toMatch(/ops\s+read\n/)
     expect(stdout).toMatch(/expires\s+2098-01-01T00:00:00Z/)
     expect(stdout).toMatch(/Token id\s+tok_/)
-    expect(stdout).toMatch(/Hint\s+crumb_…[0-9a-f]{4}/)
+    expect(stdout).toMatch(/Hint\s+crumb_…[A-Za-z0-9_-]{4}/) // #18 item 3: the token tail
     expect(stdout).not.toContain(again.trim())
+  })
+
+  it('attenuate --aud adds an aud caveat that inspect shows (#19)', async () => {
+    const { code, stdout } = await runCli(['attenuate', '--aud', 'https://deploy.example', root], env)
+    expect(code).toBe(0)
+    const json = JSON.parse((await runCli(['inspect', stdout.trim(), '--json'], env)).stdout)
+    expect(json.caveats.at(-1)).toMatchObject({
+      text: 'aud = https://deploy.example',
+      kind: 'aud',
+      valid: true,
+    })
+    expect(json.scope.audiences).toEqual(['https://deploy.example'])
+    const text = (await runCli(['inspect', stdout.trim()], env)).stdout
+    expect(text).toMatch(/audiences\s+https:\/\/deploy\.example\n/)
   })
 
   it('inspect decodes other macaroon encodings (V2 JSON, standard base64)', async () => {

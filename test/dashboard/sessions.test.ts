@@ -55,7 +55,7 @@ describe('sessions', () => {
     await laptopPage.getByLabel('Password').fill('wrong password')
     await laptopPage.getByRole('button', { name: 'Sign in' }).click()
     await expect
-      .poll(() => laptopPage.locator('#password-error').textContent())
+      .poll(() => laptopPage.locator('#password-error').textContent(), { timeout: 10_000 })
       .toBe('Wrong email or password.')
     expect(await laptopPage.getByLabel('Password').getAttribute('aria-invalid')).toBe('true')
     await signIn(laptopPage, dash.url, EMAIL, '/sessions')

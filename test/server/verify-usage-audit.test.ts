@@ -31,7 +31,7 @@ describe('POST /v1/verify', () => {
         not_before: null,
         caveats: [expect.stringMatching(/^expires = /), 'org = acme', 'ops = deploy,read', 'app = web'],
         revocation_id: expect.any(String),
-        usage_ticket: usageTicket(t.ring, t.ring.primary, ci.key.id),
+        usage_ticket: usageTicket(t.ring, t.ring.primary, ci.key.id, t.clock.now()),
       },
     })
   })
@@ -54,6 +54,21 @@ describe('POST /v1/verify', () => {
       .send({ token: u2.token, request: {}, deferred: ['org', 'app', 'op'] })
       .expect(200)
     expect(deferred.body.claims.orgs).toEqual(['acme'])
+  })
+
+  it("checks aud caveats against the calling service's request.aud, refusing them without one (#19)", async () => {
+    const u = await register(t.app)
+    const ci = await createKey(t.app, u.token, { name: 'ci' })
+    const scoped = attenuate(ci.token, ['aud = https://deploy.example'])
+    const call = (req: Record<string, string>) =>
+      api(t.app, u.token).post('/v1/verify').send({ token: scoped, request: req })
+    await call({ aud: 'https://deploy.example' }).expect(200)
+    await call({ aud: 'HTTPS://deploy.example/' }).expect(200)
+    expectProblem(await call({ aud: 'https://other.example' }), 403, 'caveat_failed')
+    expectProblem(await call({}), 403, 'caveat_failed')
+    expectProblem(await call({ aud: 'not a uri' }), 400, 'validation_failed')
+    // The token service's own API has no audience: a token meant for a resource is refused there.
+    expectProblem(await api(t.app, scoped).get('/v1/whoami'), 403, 'caveat_failed')
   })
 
   it('needs the caller’s own token and a valid body', async () => {

@@ -253,7 +253,10 @@ describe('deploy API with the real token service', () => {
   it('answers problem+json: 401 with WWW-Authenticate, 403 naming the caveat, never the token', async () => {
     for (const base of [local.url, remote.url]) {
       const unauthorized = await callApi(base, 'GET', '/orgs/acme/apps/web/status', 'crumb_notatoken')
-      expect(unauthorized.headers.get('www-authenticate')).toBe('Bearer error="invalid_token"')
+      // #19: the example publishes protected-resource metadata, and its 401s point to it.
+      expect(unauthorized.headers.get('www-authenticate')).toBe(
+        `Bearer error="invalid_token", resource_metadata="${base}/.well-known/oauth-protected-resource"`,
+      )
       expect(unauthorized.headers.get('content-type')).toMatch(/^application\/problem\+json/)
       expect(unauthorized.body).toMatchObject({
         type: 'urn:crumb:problem:invalid_token',
@@ -265,6 +268,37 @@ describe('deploy API with the real token service', () => {
       expect(forbidden.status).toBe(403)
       expect((forbidden.body as { detail: string }).detail).toContain('ip = 203.0.113.0/24')
       expect(JSON.stringify(forbidden.body)).not.toContain(token.slice(6, 40))
+    }
+  })
+
+  it('serves protected-resource metadata and checks aud against its own URL, in both modes (#19)', async () => {
+    for (const [base, other] of [
+      [local.url, remote.url],
+      [remote.url, local.url],
+    ] as const) {
+      const meta = await callApi(base, 'GET', '/.well-known/oauth-protected-resource')
+      expect(meta.status).toBe(200)
+      expect(meta.body).toEqual({
+        resource: base,
+        authorization_servers: [service.url],
+        bearer_methods_supported: ['header'],
+        scopes_supported: ['read', 'write', 'deploy'],
+        resource_name: 'deploy-api (crumb example)',
+      })
+      const mine = await callApi(
+        base,
+        'GET',
+        '/orgs/acme/apps/web/status',
+        attenuate(root, [`aud = ${base}`]),
+      )
+      expect(mine.status).toBe(200)
+      const theirs = await callApi(
+        base,
+        'GET',
+        '/orgs/acme/apps/web/status',
+        attenuate(root, [`aud = ${other}`]),
+      )
+      expect([theirs.status, theirs.code]).toEqual([403, 'caveat_failed'])
     }
   })
 

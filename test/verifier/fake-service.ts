@@ -95,6 +95,8 @@ export class FakeTokenService {
         request: Record<string, string>
         deferred?: ('org' | 'app' | 'op')[]
       }
+      // As the token service does: `aud` is the calling service's audience, not a request fact.
+      const { aud, ...facts } = request
       try {
         const list = new RevocationList(
           this.entries.map((e) => ({
@@ -106,7 +108,8 @@ export class FakeTokenService {
         verifyToken(token, {
           keys: this.#ring,
           revocations: list,
-          request,
+          request: facts,
+          audience: aud,
           deferred: new Set(deferred ?? []),
         })
         return send(200, { valid: true, claims: {} })

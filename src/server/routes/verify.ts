@@ -1,6 +1,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
+import { audienceSchema } from '../../../caveats/index.js'
 import { type TokenClaims, usageTicket } from '../../token/index.js'
 import { authenticateToken } from '../auth.js'
 import type { ServiceContext } from '../context.js'
@@ -22,6 +23,9 @@ export const verifyBody = z
         op: fact.optional(),
         device: fact.optional(),
         ip: fact.optional(),
+        aud: audienceSchema
+          .optional()
+          .meta({ description: "the calling service's audience: `aud` caveats must name it" }),
       })
       .default({})
       .meta({ description: 'what the request declares; a caveat on an undeclared dimension fails' }),
@@ -79,15 +83,17 @@ function claimsJson(c: TokenClaims): z.infer<typeof claimsSchema> {
  */
 export function verifyRoutes(ctx: ServiceContext): Router {
   const router = Router()
-  router.post('/verify', ctx.authenticate, async (req: Request, res: Response) => {
+  router.post('/verify', ctx.authenticateVerifier, async (req: Request, res: Response) => {
     const body = parseRequest(verifyBody, req.body, 'body')
-    const request = Object.fromEntries(Object.entries(body.request).filter(([, v]) => v !== undefined)) as {
-      [K in keyof typeof body.request]-?: string
+    const { aud, ...facts } = body.request
+    const request = Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined)) as {
+      [K in keyof typeof facts]-?: string
     }
     const auth = await authenticateToken(ctx, body.token, request, {
       ...(body.deferred === undefined ? {} : { deferred: new Set(body.deferred) }),
+      ...(aud === undefined ? {} : { audience: aud }),
     })
-    const ticket = usageTicket(ctx.ring, auth.claims.kid, auth.claims.tokenId)
+    const ticket = usageTicket(ctx.ring, auth.claims.kid, auth.claims.tokenId, ctx.clock.now())
     res.json({
       valid: true,
       claims: { ...claimsJson(auth.claims), ...(ticket === undefined ? {} : { usage_ticket: ticket }) },
