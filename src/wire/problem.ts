@@ -85,7 +85,9 @@ export function writeProblem(
 ): void {
   const payload = JSON.stringify(problemBody(error))
   const retryAfterS =
-    error instanceof RateLimited || error instanceof ServiceUnavailable ? error.retryAfterS : options.retryAfterS
+    error instanceof RateLimited || error instanceof ServiceUnavailable
+      ? error.retryAfterS
+      : options.retryAfterS
   res.statusCode = error.status
   if (error.status === 401) res.setHeader('WWW-Authenticate', options.challenge ?? WWW_AUTHENTICATE)
   if (retryAfterS !== undefined) res.setHeader('Retry-After', String(retryAfterS))

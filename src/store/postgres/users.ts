@@ -45,5 +45,12 @@ export function postgresUsers(q: Queryable): UsersPort {
       const { rows } = await q.query<UserRow>('SELECT * FROM users WHERE lower(email) = lower($1)', [email])
       return rows[0] && toUser(rows[0])
     },
+    async setPasswordHash(id, passwordHash) {
+      const { rowCount } = await q.query('UPDATE users SET password_hash = $1 WHERE id = $2', [
+        passwordHash,
+        id,
+      ])
+      return rowCount === 1
+    },
   }
 }
