@@ -1,4 +1,9 @@
-/** Tiny benchmark harness: median nanoseconds per op over repeated batches, peers interleaved. */
+/**
+ * Tiny benchmark harness: median nanoseconds per op over repeated batches, peers interleaved.
+ * Time is this process's CPU time (user + system, all its threads, so GC helpers count), not
+ * the wall clock: on a machine shared with other work, wall time also counts the moments the
+ * process waited for a core, which swing with the neighbours' load, not with the code measured.
+ */
 
 export interface Case {
   readonly name: string
@@ -13,10 +18,11 @@ function median(xs: number[]): number {
 }
 
 async function batch(c: Case, ops: number): Promise<number> {
-  const start = process.hrtime.bigint()
+  const start = process.cpuUsage()
   if (c.async) for (let i = 0; i < ops; i++) await c.run()
   else for (let i = 0; i < ops; i++) c.run()
-  return Number(process.hrtime.bigint() - start) / ops
+  const used = process.cpuUsage(start)
+  return ((used.user + used.system) * 1000) / ops
 }
 
 /**

@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { listParts } from './grammar.js'
 import { compileIpMatcher, type IpMatcher } from './lib/ip-match.js'
 import { formatRange, type IpRange, intersectRanges, normalizeRanges, parseRange } from './lib/ip-range.js'
 import { fail, OK } from './lib/result.js'
@@ -21,7 +22,7 @@ function matcherOf(value: IpValue): IpMatcher {
 
 const schema: z.ZodType<IpValue, string> = z.string().transform((text, ctx) => {
   try {
-    const value = normalizeRanges(text.split(',').map((part) => parseRange(part.trim())))
+    const value = normalizeRanges(listParts(text).map(parseRange))
     matcherOf(value)
     return value
   } catch (error) {

@@ -36,3 +36,12 @@ export const keyNameSchema = z
 
 /** Email and password of a sign-in (`POST /v1/sessions`, the dashboard's sign-in form). */
 export const credentialsSchema = z.object({ email: emailSchema, password: z.string().min(1).max(1024) })
+
+/**
+ * The op a verifier's service token carries (`ops = verify`): the token service admits it on the
+ * revocation feed, `POST /v1/verify` and `POST /v1/usage`, and nowhere else (`crumb tokens create --service`).
+ *
+ * @example
+ * createKey({ name: 'deploy-api', caveats: [`ops = ${VERIFY_OP}`] })
+ */
+export const VERIFY_OP = 'verify'

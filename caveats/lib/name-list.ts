@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { listParts } from '../grammar.js'
 import type { CaveatKind, CheckResult } from '../types.js'
 import { fail, OK } from './result.js'
 
@@ -24,7 +25,7 @@ interface NameListSpec {
 export function nameListSchema(pattern: RegExp, noun: string): z.ZodType<NameList, string> {
   return z
     .string()
-    .transform((text) => text.split(',').map((part) => part.trim()))
+    .transform(listParts)
     .pipe(z.array(z.string().regex(pattern, `not a valid ${noun} name`)).min(1))
     .transform((names): NameList => Object.freeze([...new Set(names)]))
 }

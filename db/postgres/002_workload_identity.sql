@@ -1,6 +1,6 @@
 -- 002_workload_identity (PostgreSQL): trust policies and exchanged ID tokens (#20, DESIGN.md
 -- "Workload identity"), and the audit event 'exchanged'. The same tables as
--- db/sqlite/002_workload_identity.sql (001 here already admits key sources 'oauth' and 'workload').
+-- db/sqlite/003_workload_identity.sql (001 here already admits key sources 'oauth' and 'workload').
 
 ALTER TABLE audit_events DROP CONSTRAINT audit_events_event_check;
 ALTER TABLE audit_events ADD CONSTRAINT audit_events_event_check CHECK (event IN (

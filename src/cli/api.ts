@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { keySchema as wireKeySchema } from '../wire/key.js'
 import { CliError } from './errors.js'
 import type { HttpClient } from './http-client.js'
 
@@ -9,21 +10,8 @@ import type { HttpClient } from './http-client.js'
 
 const nullableString = z.string().nullable().optional()
 
-/** A key as `GET /v1/tokens` lists it. */
-export const keySchema = z.looseObject({
-  id: z.string(),
-  name: z.string(),
-  hint: z.string().optional(),
-  source: z.string().optional(),
-  status: z.string(),
-  caveats: z.array(z.string()).optional(),
-  created_at: nullableString,
-  expires_at: nullableString,
-  last_used_at: nullableString,
-  last_used_ip: nullableString,
-  last_used_user_agent: nullableString,
-  revoked_at: nullableString,
-})
+/** A key as `GET /v1/tokens` lists it: the wire schema, keeping unknown members for `--json`. */
+const keySchema = wireKeySchema.loose()
 /** A key's metadata (never its token). */
 export type Key = z.infer<typeof keySchema>
 
@@ -58,6 +46,10 @@ const whoamiSchema = z.looseObject({
 export type Whoami = z.infer<typeof whoamiSchema>
 
 const keysSchema = z.looseObject({ keys: z.array(keySchema) })
+const sessionsSchema = z.looseObject({
+  sessions: z.array(keySchema),
+  current: z.string().nullable().optional(),
+})
 const keyAnswerSchema = z.looseObject({ key: keySchema })
 const revokedSchema = z.looseObject({
   revoked: z.looseObject({ token_id: z.string(), revocation_id: z.string().nullable().optional() }),
@@ -73,6 +65,7 @@ const auditEventSchema = z.looseObject({
   actor: z.unknown().optional(),
   ip: nullableString,
   user_agent: nullableString,
+  detail: z.record(z.string(), z.unknown()).nullable().optional(),
 })
 /** One audit-log row. */
 export type AuditEvent = z.infer<typeof auditEventSchema>
@@ -109,8 +102,15 @@ export class CrumbApi {
   }
 
   /** `POST /v1/users`. @example await api.register('ada@example.com', password) */
-  async register(email: string, password: string): Promise<z.infer<typeof registeredSchema>> {
-    const { body } = await this.http.request('POST', '/v1/users', { body: { email, password }, auth: false })
+  async register(
+    email: string,
+    password: string,
+    device?: string,
+  ): Promise<z.infer<typeof registeredSchema>> {
+    const { body } = await this.http.request('POST', '/v1/users', {
+      body: { email, password, ...(device === undefined ? {} : { device }) },
+      auth: false,
+    })
     return parseAnswer(registeredSchema, body, 'POST /v1/users')
   }
 
@@ -203,9 +203,38 @@ export class CrumbApi {
   }
 
   /** `POST /v1/revocations` (public: possession is the proof). @example await api.revokeToken(token) */
-  async revokeToken(token: string): Promise<Revoked> {
-    const { body } = await this.http.request('POST', '/v1/revocations', { body: { token }, auth: false })
+  async revokeToken(token: string, reason?: 'logout'): Promise<Revoked> {
+    const { body } = await this.http.request('POST', '/v1/revocations', {
+      body: { token, ...(reason === undefined ? {} : { reason }) },
+      auth: false,
+    })
     return parseAnswer(revokedSchema, body, 'POST /v1/revocations')
+  }
+
+  /** `GET /v1/sessions`: the dashboard sessions. @example (await api.listSessions()).sessions */
+  async listSessions(): Promise<z.infer<typeof sessionsSchema>> {
+    const { body } = await this.http.request('GET', '/v1/sessions')
+    return parseAnswer(sessionsSchema, body, 'GET /v1/sessions')
+  }
+
+  /** `DELETE /v1/sessions/:id`: signs one dashboard session out. @example await api.revokeSession('tok_…') */
+  async revokeSession(id: string): Promise<Key> {
+    const { body } = await this.http.request('DELETE', `/v1/sessions/${seg(id)}`)
+    return parseAnswer(keyAnswerSchema, body, 'DELETE /v1/sessions/:id').key
+  }
+
+  /**
+   * `DELETE /v1/sessions/others` with `X-Confirm-Destructive: true`: signs out every dashboard
+   * session but the caller's. Returns how many.
+   *
+   * @example
+   * const n = await api.revokeOtherSessions()
+   */
+  async revokeOtherSessions(): Promise<number> {
+    const { body } = await this.http.request('DELETE', '/v1/sessions/others', {
+      headers: { 'x-confirm-destructive': 'true' },
+    })
+    return parseAnswer(z.looseObject({ revoked: z.number() }), body, 'DELETE /v1/sessions/others').revoked
   }
 
   /** `GET /v1/audit`. @example await api.audit({ keyId: 'tok_…' }) */

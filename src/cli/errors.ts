@@ -81,7 +81,7 @@ const HINTS: Readonly<Record<string, string>> = {
   insufficient_scope: "this token's ops, org or app do not admit that; use a key with more scope",
   caveat_failed: 'a caveat of this token does not hold for the request; see `crumb inspect`',
   confirmation_required: 'pass --yes to confirm',
-  last_key_protected: 'this is your last active key; create another first (`crumb tokens create`)',
+  last_key_protected: '`crumb tokens create` makes another',
   rate_limited: 'wait a little and try again',
   not_found: 'list keys with `crumb tokens ls --include-revoked`',
   not_logged_in: 'run `crumb login` or set CRUMB_TOKEN',
@@ -100,10 +100,16 @@ const HINTS: Readonly<Record<string, string>> = {
  */
 export function formatErrorLine(error: CliError): string {
   let detail = error.message.replace(/\s*\n\s*/g, ' ').trim()
-  if (error.errors.length > 0) {
-    const fields = error.errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ')
-    detail = detail ? `${detail} (${fields})` : fields
-  }
-  const hint = error.hint ?? HINTS[error.code]
-  return `${error.code}: ${detail || 'failed'}${hint === undefined ? '' : ` — ${hint}`}`
+  // each message once (#18 item 7): a field problem the detail already says is not repeated
+  const said = (text: string): boolean => detail.toLowerCase().includes(text.toLowerCase())
+  const fields = error.errors
+    .map((e) => (e.path ? `${e.path}: ${e.message}` : e.message))
+    .filter((text) => !said(text))
+  if (fields.length > 0) detail = detail ? `${detail} (${fields.join('; ')})` : fields.join('; ')
+  // … and the hint once: clauses of it the detail already says are dropped
+  const hint = (error.hint ?? HINTS[error.code])
+    ?.split(/;\s*/)
+    .filter((clause) => !said(clause))
+    .join('; ')
+  return `${error.code}: ${detail || 'failed'}${hint ? ` — ${hint}` : ''}`
 }

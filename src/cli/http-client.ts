@@ -1,5 +1,5 @@
-import * as z from 'zod'
-import { CliError, type FieldProblem } from './errors.js'
+import { readProblem } from '../wire/problem.js'
+import { CliError } from './errors.js'
 
 /**
  * The CLI's HTTP transport: JSON in and out, `Authorization: Bearer` and `Crumb-Device` headers,
@@ -35,33 +35,6 @@ export interface HttpResponse {
   readonly status: number
   readonly body: unknown
 }
-
-const issueSchema = z.union([
-  z.string().transform((message): FieldProblem => ({ message })),
-  z
-    .looseObject({
-      path: z.union([z.string(), z.array(z.union([z.string(), z.number()]))]).optional(),
-      pointer: z.string().optional(),
-      message: z.string().optional(),
-      detail: z.string().optional(),
-    })
-    .transform(
-      (issue): FieldProblem => ({
-        path: Array.isArray(issue.path) ? issue.path.join('.') : (issue.path ?? issue.pointer),
-        message: issue.message ?? issue.detail ?? 'invalid',
-      }),
-    ),
-])
-
-/** RFC 9457 problem details as the crumb service writes them. */
-const problemSchema = z.looseObject({
-  type: z.string().optional(),
-  title: z.string().optional(),
-  status: z.number().optional(),
-  code: z.string().optional(),
-  detail: z.string().optional(),
-  errors: z.array(issueSchema).optional().catch(undefined),
-})
 
 /** What fetch refuses in a header value (NUL, CR, LF, anything above U+00FF). */
 const NOT_HEADER_SAFE = /[\0\r\n]|[^\0-\xff]/
@@ -157,6 +130,19 @@ function unreachable(server: string, error: unknown, timeoutMs: number): CliErro
   return new CliError('server_unreachable', `cannot reach ${server} (${reason})`, { cause: error })
 }
 
+/**
+ * A Retry-After for people (#18 item 11): `45s`, `12 min`, `60 min`, `3 h`.
+ *
+ * @example
+ * waitText(3581) // '60 min'
+ */
+export function waitText(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 0) return 'a moment'
+  if (seconds < 90) return `${Math.ceil(seconds)}s`
+  if (seconds <= 90 * 60) return `${Math.ceil(seconds / 60)} min`
+  return `${Math.ceil(seconds / 3600)} h`
+}
+
 function problemError(
   method: string,
   path: string,
@@ -164,20 +150,13 @@ function problemError(
   text: string,
   tokenSource: 'env' | 'config' | undefined,
 ): CliError {
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    json = undefined
-  }
-  const parsed = problemSchema.safeParse(json)
-  const problem = parsed.success ? parsed.data : {}
+  const problem = readProblem(text)
   const code = problem.code ?? `http_${response.status}`
   const detail =
     problem.detail ?? problem.title ?? `${method} ${path} answered ${response.status} ${response.statusText}`
   const retryAfter = response.headers.get('retry-after')
   let hint: string | undefined
-  if (code === 'rate_limited' && retryAfter !== null) hint = `retry in ${retryAfter}s`
+  if (code === 'rate_limited' && retryAfter !== null) hint = `retry in ${waitText(Number(retryAfter))}`
   if (response.status === 401 && tokenSource === 'env' && code !== 'unauthorized') {
     hint = 'the token comes from CRUMB_TOKEN: replace it, or unset it to use the saved login'
   }

@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs'
 import { CliError, UsageError } from './errors.js'
 
 /**
@@ -37,15 +38,40 @@ export function stripNewline(text: string): string {
 }
 
 /**
- * The token a command works on: the argument, stdin for `-`, else the logged-in token.
- * Tokens never contain whitespace, so surrounding whitespace (a pasted newline) is dropped.
+ * True when stdin is a pipe, a file or a socket something may be written to (`cmd | crumb …`,
+ * `crumb … < file`); false for a terminal or a character device such as /dev/null.
+ *
+ * @example
+ * if (stdinIsPiped()) token = (await readStdin()).trim()
+ */
+export function stdinIsPiped(): boolean {
+  if (stdinIsTty()) return false
+  try {
+    const stat = fstatSync(0)
+    return stat.isFIFO() || stat.isFile() || stat.isSocket()
+  } catch {
+    return false
+  }
+}
+
+/**
+ * The token a command works on: the argument, stdin for `-`, a piped stdin when no argument is
+ * given (#18 item 2: never silently the logged-in token when a token was piped), else the logged-in
+ * token — saying so on stderr when stdin was piped but empty. Tokens never contain whitespace, so
+ * surrounding whitespace (a pasted newline) is dropped.
  *
  * @example
  * const token = await readTokenInput(arg, settings.token)
  */
 export async function readTokenInput(arg: string | undefined, fallback: string | undefined): Promise<string> {
   let token: string | undefined
-  if (arg === '-') {
+  if (arg === undefined && stdinIsPiped()) {
+    token = (await readStdin()).trim()
+    if (token === '') {
+      token = fallback
+      if (token !== undefined) process.stderr.write('(stdin was empty: using the logged-in token)\n')
+    }
+  } else if (arg === '-') {
     if (stdinIsTty()) process.stderr.write('Paste the token, then press Ctrl-D:\n')
     token = (await readStdin()).trim()
     if (token === '')
@@ -58,7 +84,7 @@ export async function readTokenInput(arg: string | undefined, fallback: string |
   }
   if (token === undefined) {
     throw new CliError('not_logged_in', 'no token given and none is logged in', {
-      hint: 'pass a token, `-` to read one from stdin, or run `crumb login`',
+      hint: 'pass a token, pipe one in, or run `crumb login`',
     })
   }
   return token

@@ -112,6 +112,21 @@ export function describeTime(iso: string | null | undefined, now: Date = new Dat
 }
 
 /**
+ * A clock time for a deadline, in local time: `14:20` within a day, `2026-12-07 14:20` beyond.
+ *
+ * @example
+ * clockTime('2026-12-06T14:20:00Z', new Date('2026-12-06T12:00:00Z')) // '14:20' (TZ=UTC)
+ */
+export function clockTime(iso: string, now: Date = new Date()): string {
+  const at = new Date(iso)
+  if (Number.isNaN(at.getTime())) return iso
+  const pad = (n: number): string => String(n).padStart(2, '0')
+  const time = `${pad(at.getHours())}:${pad(at.getMinutes())}`
+  if (Math.abs(at.getTime() - now.getTime()) < 86_400_000) return time
+  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())} ${time}`
+}
+
+/**
  * A path for people: the home directory shown as `~`.
  *
  * @example

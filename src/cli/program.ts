@@ -9,6 +9,7 @@ import { registerLogout } from './commands/logout.js'
 import { registerRegister } from './commands/register.js'
 import { registerRevoke } from './commands/revoke.js'
 import { registerServe } from './commands/serve.js'
+import { registerSessions } from './commands/sessions.js'
 import { registerTokensCreate } from './commands/tokens-create.js'
 import { registerTokensLs } from './commands/tokens-ls.js'
 import { registerTokensRename } from './commands/tokens-rename.js'
@@ -91,6 +92,7 @@ Exit codes: 0 ok, 1 failure, 2 usage error.`,
   registerAudit(program)
   registerTrust(program)
   registerExchange(program)
+  registerSessions(program)
   configureTree(program)
   return program
 }

@@ -19,7 +19,10 @@ export async function resolveKey(
 ): Promise<{ id: string; key: Key | undefined }> {
   if (/^tok_[A-Za-z0-9_-]+$/.test(ref)) return { id: ref, key: undefined }
   const active = (await api.listKeys()).filter((k) => k.name === ref && k.status === 'active')
-  let matches = active
+  // after a rotation the old key keeps its name through its grace period: the name means the new
+  // key (#18 item 6); the old one is still reachable by its id
+  const current = active.filter((k) => !k.grace_ends_at)
+  let matches = current.length > 0 ? current : active
   if (matches.length === 0 && options.inactive === true) {
     matches = (await api.listKeys({ includeRevoked: true })).filter((k) => k.name === ref)
   }

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto'
+import { parseCookie } from 'cookie'
 import type { Request, Response } from 'express'
 
 /**
@@ -7,7 +8,7 @@ import type { Request, Response } from 'express'
  * echo in the {@link CSRF_HEADER} header (double submit).
  */
 
-/** HttpOnly, SameSite=Lax: the session key's token. */
+/** HttpOnly, SameSite=Lax: the session key's token (named `__Host-crumb_session` when Secure). */
 export const SESSION_COOKIE = 'crumb_session'
 /** Readable by page scripts, SameSite=Lax: the double-submit CSRF value. */
 export const CSRF_COOKIE = 'crumb_csrf'
@@ -18,29 +19,15 @@ export const CSRF_HEADER = 'x-csrf-token'
 const CSRF_VALUE = /^[A-Za-z0-9_-]{43}$/
 
 /**
- * The cookies of a request (first value wins; malformed pairs and undecodable values skipped).
+ * One cookie of a request, parsed by the `cookie` package (first value wins, values trimmed,
+ * percent-decoding applied where it is valid); undefined when absent.
  *
  * @example
- * readCookies(req).get('crumb_csrf')
+ * cookieOf(req, 'crumb_csrf')
  */
-function readCookies(req: Request): Map<string, string> {
-  const out = new Map<string, string>()
+function cookieOf(req: Request, name: string): string | undefined {
   const header = req.headers.cookie
-  if (header === undefined) return out
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=')
-    if (eq <= 0) continue
-    const name = part.slice(0, eq).trim()
-    let value = part.slice(eq + 1).trim()
-    if (value.startsWith('"') && value.endsWith('"') && value.length >= 2) value = value.slice(1, -1)
-    if (name === '' || out.has(name)) continue
-    try {
-      out.set(name, decodeURIComponent(value))
-    } catch {
-      // not percent-encoded properly: not one of ours
-    }
-  }
-  return out
+  return header === undefined ? undefined : parseCookie(header)[name]
 }
 
 /**
@@ -50,7 +37,7 @@ function readCookies(req: Request): Map<string, string> {
  * const token = sessionCookieOf(req) // 'crumb_AgEL…' or undefined
  */
 export function sessionCookieOf(req: Request): string | undefined {
-  const value = readCookies(req).get(SESSION_COOKIE)
+  const value = cookieOf(req, sessionCookieName(req))
   return value === undefined || value === '' ? undefined : value
 }
 
@@ -61,13 +48,28 @@ export function sessionCookieOf(req: Request): string | undefined {
  * csrfCookieOf(req) // 'q1w2…' (43 characters) or undefined
  */
 export function csrfCookieOf(req: Request): string | undefined {
-  const value = readCookies(req).get(CSRF_COOKIE)
+  const value = cookieOf(req, CSRF_COOKIE)
   return value !== undefined && CSRF_VALUE.test(value) ? value : undefined
 }
 
-/** `Secure` only when the request came over HTTPS (directly, or via a trusted proxy). */
+/**
+ * `Secure` when the service's public URL (`CRUMB_PUBLIC_URL`, which `createApp` puts in
+ * `app.locals.publicUrl`) is https — behind a TLS proxy the hop to us may be plain http — or
+ * when the request came over HTTPS (directly, or via a trusted proxy).
+ */
 function secure(req: Request): boolean {
-  return req.secure
+  if (req.secure) return true
+  const publicUrl: unknown = req.app?.locals.publicUrl
+  return typeof publicUrl === 'string' && publicUrl.startsWith('https:')
+}
+
+/**
+ * The session cookie's name: `__Host-crumb_session` where cookies are Secure (the browser then
+ * accepts it only with Secure, Path=/ and no Domain, so a sibling host cannot plant or overwrite
+ * it), else `crumb_session`. Only the name of the current mode is read.
+ */
+function sessionCookieName(req: Request): string {
+  return secure(req) ? `__Host-${SESSION_COOKIE}` : SESSION_COOKIE
 }
 
 /**
@@ -99,7 +101,7 @@ export function ensureCsrfCookie(req: Request, res: Response): void {
  * setSessionCookie(req, res, minted.token, ctx.config.sessionTtlMs)
  */
 export function setSessionCookie(req: Request, res: Response, token: string, maxAgeMs: number): void {
-  res.cookie(SESSION_COOKIE, token, {
+  res.cookie(sessionCookieName(req), token, {
     httpOnly: true,
     sameSite: 'lax',
     secure: secure(req),
@@ -115,7 +117,7 @@ export function setSessionCookie(req: Request, res: Response, token: string, max
  * clearSessionCookie(req, res)
  */
 export function clearSessionCookie(req: Request, res: Response): void {
-  res.clearCookie(SESSION_COOKIE, { httpOnly: true, sameSite: 'lax', secure: secure(req), path: '/' })
+  res.clearCookie(sessionCookieName(req), { httpOnly: true, sameSite: 'lax', secure: secure(req), path: '/' })
 }
 
 /**
@@ -134,7 +136,7 @@ const USER_CODE = /^[A-Za-z][A-Za-z -]{0,31}$/
  * const code = devicePageQuery.parse(req.query).user_code ?? deviceCodeCookieOf(req)
  */
 export function deviceCodeCookieOf(req: Request): string | undefined {
-  const value = readCookies(req).get(DEVICE_CODE_COOKIE)
+  const value = cookieOf(req, DEVICE_CODE_COOKIE)
   return value !== undefined && USER_CODE.test(value) ? value : undefined
 }
 

@@ -16,22 +16,24 @@ function originOf(url: string): string | undefined {
 }
 
 /**
- * The origins the dashboard is served from: the one this request addressed (scheme from the
- * connection or a trusted proxy, `Host`) and `CRUMB_PUBLIC_URL` when set.
+ * The origin the dashboard is served from: `CRUMB_PUBLIC_URL`'s when set; otherwise the one this
+ * request addressed (scheme from the connection or a trusted proxy, `Host`).
  *
  * @example
- * expectedOrigins(req, 'https://crumb.example') // Set { 'http://127.0.0.1:8080', 'https://crumb.example' }
+ * expectedOrigins(req, 'https://crumb.example') // Set { 'https://crumb.example' }
  */
 function expectedOrigins(req: Request, publicUrl: string | undefined): Set<string> {
   const out = new Set<string>()
+  if (publicUrl !== undefined) {
+    // the configured origin only: `Host` is whatever the client (or a misrouted proxy) says
+    const pub = originOf(publicUrl)
+    if (pub !== undefined) out.add(pub)
+    return out
+  }
   const host = req.get('host')
   if (host !== undefined) {
     const own = originOf(`${req.protocol}://${host}`)
     if (own !== undefined) out.add(own)
-  }
-  if (publicUrl !== undefined) {
-    const pub = originOf(publicUrl)
-    if (pub !== undefined) out.add(pub)
   }
   return out
 }

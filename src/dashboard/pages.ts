@@ -134,17 +134,26 @@ function caveatField(name: string, label: string, placeholder: string): SafeHtml
 </div>`
 }
 
+/** A duration as whole days for people ("30 days", "1 day"). */
+function inDays(ms: number): string {
+  const days = Math.max(1, Math.round(ms / 86_400_000))
+  return days === 1 ? '1 day' : `${days} days`
+}
+
 /**
  * Keys: the table (filter, sort, show revoked), create / rename / rotate / revoke / delete.
  *
  * @example
  * layout({ ..., main: keysMain() })
  */
-export function keysMain(): SafeHtml {
-  return html`<div class="page-head">
+export function keysMain(unusedKeyTtlMs: number): SafeHtml {
+  // Stale at a third of the service's unused-key revocation age (#18 item 10): a warning well
+  // before the job acts, taken from the service's own setting rather than a figure of the page's.
+  const staleAfterMs = Math.round(unusedKeyTtlMs / 3)
+  return html`<div class="page-head" data-stale-after-ms="${String(staleAfterMs)}">
   <div>
     <h1>Keys</h1>
-    <p class="lede">Every key that can act for you, one per device or integration. Keys unused for 30 days are marked stale; revoke anything you do not recognise.</p>
+    <p class="lede">Every key that can act for you, one per device or integration. Keys unused for ${inDays(staleAfterMs)} are marked stale, and the service revokes keys unused for ${inDays(unusedKeyTtlMs)}; revoke anything you do not recognise.</p>
   </div>
   <button type="button" class="button primary" id="new-key">Create key</button>
 </div>
@@ -345,6 +354,11 @@ export function deviceMain(userCode: string): SafeHtml {
     <div><dt>Asked</dt><dd id="request-created"></dd></div>
     <div><dt>Code expires</dt><dd id="request-expires"></dd></div>
   </dl>
+  <div id="request-replaces" class="notice error" hidden>
+    <p><strong>Approving replaces your key <span id="replaces-name"></span>.</strong> That key stops working at once; the device asking here gets a new one in its place.</p>
+    <p>The key being replaced was <span id="replaces-last-use"></span>.</p>
+    <p id="replaces-place"></p>
+  </div>
   <p class="notice warn">Approve only if you started <code>crumb login</code> on that device just now. The device gets a key that can act as you.</p>
   <div class="actions start">
     <button type="button" class="button primary" id="approve">Approve</button>

@@ -44,6 +44,16 @@ export function publicDir(): string | undefined {
 }
 
 /**
+ * Plain-JavaScript modules the pages import from the server's own tree, by URL path: the caveat
+ * grammar and the problem+json reader. Found in the source tree, or beside the compiled server
+ * (`dist/caveats/grammar.js`, `dist/src/wire/read-problem.js`).
+ */
+const SHARED_MODULES: ReadonlyMap<string, string> = new Map([
+  ['/caveats/grammar.js', fileURLToPath(new URL('../../caveats/grammar.js', import.meta.url))],
+  ['/wire/read-problem.js', fileURLToPath(new URL('../wire/read-problem.js', import.meta.url))],
+])
+
+/**
  * Where to go after signing in: a path on this site, else `/keys` (absent, too long, or could
  * lead elsewhere: `//evil.example`, `https://…`, backslashes, control characters). A page never
  * answers 400 for it: a bad value falls back.
@@ -133,6 +143,15 @@ export function dashboardRoutes(ctx: Service): Router {
     )
   }
 
+  // Modules the pages share with the server, served from where they live (#16 item 5).
+  for (const [path, file] of SHARED_MODULES) {
+    router.get(path, contentSecurityPolicy, (_req: Request, res: Response, next: NextFunction) => {
+      res.sendFile(file, { headers: { 'Cache-Control': 'no-cache' } }, (error) => {
+        if (error !== undefined) next()
+      })
+    })
+  }
+
   const toSignIn = (req: Request, res: Response): void => {
     if (sessionCookieOf(req) !== undefined) clearSessionCookie(req, res)
     res.redirect(303, `/sign-in?next=${encodeURIComponent(safeNext(req.originalUrl))}`)
@@ -155,7 +174,11 @@ export function dashboardRoutes(ctx: Service): Router {
   router.get('/', noStore, async (req: Request, res: Response) => {
     res.redirect(303, (await dashboardSession(ctx, req)) === undefined ? '/sign-in' : '/keys')
   })
-  router.get('/keys', pageHeaders, page('keys', 'Keys', 'keys.js', keysMain))
+  router.get(
+    '/keys',
+    pageHeaders,
+    page('keys', 'Keys', 'keys.js', () => keysMain(ctx.config.unusedKeyTtlMs)),
+  )
   router.get('/sessions', pageHeaders, page('sessions', 'Sessions', 'sessions.js', sessionsMain))
   router.get('/audit', pageHeaders, page('audit', 'Audit log', 'audit.js', auditMain))
   router.get('/trusted-ci', pageHeaders, page('trusted-ci', 'Trusted CI', 'trusted-ci.js', trustedCiMain))

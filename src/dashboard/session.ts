@@ -31,18 +31,28 @@ export async function dashboardSession(ctx: Service, req: Request): Promise<Auth
   return auth
 }
 
+function provesDashboardPage(req: Request, publicUrl: string | undefined): boolean {
+  try {
+    checkCsrf(req, publicUrl)
+    return true
+  } catch {
+    return false
+  }
+}
+
 /**
  * Lets dashboard pages call the documented `/v1` API with their session cookie. Mounted once,
  * before the `/v1` routes: a request without `Authorization` or `X-API-Key` but with the session
  * cookie gets `Authorization: Bearer <cookie token>`, and the routes authenticate it as usual.
- * A state-changing request must also pass {@link checkCsrf} (else 403 `forbidden`). Requests
- * that present a token themselves are untouched.
+ * A state-changing request must also pass {@link checkCsrf} (else 403 `forbidden`); a safe one
+ * that does not is marked (`isUnprovenCookieRequest`), as a page elsewhere may have caused it.
+ * Requests that present a token themselves are untouched.
  *
  * @example
  * app.use('/v1', sessionBridge(ctx))
  */
 export function sessionBridge(ctx: Pick<Service, 'config'>): RequestHandler {
-  return (req: Request, _res: Response, next: NextFunction): void => {
+  return (req: Request, res: Response, next: NextFunction): void => {
     if (req.headers.authorization !== undefined || req.headers['x-api-key'] !== undefined) {
       next()
       return
@@ -53,6 +63,7 @@ export function sessionBridge(ctx: Pick<Service, 'config'>): RequestHandler {
       return
     }
     if (!SAFE_METHODS.has(req.method)) checkCsrf(req, ctx.config.publicUrl)
+    else if (!provesDashboardPage(req, ctx.config.publicUrl)) res.locals.unprovenCookie = true
     req.headers.authorization = `Bearer ${token}`
     next()
   }

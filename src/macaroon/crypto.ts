@@ -22,6 +22,16 @@ const SCRATCH_DATA = 256
 // pads are wiped after each call (OpenSSL's HMAC wipes its own), so no secret stays behind.
 const innerScratch = new Uint8Array(BLOCK + SCRATCH_DATA)
 const outerInput = new Uint8Array(BLOCK + DIGEST)
+const scratchViews: Uint8Array[] = []
+/** The first `length` bytes of the inner scratch, one view per length, made once. */
+function scratchView(length: number): Uint8Array {
+  let view = scratchViews[length]
+  if (view === undefined) {
+    view = innerScratch.subarray(0, length)
+    scratchViews[length] = view
+  }
+  return view
+}
 
 /**
  * HMAC-SHA256(key, data) as RFC 2104 writes it, over node's one-shot `crypto.hash` (OpenSSL).
@@ -33,7 +43,8 @@ const outerInput = new Uint8Array(BLOCK + DIGEST)
 export function hmac(key: Uint8Array, data: Uint8Array): Uint8Array {
   const k = key.length > BLOCK ? hash('sha256', key, 'buffer') : key
   const keyLength = k.length
-  const needed = BLOCK + data.length
+  const dataLength = data.length
+  const needed = BLOCK + dataLength
   const innerInput = needed <= innerScratch.length ? innerScratch : new Uint8Array(needed)
   let i = 0
   for (; i < keyLength; i++) {
@@ -41,16 +52,18 @@ export function hmac(key: Uint8Array, data: Uint8Array): Uint8Array {
     innerInput[i] = b ^ 0x36
     outerInput[i] = b ^ 0x5c
   }
-  for (; i < BLOCK; i++) {
-    innerInput[i] = 0x36
-    outerInput[i] = 0x5c
+  if (keyLength < BLOCK) {
+    innerInput.fill(0x36, keyLength, BLOCK)
+    outerInput.fill(0x5c, keyLength, BLOCK)
   }
-  innerInput.set(data, BLOCK)
-  const inner = hash('sha256', innerInput.subarray(0, needed), 'binary')
+  // Caveats are a few dozen bytes: a loop beats TypedArray.set's fixed cost there.
+  if (dataLength > 64) innerInput.set(data, BLOCK)
+  else for (let j = 0; j < dataLength; j++) innerInput[BLOCK + j] = data[j] as number
+  const inner = hash('sha256', innerInput === innerScratch ? scratchView(needed) : innerInput, 'binary')
   innerInput.fill(0, 0, BLOCK)
   for (let j = 0; j < DIGEST; j++) outerInput[BLOCK + j] = inner.charCodeAt(j)
   const outer = hash('sha256', outerInput, 'binary')
-  outerInput.fill(0)
+  outerInput.fill(0, 0, BLOCK)
   const out = new Uint8Array(DIGEST)
   for (let j = 0; j < DIGEST; j++) out[j] = outer.charCodeAt(j)
   return out

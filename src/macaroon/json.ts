@@ -54,6 +54,8 @@ function eitherField(o: JsonObject, key: string, what: string, required: boolean
   return undefined
 }
 
+const EMPTY = new Uint8Array(0)
+
 function checkedSignature(sig: Uint8Array | undefined): Uint8Array {
   if (sig === undefined) throw malformed('missing signature')
   if (sig.byteLength !== 32) throw malformed('signature must be 32 bytes')
@@ -66,7 +68,9 @@ function withLocation<T extends object>(base: T, location: string | undefined): 
 
 function decodeJsonV2(o: JsonObject): MacaroonData {
   if (has(o, 'v') && o.v !== 2) throw malformed('unsupported JSON macaroon version')
-  const identifier = eitherField(o, 'i', 'identifier', true)!
+  // go-macaroon leaves out `i` for an empty identifier, and go and pymacaroons leave out a caveat's
+  // `i` when it is empty: a missing id reads as empty (#18 item 14).
+  const identifier = eitherField(o, 'i', 'identifier', false) ?? EMPTY
   const signature = checkedSignature(eitherField(o, 's', 'signature', true))
   const location = optString(o, 'l', 'location')
   const list = o.c ?? []
@@ -75,7 +79,7 @@ function decodeJsonV2(o: JsonObject): MacaroonData {
   // Array.from, not map: a sparse array (from a JS caller) has holes that map would keep.
   const caveats: Caveat[] = Array.from(list, (c: unknown) => {
     if (!isObject(c)) throw malformed('caveat must be an object')
-    const cid = eitherField(c, 'i', 'caveat id', true)!
+    const cid = eitherField(c, 'i', 'caveat id', false) ?? EMPTY
     const vid = eitherField(c, 'v', 'vid in caveat', false)
     const cl = optString(c, 'l', 'caveat location')
     return withLocation(
@@ -98,8 +102,8 @@ function decodeJsonV1(o: JsonObject): MacaroonData {
   if (list.length > LIMITS.maxCaveats) throw malformed(`more than ${LIMITS.maxCaveats} caveats`)
   const caveats: Caveat[] = Array.from(list, (c: unknown) => {
     if (!isObject(c)) throw malformed('caveat must be an object')
-    const cid = optString(c, 'cid', 'caveat id')
-    if (cid === undefined) throw malformed('caveat without cid')
+    // pymacaroons writes `{}` for a caveat whose id is empty (#18 item 14).
+    const cid = optString(c, 'cid', 'caveat id') ?? ''
     const vidText = optString(c, 'vid', 'vid in caveat')
     const vid = vidText === undefined ? undefined : fromBase64Lenient(vidText)
     if (vidText !== undefined && vid === undefined) throw malformed('invalid vid in caveat: bad base64')

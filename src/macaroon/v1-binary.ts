@@ -57,7 +57,12 @@ export function decodeV1(bytes: Uint8Array): MacaroonData {
   p = parsePacketV1(bytes, p.end)
   if (p.key !== 'identifier') throw malformed('expected identifier packet')
   const identifier = p.value
-  const caveats: Array<{ identifier: Uint8Array; verificationId?: Uint8Array; location?: string }> = []
+  const caveats: Array<{
+    identifier: Uint8Array
+    verificationId?: Uint8Array
+    location?: string
+    cl?: true
+  }> = []
   for (;;) {
     p = parsePacketV1(bytes, p.end)
     const current = caveats[caveats.length - 1]
@@ -69,8 +74,11 @@ export function decodeV1(bytes: Uint8Array): MacaroonData {
       if (current === undefined || current.verificationId !== undefined) throw malformed('unexpected vid')
       current.verificationId = p.value
     } else if (p.key === 'cl') {
-      if (current === undefined || current.location !== undefined) throw malformed('unexpected cl')
-      current.location = textOf(p.value, 'caveat location')
+      if (current === undefined || current.cl) throw malformed('unexpected cl')
+      current.cl = true
+      // An empty cl is how V1 writes "no location" (encodeV1 writes one after every vid).
+      const location = textOf(p.value, 'caveat location')
+      if (location !== '') current.location = location
     } else {
       throw malformed(`unexpected field ${p.key}`)
     }
@@ -79,7 +87,7 @@ export function decodeV1(bytes: Uint8Array): MacaroonData {
   if (p.end !== bytes.byteLength) throw malformed('trailing bytes after signature')
   return {
     identifier,
-    caveats: caveats as Caveat[],
+    caveats: caveats.map(({ cl: _, ...c }) => c) as Caveat[],
     signature: p.value,
     version: 1,
     ...(location === '' ? {} : { location }),
@@ -93,8 +101,12 @@ export function encodeV1(m: MacaroonData): Uint8Array {
   appendPacketV1(parts, 'identifier', m.identifier)
   for (const c of m.caveats) {
     appendPacketV1(parts, 'cid', c.identifier)
-    if (c.verificationId) appendPacketV1(parts, 'vid', c.verificationId)
-    if (c.location) appendPacketV1(parts, 'cl', enc.encode(c.location))
+    // Every caveat with a vid gets a cl, empty or not, as libmacaroons and go-macaroon write it:
+    // libmacaroons lists a third-party caveat only when its cl is present (#18 item 13).
+    if (c.verificationId) {
+      appendPacketV1(parts, 'vid', c.verificationId)
+      appendPacketV1(parts, 'cl', enc.encode(c.location ?? ''))
+    } else if (c.location) appendPacketV1(parts, 'cl', enc.encode(c.location))
   }
   appendPacketV1(parts, 'signature', m.signature)
   let size = 0

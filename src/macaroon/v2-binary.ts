@@ -29,15 +29,21 @@ class Reader {
     }
   }
 
-  /** One field: [type, data]; EOS has no data. */
-  field(): [number, Uint8Array] {
+  /** Data of the field `next()` read last (empty for EOS). */
+  data: Uint8Array = EMPTY
+
+  /** Reads one field: returns its type, and leaves its data in `data` (EOS has none). */
+  next(): number {
     const type = this.varint()
-    if (type === EOS) return [EOS, EMPTY]
+    if (type === EOS) {
+      this.data = EMPTY
+      return EOS
+    }
     const length = this.varint()
     if (length > this.bytes.byteLength - this.pos) throw malformed('field data too long')
-    const data = this.bytes.subarray(this.pos, this.pos + length)
+    this.data = this.bytes.subarray(this.pos, this.pos + length)
     this.pos += length
-    return [type, data]
+    return type
   }
 
   /**
@@ -51,12 +57,12 @@ class Reader {
     let last = -1
     let count = 0
     for (;;) {
-      const [type, data] = this.field()
+      const type = this.next()
       if (type === EOS) return count
       if (type <= last) throw malformed('fields out of order')
       if (type > 30 || ((1 << type) & allowed) === 0) throw malformed(`unexpected field ${type} in ${where}`)
       last = type
-      out[type] = data
+      out[type] = this.data
       count++
     }
   }
@@ -99,7 +105,8 @@ export function decodeV2(bytes: Uint8Array): MacaroonData {
         ...(cl !== undefined && { location: cl }),
       })
   }
-  const [type, signature] = r.field()
+  const type = r.next()
+  const signature = r.data
   if (type !== SIGNATURE) throw malformed('missing signature')
   if (signature.byteLength !== 32) throw malformed('signature must be 32 bytes')
   if (r.pos !== bytes.byteLength) throw malformed('trailing bytes after signature')

@@ -19,6 +19,12 @@ function denied(reason: string): CrumbError {
 
 /** Refuses oversized requests before any crypto runs. */
 export function checkResourceLimits(primary: MacaroonData, discharges: readonly MacaroonData[]): void {
+  // The usual request: one macaroon, no discharges, nothing nested.
+  if (discharges.length === 0) {
+    if (primary.caveats.length > LIMITS.maxCaveats)
+      throw denied(`more than ${LIMITS.maxCaveats} caveats in total`)
+    return
+  }
   if (discharges.length + 1 > LIMITS.maxMacaroons) throw denied(`more than ${LIMITS.maxMacaroons} macaroons`)
   let caveats = primary.caveats.length
   for (const d of discharges) caveats += d.caveats.length

@@ -5,6 +5,7 @@ import helmet from 'helmet'
 import type { Logger } from 'pino'
 import { pinoHttp } from 'pino-http'
 import type { CaveatRegistry } from '../../caveats/index.js'
+import { VERIFY_OP } from '../api-fields.js'
 import { dashboardRoutes, sessionBridge } from '../dashboard/index.js'
 import { createService } from '../service/index.js'
 import type { Store } from '../store/index.js'
@@ -73,11 +74,14 @@ export function createApp(deps: AppDeps): CrumbApp {
     {
       ...Object.getOwnPropertyDescriptors(svc),
       authenticate: { value: createAuthenticate(svc), enumerable: true },
+      authenticateVerifier: { value: createAuthenticate(svc, { alsoOps: [VERIFY_OP] }), enumerable: true },
     },
   ) as ServiceContext
 
   const app = express()
   app.disable('x-powered-by')
+  // the dashboard's cookies are Secure (and __Host-) when the public URL is https
+  app.locals.publicUrl = config.publicUrl
   app.set('trust proxy', config.trustProxy)
   app.use(
     pinoHttp({

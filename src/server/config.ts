@@ -1,5 +1,6 @@
 import * as z from 'zod'
 import { type DurationBounds, durationSchema, formatDuration, MAX_TIMER_MS } from '../duration.js'
+import { OWASP_SCRYPT, type ScryptCost } from '../service/password.js'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -34,6 +35,11 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Where the SQLite database and the key ring live. */
   CRUMB_DATA_DIR: z.string().min(1).default('./data'),
+  /**
+   * `postgres://user:pass@host:5432/crumb`: store everything in PostgreSQL (15 or newer, migrated at
+   * start) instead of SQLite at `$CRUMB_DATA_DIR/crumb.db`; several instances may share it.
+   */
+  CRUMB_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
   /** Path of the key ring file; default `$CRUMB_DATA_DIR/keyring.json` (generated, mode 0600). */
   // The service's ring is a file it creates and follows; the JSON form is for verifiers only.
   CRUMB_KEYRING: z
@@ -67,11 +73,35 @@ export const envSchema = z.object({
   /** Keys a user may create through the API per window. */
   CRUMB_KEY_CREATE_LIMIT: int(1, 1_000_000, 10),
   CRUMB_KEY_CREATE_WINDOW: duration(HOUR, { min: 1000 }),
+  /**
+   * scrypt's cost N for password hashes (a power of two). Default 2^17, OWASP's recommendation;
+   * lower it only for tests (each hash then costs less than a real attacker's guess should).
+   */
+  CRUMB_SCRYPT_N: int(1024, 2 ** 20, OWASP_SCRYPT.n).refine((n) => Number.isInteger(Math.log2(n)), {
+    message: 'must be a power of two',
+  }),
+  /**
+   * Use a key ring file that group or others can read (with a warning) instead of refusing to start.
+   * For file systems without Unix modes; fix the mode instead where you can.
+   */
+  CRUMB_KEYRING_ALLOW_INSECURE_MODE: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   /** Failed login attempts allowed per email and per IP per window before 429. */
   CRUMB_LOGIN_LIMIT: int(1, 1_000_000, 10),
   CRUMB_LOGIN_WINDOW: duration(15 * 60_000, { min: 1000 }),
   /** Registrations allowed per IP per hour. */
   CRUMB_REGISTER_LIMIT: int(1, 1_000_000, 30),
+  /** `POST /v1/revocations` (public) requests allowed per client IP per minute. */
+  CRUMB_REVOCATION_IP_LIMIT: int(1, 1_000_000, 60),
+  /** `POST /v1/revocations` requests allowed per token id per hour (whatever the address). */
+  CRUMB_REVOCATION_TOKEN_LIMIT: int(1, 1_000_000, 20),
+  /**
+   * Attenuated-token (pair) entries kept per key: revoking one more revokes the whole key (the
+   * owner's audit log says so), so the list shipped to every verifier stays small.
+   */
+  CRUMB_REVOCATION_PAIR_LIMIT: int(1, 1_000_000, 100),
   /** Device authorizations (`POST /v1/auth/device`, public) allowed per IP per hour. */
   CRUMB_DEVICE_START_LIMIT: int(1, 1_000_000, 30),
   /** Keys unused for this long are revoked (`auto_revoked`). */
@@ -102,7 +132,10 @@ export interface ServiceConfig {
   readonly port: number
   readonly host: string
   readonly dataDir: string
+  /** PostgreSQL URL (contains the password: never log it); undefined for SQLite in `dataDir`. */
+  readonly databaseUrl: string | undefined
   readonly keyringPath: string | undefined
+  readonly keyringAllowInsecureMode: boolean
   readonly publicUrl: string | undefined
   readonly logLevel: (typeof LOG_LEVELS)[number]
   readonly trustProxy: boolean | number | string
@@ -112,10 +145,15 @@ export interface ServiceConfig {
   readonly rotationMaxGraceMs: number
   readonly keyCreateLimit: number
   readonly keyCreateWindowMs: number
+  /** Password hashing cost (OWASP_SCRYPT unless CRUMB_SCRYPT_N lowers N for tests). */
+  readonly scrypt: ScryptCost
   readonly loginLimit: number
   readonly loginWindowMs: number
   readonly registerLimit: number
   readonly deviceStartLimit: number
+  readonly revokeIpLimit: number
+  readonly revokeTokenLimit: number
+  readonly revocationPairLimit: number
   readonly unusedKeyTtlMs: number
   readonly revokedRetentionMs: number
   readonly jobIntervalMs: number
@@ -169,6 +207,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     port: e.PORT,
     host: e.HOST,
     dataDir: e.CRUMB_DATA_DIR,
+    databaseUrl: e.CRUMB_DATABASE_URL,
     keyringPath: e.CRUMB_KEYRING,
     publicUrl: e.CRUMB_PUBLIC_URL,
     logLevel: e.CRUMB_LOG_LEVEL,
@@ -179,10 +218,15 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     rotationMaxGraceMs: e.CRUMB_ROTATION_MAX_GRACE,
     keyCreateLimit: e.CRUMB_KEY_CREATE_LIMIT,
     keyCreateWindowMs: e.CRUMB_KEY_CREATE_WINDOW,
+    scrypt: { ...OWASP_SCRYPT, n: e.CRUMB_SCRYPT_N },
+    keyringAllowInsecureMode: e.CRUMB_KEYRING_ALLOW_INSECURE_MODE,
     loginLimit: e.CRUMB_LOGIN_LIMIT,
     loginWindowMs: e.CRUMB_LOGIN_WINDOW,
     registerLimit: e.CRUMB_REGISTER_LIMIT,
     deviceStartLimit: e.CRUMB_DEVICE_START_LIMIT,
+    revokeIpLimit: e.CRUMB_REVOCATION_IP_LIMIT,
+    revokeTokenLimit: e.CRUMB_REVOCATION_TOKEN_LIMIT,
+    revocationPairLimit: e.CRUMB_REVOCATION_PAIR_LIMIT,
     unusedKeyTtlMs: e.CRUMB_UNUSED_KEY_TTL,
     revokedRetentionMs: e.CRUMB_REVOKED_RETENTION,
     jobIntervalMs: e.CRUMB_JOB_INTERVAL,

@@ -16,6 +16,7 @@ import { dirname, join } from 'node:path'
 import { CrumbError } from '../errors.js'
 import { generateKeyRing, type KeyRing, retireKey, rotateKeyRing, serializeKeyRing } from '../token/index.js'
 import { readKeyRing } from '../token/keyring-source.js'
+import { ConfigError } from './config.js'
 
 /** What {@link loadOrCreateKeyRing} found or made. */
 export interface LoadedKeyRing {
@@ -89,12 +90,18 @@ function replace(path: string, ring: KeyRing): void {
 }
 
 /**
- * Loads the key ring file, generating it (mode 0600, atomically) on first start.
+ * Loads the key ring file, generating it (mode 0600, atomically) on first start. A file readable by
+ * group or others is refused (ConfigError) unless `allowInsecureMode` (CRUMB_KEYRING_ALLOW_INSECURE_MODE)
+ * says to use it anyway, with a warning.
  *
  * @example
  * const { ring, created } = loadOrCreateKeyRing('./data/keyring.json')
  */
-export function loadOrCreateKeyRing(path: string, now: Date = new Date()): LoadedKeyRing {
+export function loadOrCreateKeyRing(
+  path: string,
+  now: Date = new Date(),
+  options: { readonly allowInsecureMode?: boolean } = {},
+): LoadedKeyRing {
   let created = false
   try {
     statSync(path)
@@ -105,6 +112,13 @@ export function loadOrCreateKeyRing(path: string, now: Date = new Date()): Loade
   const ring = readKeyRing(path)
   const mode = statSync(path).mode & 0o777
   if ((mode & 0o077) !== 0) {
+    if (options.allowInsecureMode !== true) {
+      throw new ConfigError(
+        `key ring ${path} has mode ${mode.toString(8)}: it holds secrets that mint any token, so others must ` +
+          'not read it. Run chmod 600 on it, or set CRUMB_KEYRING_ALLOW_INSECURE_MODE=true to use it anyway',
+        ['CRUMB_KEYRING', 'CRUMB_KEYRING_ALLOW_INSECURE_MODE'],
+      )
+    }
     return {
       ring,
       path,

@@ -31,14 +31,21 @@ export const SECRET_QUERY_PARAMS: ReadonlySet<string> = new Set([
   'password',
 ])
 
+/** Anything that looks like a crumb token (the secret scanners' pattern, from 20 characters). */
+const CRUMB_TOKEN = /crumb_[A-Za-z0-9_-]{20,}/g
+
 /**
- * A request URL as logged: the values of {@link SECRET_QUERY_PARAMS} (the device flow's
- * `?user_code=` above all) replaced by `[redacted]`, whatever their case or encoding.
+ * A request URL as logged: anything that looks like a crumb token (`crumb_` + 20 or more
+ * base64url characters, wherever it is) and the values of {@link SECRET_QUERY_PARAMS} (the
+ * device flow's `?user_code=` above all) replaced by `[redacted]`, whatever their case or encoding.
  *
  * @example
  * redactUrl('/device?user_code=WDJB-MJHT') // '/device?user_code=[redacted]'
+ * redactUrl('/v1/tokens/crumb_AgELbG9jYWxob3N0OjcwMDA') // '/v1/tokens/[redacted]'
  */
-export function redactUrl(url: string): string {
+export function redactUrl(raw: string): string {
+  // a token anywhere (a path segment, any query parameter): the pattern secret scanners use
+  const url = raw.replace(CRUMB_TOKEN, '[redacted]')
   const q = url.indexOf('?')
   if (q === -1) return url
   const parts = url

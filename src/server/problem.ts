@@ -1,66 +1,28 @@
 import type { ErrorRequestHandler, NextFunction, Request, RequestHandler, Response } from 'express'
 import type { Logger } from 'pino'
-import {
-  CrumbError,
-  ERROR_TITLES,
-  type ErrorCode,
-  PROBLEM_TYPE_PREFIX,
-  type ProblemIssue,
-  RateLimited,
-  ValidationProblem,
-} from '../errors.js'
+import { CrumbError } from '../errors.js'
+import { ValidationProblem, writeProblem } from '../wire/problem.js'
 
-export { type ProblemIssue, RateLimited, ValidationProblem } from '../errors.js'
 export { parseRequest } from '../service/validate.js'
 
-/** The problem+json body (RFC 9457) every error response carries. */
-export interface ProblemBody {
-  type: string
-  title: string
-  status: number
-  code: ErrorCode
-  detail: string
-  errors?: ProblemIssue[]
-}
-
-/** The `type` URI of a problem code. */
-function problemType(code: ErrorCode): string {
-  return PROBLEM_TYPE_PREFIX + code
-}
-
-/** The `WWW-Authenticate` value of every 401 (DESIGN.md); the precise reason is in `code`. */
-const WWW_AUTHENTICATE = 'Bearer error="invalid_token"'
+// The problem+json type lives in src/wire (shared with the verifier and the CLI); these are the
+// names server code has always imported from here.
+export {
+  type ProblemBody,
+  type ProblemIssue,
+  problemBody,
+  RateLimited,
+  ValidationProblem,
+} from '../wire/problem.js'
 
 /**
- * The problem+json body of a CrumbError. `status` overrides the code's own where HTTP has a
- * more precise one for the same failure (431 for a `validation_failed` of oversized headers).
- *
- * @example
- * problemBody(new CrumbError('not_found', 'no such key')) // { type: 'urn:crumb:problem:not_found', status: 404, … }
- */
-export function problemBody(error: CrumbError, status: number = error.status): ProblemBody {
-  const body: ProblemBody = {
-    type: problemType(error.code),
-    title: ERROR_TITLES[error.code],
-    status,
-    code: error.code,
-    detail: error.message,
-  }
-  if (error instanceof ValidationProblem) body.errors = [...error.issues]
-  return body
-}
-
-/**
- * Sends a problem+json response for a CrumbError.
+ * Sends a problem+json response for a CrumbError (see {@link writeProblem}).
  *
  * @example
  * sendProblem(res, new CrumbError('not_found', 'no such key'))
  */
 export function sendProblem(res: Response, error: CrumbError): void {
-  const body = problemBody(error)
-  if (error.status === 401) res.set('WWW-Authenticate', WWW_AUTHENTICATE)
-  if (error instanceof RateLimited) res.set('Retry-After', String(error.retryAfterS))
-  res.status(error.status).type('application/problem+json').send(JSON.stringify(body))
+  writeProblem(res, error)
 }
 
 interface BodyParserError {

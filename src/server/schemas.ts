@@ -1,26 +1,11 @@
 import type { OpenAPIRegistry, RouteConfig, ZodRequestBody } from '@asteasolutions/zod-to-openapi'
 import * as z from 'zod'
 import { ERROR_CODES } from '../errors.js'
-import { KEY_SOURCES } from '../store/index.js'
 import type { TokenClaims } from '../token/index.js'
+import { keyIdSchema, keySchema } from '../wire/key.js'
 
-/** A key as the API shows it (DESIGN.md "Key"). */
-export const keySchema = z
-  .object({
-    id: z.string().meta({ example: 'tok_3q2W1vXb0sPqH9tYk8mZ7A' }),
-    name: z.string(),
-    hint: z.string().meta({ description: 'identifying tail of the signature', example: 'crumb_…b33f' }),
-    source: z.enum(KEY_SOURCES),
-    status: z.enum(['active', 'revoked', 'expired']),
-    caveats: z.array(z.string()),
-    created_at: z.string(),
-    expires_at: z.string(),
-    last_used_at: z.string().nullable(),
-    last_used_ip: z.string().nullable(),
-    last_used_user_agent: z.string().nullable(),
-    revoked_at: z.string().nullable(),
-  })
-  .meta({ id: 'Key' })
+/** A key as the API shows it (DESIGN.md "Key"): the wire schema the CLI reads too. */
+export { keyIdSchema, keySchema }
 
 /** The restricting dimensions of verified claims, snake_case; null = unrestricted on that dimension. */
 export const claimsScopeSchema = z.object({
@@ -78,9 +63,6 @@ export const problemSchema = z
       .optional(),
   })
   .meta({ id: 'Problem' })
-
-/** A key (token) id, `tok_…`. */
-export const keyIdSchema = z.string().regex(/^tok_[A-Za-z0-9_-]{1,64}$/, 'not a key id')
 
 /** `:id` of a key route. */
 export const keyIdParams = z.object({ id: keyIdSchema })

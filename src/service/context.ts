@@ -22,16 +22,27 @@ export interface Service {
   /** Last-use times seen by the service, written in batches. */
   readonly usage: UsageBuffer
   readonly limits: {
-    /** Failed logins per email. */
+    /** Failed logins per email, from any address: ten times the per-address budget (a slower, global backoff). */
     readonly loginEmail: SlidingWindowLimiter
+    /** Failed logins per (email, client IP). */
+    readonly loginEmailIp: SlidingWindowLimiter
     /** Failed logins per client IP. */
     readonly loginIp: SlidingWindowLimiter
     /** Registrations per client IP. */
     readonly register: SlidingWindowLimiter
+    /** `POST /v1/revocations` per client IP (public: keeps the feed small). */
+    readonly revokeIp: SlidingWindowLimiter
+    /** `POST /v1/revocations` per token id. */
+    readonly revokeToken: SlidingWindowLimiter
     /** Device authorizations started per client IP (public: keeps the table small). */
     readonly deviceStart: SlidingWindowLimiter
-    /** Unknown user codes entered per user: no guessing other people's codes. */
+    /** Unknown user codes entered per user (deliberate lookup or decision): no guessing other people's codes. */
     readonly deviceCode: SlidingWindowLimiter
+    /**
+     * Unknown user codes looked up per user through the session cookie without the page's CSRF proof
+     * (which a page elsewhere can cause): a separate, larger budget, so such GETs never lock approvals out.
+     */
+    readonly deviceLookup: SlidingWindowLimiter
   }
 }
 

@@ -3,7 +3,7 @@ import type { UserRecord } from '../store/index.js'
 import { newUserId } from '../token/index.js'
 import { actorFor, type RequestMeta, type Service } from './context.js'
 import { type MintedKey, type MintKeyOptions, mintKeyIn } from './keys.js'
-import { burnPasswordCheck, hashPassword, verifyPassword } from './password.js'
+import { burnPasswordCheck, hashPassword, needsRehash, verifyPassword } from './password.js'
 
 /**
  * The key name of a CLI login on a device: one key per (user, name).
@@ -29,19 +29,20 @@ export function checkRegistrationLimit(svc: Pick<Service, 'limits'>, meta: Reque
 }
 
 /**
- * Registers a user (`conflict` when the email is taken) with their first key (source `register`).
+ * Registers a user (`conflict` when the email is taken) with their first key (source `register`),
+ * named after the device when one is given (`CLI login on <device>`: the next login there replaces it).
  *
  * @example
- * const { user, minted } = await register(svc, { email, password }, meta)
+ * const { user, minted } = await register(svc, { email, password, device: 'laptop' }, meta)
  */
 export async function register(
   svc: Service,
-  input: { readonly email: string; readonly password: string },
+  input: { readonly email: string; readonly password: string; readonly device?: string | undefined },
   meta: RequestMeta,
 ): Promise<{ user: UserRecord; minted: MintedKey }> {
   checkRegistrationLimit(svc, meta)
   svc.limits.register.hit(ipKey(meta))
-  const passwordHash = await hashPassword(input.password)
+  const passwordHash = await hashPassword(input.password, svc.config.scrypt)
   return svc.store.transaction(async (tx) => {
     const user = await tx.users.insert({
       id: newUserId(),
@@ -51,7 +52,7 @@ export async function register(
     })
     const minted = await mintKeyIn(svc, tx, {
       user,
-      name: 'Registration key',
+      name: input.device === undefined ? 'Registration key' : cliKeyName(input.device),
       source: 'register',
       ttlMs: svc.config.tokenTtlMs,
       who: actorFor(user, meta),
@@ -61,8 +62,9 @@ export async function register(
 }
 
 /**
- * Checks email + password under the login rate limits (failures per email and per IP); a wrong
- * pair is `unauthorized`, a locked-out client `rate_limited`.
+ * Checks email + password under the login rate limits (failures per (email, IP) and per IP, and
+ * a ten times larger budget per email across addresses); upgrades a hash made at a lower cost. A
+ * wrong pair is `unauthorized`, a locked-out client `rate_limited`.
  *
  * @example
  * const user = await checkCredentials(svc, email, password, meta)
@@ -73,24 +75,38 @@ export async function checkCredentials(
   password: string,
   meta: RequestMeta,
 ): Promise<UserRecord> {
-  const emailKey = `email:${email.toLowerCase()}`
-  const addressKey = ipKey(meta)
+  const address = email.toLowerCase()
+  const ip = meta.ip ?? '?'
+  const emailKey = `email:${address}`
+  const pairKey = `email-ip:${address}\n${ip}`
+  const addressKey = `ip:${ip}`
+  const { loginEmail, loginEmailIp, loginIp } = svc.limits
+  // Failures lock out an address, and an (email, address) pair; the email alone only after ten
+  // times as many (from many addresses): one attacker cannot lock the owner out from elsewhere.
   const wait = Math.max(
-    svc.limits.loginEmail.retryAfterMs(emailKey),
-    svc.limits.loginIp.retryAfterMs(addressKey),
+    loginEmailIp.retryAfterMs(pairKey),
+    loginIp.retryAfterMs(addressKey),
+    loginEmail.retryAfterMs(emailKey),
   )
   if (wait > 0) throw new RateLimited('too many failed login attempts; try again later', wait / 1000)
   // Count the attempt as a failure before the (slow, awaited) password check: checking the
   // limit and counting only afterwards let any number of concurrent guesses pass the check.
-  svc.limits.loginEmail.hit(emailKey)
-  svc.limits.loginIp.hit(addressKey)
+  loginEmailIp.hit(pairKey)
+  loginIp.hit(addressKey)
+  loginEmail.hit(emailKey)
   const user = await svc.store.users.getByEmail(email)
   let ok = false
-  if (user === undefined) await burnPasswordCheck(password)
+  if (user === undefined) await burnPasswordCheck(password, svc.config.scrypt)
   else ok = await verifyPassword(password, user.passwordHash)
   if (!ok || user === undefined) throw new CrumbError('unauthorized', 'wrong email or password')
-  svc.limits.loginEmail.reset(emailKey)
-  svc.limits.loginIp.release(addressKey)
+  loginEmailIp.reset(pairKey)
+  loginIp.release(addressKey)
+  loginEmail.release(emailKey)
+  if (needsRehash(user.passwordHash, svc.config.scrypt)) {
+    // a hash made under older, weaker parameters: store one at today's cost
+    const stronger = await hashPassword(password, svc.config.scrypt)
+    await svc.store.users.setPasswordHash(user.id, stronger)
+  }
   return user
 }
 

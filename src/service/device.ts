@@ -1,10 +1,11 @@
 import { randomBytes, randomInt } from 'node:crypto'
 import { CrumbError, RateLimited } from '../errors.js'
-import { type DeviceCodeRecord, hashDeviceCode, type Transaction } from '../store/index.js'
+import { type DeviceCodeRecord, hashDeviceCode, type KeyRecord, type Transaction } from '../store/index.js'
 import { type AuthContext, requireUnrestricted } from './authenticate.js'
 import { actorFor, type RequestMeta, type Service } from './context.js'
 import { cliKeyName } from './credentials.js'
 import { type MintedKey, mintKeyIn } from './keys.js'
+import type { SlidingWindowLimiter } from './limiter.js'
 
 /** Consonants only (RFC 8628 §6.1): no vowels to spell words, no 0/O or 1/I to confuse. */
 export const USER_CODE_ALPHABET = 'BCDFGHJKLMNPQRSTVWXZ'
@@ -165,16 +166,44 @@ export async function pendingDeviceRequest(
   svc: Pick<Service, 'store' | 'clock' | 'limits'>,
   userCode: string,
   userId: string,
+  limiter: SlidingWindowLimiter = svc.limits.deviceCode,
 ): Promise<DeviceCodeRecord> {
   const limitKey = `user:${userId}`
-  const wait = svc.limits.deviceCode.retryAfterMs(limitKey)
+  const wait = limiter.retryAfterMs(limitKey)
   if (wait > 0) throw new RateLimited('too many unknown device codes entered; try again later', wait / 1000)
   const rec = await svc.store.deviceCodes.findByUserCode(normalizeUserCode(userCode))
   if (rec === undefined || rec.status !== 'pending' || rec.expiresAt <= svc.clock.now().toISOString()) {
-    svc.limits.deviceCode.hit(limitKey)
+    limiter.hit(limitKey)
     throw new CrumbError('not_found', 'no pending device request with this code')
   }
   return rec
+}
+
+/** What approving a device request would replace, and whether the request comes from where it was last used. */
+export interface DeviceReplacement {
+  /** The caller's active key named `CLI login on <device>`, which approving revokes as `replaced`. */
+  readonly replaces: KeyRecord | undefined
+  /** Whether the request comes from the address that key was last used from (null: nothing to compare). */
+  readonly sameAddress: boolean | null
+}
+
+/**
+ * What approving `rec` would replace for `userId` (#15 item 10): a device that merely chose that
+ * name would take the key's place, so the approval page names it.
+ *
+ * @example
+ * const { replaces, sameAddress } = await deviceReplacement(svc, rec, user.id)
+ */
+export async function deviceReplacement(
+  svc: Pick<Service, 'store' | 'clock'>,
+  rec: DeviceCodeRecord,
+  userId: string,
+): Promise<DeviceReplacement> {
+  const key = await svc.store.keys.findActiveByName(userId, cliKeyName(rec.deviceName), svc.clock.now())
+  if (key === undefined) return { replaces: undefined, sameAddress: null }
+  const sameAddress =
+    key.lastUsedIp === null || rec.clientIp === null ? null : key.lastUsedIp === rec.clientIp
+  return { replaces: key, sameAddress }
 }
 
 /**

@@ -75,11 +75,15 @@ export function createService<C extends ServiceSettings>(
     feed: new RevocationFeed(store, clock, logger),
     usage: new UsageBuffer(store, logger),
     limits: {
-      loginEmail: limiter(config.loginLimit, config.loginWindowMs),
+      loginEmail: limiter(config.loginLimit * 10, config.loginWindowMs),
+      loginEmailIp: limiter(config.loginLimit, config.loginWindowMs),
       loginIp: limiter(config.loginLimit, config.loginWindowMs),
       register: limiter(config.registerLimit, 3_600_000),
+      revokeIp: limiter(config.revokeIpLimit, 60_000),
+      revokeToken: limiter(config.revokeTokenLimit, 3_600_000),
       deviceStart: limiter(config.deviceStartLimit, 3_600_000),
       deviceCode: limiter(config.loginLimit, config.loginWindowMs),
+      deviceLookup: limiter(config.loginLimit * 10, config.loginWindowMs),
     },
   }
 }

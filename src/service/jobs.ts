@@ -1,4 +1,6 @@
+import { REVOCATION_RETENTION_MS } from '../token/index.js'
 import { audit } from './audit.js'
+import { unusedPhrase } from './authenticate.js'
 import { type Service, SYSTEM } from './context.js'
 import { revokeKey } from './keys.js'
 
@@ -16,9 +18,12 @@ export interface JobReport {
   readonly deviceCodesPruned: number
 }
 
-/** Feed entries are kept this long past their expiry, for verifiers' clock-skew leeway. */
+/**
+ * Feed entries are kept this long past their expiry: longer than any verifier's leeway (a token
+ * is accepted until `expires` + leeway, so its entry must still be there), with a margin.
+ */
 function pruneMargin(svc: Pick<Service, 'config'>): number {
-  return Math.max(svc.config.leewayMs * 2, 5 * 60_000)
+  return Math.max(svc.config.leewayMs * 2, REVOCATION_RETENTION_MS)
 }
 
 /**
@@ -67,7 +72,10 @@ export async function runJobs(svc: Service): Promise<JobReport> {
       event: 'auto_revoked',
       reason: 'unused',
       protectLast: false,
-      detail: { unused_since: key.lastUsedAt ?? key.createdAt },
+      detail: {
+        unused_since: key.lastUsedAt ?? key.createdAt,
+        message: `revoked ${unusedPhrase(key.lastUsedAt ?? key.createdAt)}`,
+      },
     })
     return true
   })

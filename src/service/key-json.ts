@@ -14,6 +14,8 @@ export interface KeyJson {
   last_used_ip: string | null
   last_used_user_agent: string | null
   revoked_at: string | null
+  /** When a rotated key stops working (its grace period's end); null otherwise. */
+  grace_ends_at: string | null
 }
 
 /**
@@ -36,5 +38,6 @@ export function keyJson(key: KeyRecord): KeyJson {
     last_used_ip: key.lastUsedIp,
     last_used_user_agent: key.lastUsedUserAgent,
     revoked_at: key.revokedAt,
+    grace_ends_at: key.revokedAt === null ? key.revokeAfter : null,
   }
 }

@@ -81,7 +81,18 @@ export async function checkCreationLimit(
   if (times.length < limit) return
   const oldest = times.at(-1) ?? new Date(now).toISOString()
   const retryMs = new Date(oldest).getTime() + svc.config.keyCreateWindowMs - now
-  throw new RateLimited(`at most ${limit} keys may be created per window`, retryMs / 1000)
+  throw new RateLimited(
+    `at most ${limit} keys may be created per ${windowText(svc.config.keyCreateWindowMs)}`,
+    retryMs / 1000,
+  )
+}
+
+/** A rate-limit window in words (#18 item 11): `hour`, `day`, `15 minutes`. */
+function windowText(ms: number): string {
+  if (ms === 3_600_000) return 'hour'
+  if (ms === 86_400_000) return 'day'
+  if (ms % 3_600_000 === 0) return `${ms / 3_600_000} hours`
+  return `${Math.round(ms / 60_000)} minutes`
 }
 
 /** What {@link mintKey} takes. */

@@ -4,6 +4,13 @@ import type { Clock } from './clock.js'
  * A sliding-window counter per key (an email, an IP): at most `limit` hits per `windowMs`.
  * In memory, so it resets with the process; keys are swept as their windows pass.
  *
+ * Hand-written rather than express-rate-limit (#16 item 6): the routes count what a middleware
+ * cannot see — failed logins only (a success forgets the email's failures and gives back the
+ * address's hit), unknown device codes only, hits taken before an await and released after —
+ * and answer with a Retry-After from the oldest hit in a sliding window, on the service's
+ * injected clock. The limit that must hold across instances (key creation per user) is a store
+ * invariant checked inside the creation transaction, not this counter.
+ *
  * @example
  * const failures = new SlidingWindowLimiter({ limit: 10, windowMs: 15 * 60_000, clock })
  * const wait = failures.retryAfterMs(`email:${email}`) // 0 when allowed

@@ -1,4 +1,4 @@
-import { CrumbError } from '../errors.js'
+import { CrumbError, RateLimited } from '../errors.js'
 import {
   decodeIdentifier,
   decodeTokenList,
@@ -8,6 +8,7 @@ import {
 } from '../token/index.js'
 import { audit } from './audit.js'
 import type { Actor, RequestMeta, Service } from './context.js'
+import type { SlidingWindowLimiter } from './limiter.js'
 
 /** What {@link revokeByToken} revoked: the root token, or one attenuated token (and its descendants). */
 export interface RevokedByToken {
@@ -15,18 +16,50 @@ export interface RevokedByToken {
   readonly revocationId?: string
 }
 
+/** Counts a hit against `key`, or refuses (`rate_limited`) when its window is full. */
+function limit(limiter: SlidingWindowLimiter, key: string, message: string): void {
+  const wait = limiter.retryAfterMs(key)
+  if (wait > 0) throw new RateLimited(message, wait / 1000)
+  limiter.hit(key)
+}
+
+/**
+ * Counts a revocation request against its client address, or refuses it (`rate_limited`): the
+ * route is public and it writes what every verifier downloads. Checked before the body is read.
+ *
+ * @example
+ * limitRevocationsFrom(svc, meta)
+ */
+export function limitRevocationsFrom(svc: Pick<Service, 'limits'>, meta: RequestMeta): void {
+  limit(svc.limits.revokeIp, `ip:${meta.ip ?? '?'}`, 'too many revocations from this address')
+}
+
+/** What {@link revokeByToken} takes besides the token. */
+export interface RevokeByTokenOptions {
+  /** `logout`: the holder is signing this device out (audited as the key's user). */
+  readonly reason?: 'logout' | undefined
+}
+
 /**
  * `POST /v1/revocations`: anyone holding a token may revoke it — possession is the proof. The
  * signature must verify (caveats, expiry included, do not matter). A root token revokes the key
- * (audited `revoked`); an attenuated one adds a (token id, revocation id) entry. Idempotent.
+ * (audited `revoked`); an attenuated one adds a (token id, revocation id) entry, unless the key
+ * already has `revocationPairLimit` of those: then the whole key is revoked, so the list every
+ * verifier holds stays small. Limited per token id. Idempotent.
  *
  * @example
  * const revoked = await revokeByToken(svc, 'crumb_…', meta) // { tokenId: 'tok_…' }
  */
-export async function revokeByToken(svc: Service, token: string, meta: RequestMeta): Promise<RevokedByToken> {
+export async function revokeByToken(
+  svc: Service,
+  token: string,
+  meta: RequestMeta,
+  options: RevokeByTokenOptions = {},
+): Promise<RevokedByToken> {
   const [primary, ...discharges] = decodeTokenList(token)
   const id = decodeIdentifier(primary.identifierText)
   primary.verify(rootKeyFor(svc.ring, id.kid, primary.identifier), () => true, discharges)
+  limit(svc.limits.revokeToken, id.tokenId, 'too many revocations for this key')
   const now = svc.clock.now()
   const who: Actor = { actor: 'token-holder', meta }
   return svc.store.transaction(async (tx): Promise<RevokedByToken> => {
@@ -39,12 +72,33 @@ export async function revokeByToken(svc: Service, token: string, meta: RequestMe
         inspectToken(token, { now }).scope.expiresAt ??
         new Date(now.getTime() + svc.config.tokenMaxTtlMs)
       await tx.revocations.add({ tokenId: id.tokenId, expiresAt, createdAt: now })
-      if (key !== undefined && (await tx.keys.revoke(key.id, now, 'revoked by token holder'))) {
-        await audit(svc, tx, who, 'revoked', key.userId, key.id, { reason: 'revoked by token holder' })
+      const logout = options.reason === 'logout' && key !== undefined
+      const reason = logout ? 'logout' : 'revoked by token holder'
+      if (key !== undefined && (await tx.keys.revoke(key.id, now, reason))) {
+        // a logout presents the root token, which only its user holds: audit it as them
+        const user = logout ? await tx.users.get(key.userId) : undefined
+        const actor = user === undefined ? who : { ...who, actor: user.email }
+        await audit(svc, tx, actor, 'revoked', key.userId, key.id, { reason })
       }
       return { tokenId: id.tokenId }
     }
     const revocationId = revocationIdOf(primary.signature)
+    const pairs = (await tx.revocations.forToken(id.tokenId)).filter((e) => e.revocationId !== undefined)
+    if (
+      pairs.length >= svc.config.revocationPairLimit &&
+      !pairs.some((e) => e.revocationId === revocationId)
+    ) {
+      // the list every verifier holds stays bounded: one entry for the whole key instead
+      await tx.revocations.add({ tokenId: id.tokenId, expiresAt: key.expiresAt, createdAt: now })
+      const reason = `too many attenuated tokens revoked (${pairs.length + 1}): the whole key is revoked`
+      if (await tx.keys.revoke(key.id, now, reason)) {
+        await audit(svc, tx, who, 'revoked', key.userId, key.id, {
+          reason,
+          attenuated_revocations: pairs.length + 1,
+        })
+      }
+      return { tokenId: id.tokenId }
+    }
     const added = await tx.revocations.add({
       tokenId: id.tokenId,
       revocationId,
@@ -52,8 +106,10 @@ export async function revokeByToken(svc: Service, token: string, meta: RequestMe
       createdAt: now,
     })
     if (added.inserted) {
+      // the key itself stays active: say so, so the audit does not read as the key revoked
       await audit(svc, tx, who, 'revoked', key.userId, key.id, {
         attenuated: true,
+        key_still_active: key.status === 'active',
         revocation_id: revocationId,
       })
     }

@@ -1,3 +1,5 @@
+import type { ScryptCost } from './password.js'
+
 /**
  * The policy the service layer applies: lifetimes, limits, windows. The server's configuration
  * (`CRUMB_*` variables) provides it; tests build it directly.
@@ -11,10 +13,18 @@ export interface ServiceSettings {
   readonly rotationMaxGraceMs: number
   readonly keyCreateLimit: number
   readonly keyCreateWindowMs: number
+  /** Password hashing cost (OWASP_SCRYPT unless CRUMB_SCRYPT_N lowers N for tests). */
+  readonly scrypt: ScryptCost
   readonly loginLimit: number
   readonly loginWindowMs: number
   readonly registerLimit: number
   readonly deviceStartLimit: number
+  /** `POST /v1/revocations` per client IP per minute. */
+  readonly revokeIpLimit: number
+  /** `POST /v1/revocations` per token id per hour. */
+  readonly revokeTokenLimit: number
+  /** Attenuated-token entries kept per key before the whole key is revoked instead. */
+  readonly revocationPairLimit: number
   readonly unusedKeyTtlMs: number
   readonly revokedRetentionMs: number
   readonly deviceCodeTtlMs: number

@@ -1,7 +1,6 @@
 import type { Logger } from 'pino'
-import { constantTimeEqual } from '../macaroon/crypto.js'
 import type { Store, UsageReport } from '../store/index.js'
-import { usageTicket } from '../token/index.js'
+import { isUsageTicket } from '../token/index.js'
 import type { Service } from './context.js'
 
 /**
@@ -71,9 +70,10 @@ export interface ReportedUse {
 }
 
 /**
- * `POST /v1/usage`: applies verifiers' last-use reports. A report updates a key of the caller's own
- * user, or any key when it carries that key's usage ticket — knowing a token id alone cannot fake
- * last use. A time in the future is taken as now. Returns how many rows moved.
+ * `POST /v1/usage`: applies verifiers' last-use reports. A report updates an active key of the
+ * caller's own user, or any active key when it carries a current usage ticket of that key — knowing
+ * a token id alone cannot fake last use, and neither a revoked key nor an old ticket keeps a key
+ * looking used. A time in the future is taken as now. Returns how many rows moved.
  *
  * @example
  * const updated = await recordReportedUse(svc, auth.user.id, reports)
@@ -83,16 +83,14 @@ export async function recordReportedUse(
   callerUserId: string,
   reports: readonly ReportedUse[],
 ): Promise<number> {
-  const now = svc.clock.now().getTime()
+  const at = svc.clock.now()
+  const now = at.getTime()
   const accepted: UsageReport[] = []
   for (const r of reports) {
-    const key = await svc.store.keys.get(r.tokenId)
-    if (key === undefined) continue
-    if (key.userId !== callerUserId) {
-      const expected = r.ticket === undefined ? undefined : usageTicket(svc.ring, key.kid, key.id)
-      if (expected === undefined || !constantTimeEqual(Buffer.from(expected), Buffer.from(r.ticket ?? '')))
-        continue
-    }
+    // only an active key takes reports: a revoked or expired one stays as it was last seen
+    const key = await svc.store.keys.get(r.tokenId, at)
+    if (key === undefined || key.status !== 'active') continue
+    if (key.userId !== callerUserId && !isUsageTicket(svc.ring, key.kid, key.id, r.ticket, at)) continue
     accepted.push({
       tokenId: r.tokenId,
       at: new Date(Math.min(r.at.getTime(), now)),

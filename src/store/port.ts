@@ -74,6 +74,13 @@ export interface UsersPort {
   get(id: string): Promise<UserRecord | undefined>
   /** Case-insensitive. @example await store.users.getByEmail('A@example.com') */
   getByEmail(email: string): Promise<UserRecord | undefined>
+  /**
+   * Replace a password hash (a stronger one after a successful login); false when no such user.
+   *
+   * @example
+   * await store.users.setPasswordHash('usr_1', await hashPassword(password))
+   */
+  setPasswordHash(id: string, passwordHash: string): Promise<boolean>
 }
 
 /** Key metadata (never a token or a root key). Read methods take `now` for the derived status. */

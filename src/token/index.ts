@@ -16,6 +16,12 @@ export {
   serializeKeyRing,
 } from './keyring.js'
 export { type MintedToken, mintRootToken } from './mint.js'
-export { type RevocationEntry, RevocationList, revocationIdOf } from './revocation.js'
-export { usageTicket } from './usage-ticket.js'
+export {
+  MAX_VERIFIER_LEEWAY_MS,
+  REVOCATION_RETENTION_MS,
+  type RevocationEntry,
+  RevocationList,
+  revocationIdOf,
+} from './revocation.js'
+export { isUsageTicket, USAGE_TICKET_TTL_MS, usageTicket } from './usage-ticket.js'
 export { DEFAULT_LEEWAY_MS, type RequestFacts, type VerifyTokenOptions, verifyToken } from './verify.js'

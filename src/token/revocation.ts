@@ -11,6 +11,25 @@ export interface RevocationEntry {
 const DOMAIN = new TextEncoder().encode('crumb revocation id v1\0')
 
 /**
+ * The largest clock-skew leeway a verifier may use (5 minutes). A token stays acceptable until its
+ * `expires` + leeway, so its revocation entry must be kept at least that long: verifiers keep
+ * entries until `expires_at` + this, and refuse (at construction) a larger leeway.
+ *
+ * @example
+ * verifier({ keys, leeway: MAX_VERIFIER_LEEWAY_MS }) // the most it takes
+ */
+export const MAX_VERIFIER_LEEWAY_MS = 5 * 60_000
+
+/**
+ * How long past `expires_at` the token service keeps and ships a revocation entry: the largest
+ * verifier leeway plus a minute's margin (for a verifier that syncs late or runs a little behind).
+ *
+ * @example
+ * store.revocations.prune(new Date(Date.now() - REVOCATION_RETENTION_MS))
+ */
+export const REVOCATION_RETENTION_MS = MAX_VERIFIER_LEEWAY_MS + 60_000
+
+/**
  * The revocation id of a token: a one-way hash of its signature, so publishing it in the feed
  * reveals nothing usable.
  *

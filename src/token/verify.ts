@@ -6,9 +6,10 @@ import {
   type RequestContext,
 } from '../../caveats/index.js'
 import { CrumbError } from '../errors.js'
+import { LIMITS } from '../macaroon/limits.js'
 import { verifyMacaroon } from '../macaroon/verify.js'
 import { type Check, compileCaveats, failedCheck } from './caveat-checks.js'
-import { chainCacheFor, rememberChain, type VerifiedChain } from './chain-cache.js'
+import { cachedChain, rememberChain, type VerifiedChain } from './chain-cache.js'
 import { caveatTexts, claimsOf, type TokenClaims } from './claims.js'
 import { decodeTokenList } from './format.js'
 import { decodeIdentifier } from './identifier.js'
@@ -37,7 +38,10 @@ export interface VerifyTokenOptions {
    * then each route names its org / app / op). Their caveats still parse and still narrow scope.
    */
   readonly deferred?: ReadonlySet<Dimension>
-  /** Remember verified token strings so repeats skip the HMAC chain (default true). */
+  /**
+   * Remember verified token strings so repeats skip the HMAC chain (default true). The memory is
+   * bounded in bytes (2 MiB, tokens over 4 KiB never kept): see chain-cache.ts.
+   */
   readonly cache?: boolean
 }
 
@@ -74,6 +78,17 @@ function isRevoked(chain: VerifiedChain, revocations: RevocationList | undefined
   if (known === 'revoked') return true
   // Hashing happens only for token ids that have per-token entries.
   return chain.prefixSignatures.some((sig) => known.has(revocationIdOf(sig)))
+}
+
+const INDEX_TEXTS: string[] = []
+/** `String(i)` for caveat indexes, made once each (every verification names its caveats). */
+function indexText(i: number): string {
+  let text = INDEX_TEXTS[i]
+  if (text === undefined) {
+    text = String(i)
+    if (i <= LIMITS.maxCaveats) INDEX_TEXTS[i] = text
+  }
+  return text
 }
 
 /** The request facts plus clock and leeway, built by assignment (a spread costs more on this path). */
@@ -122,21 +137,21 @@ export function verifyTokenChecked(
   tokens: string | readonly string[],
   options: VerifyTokenOptions,
 ): CheckedToken {
-  const cache = options.cache === false ? undefined : chainCacheFor(options.keys)
+  const cache = options.cache !== false
   const key = typeof tokens === 'string' ? tokens : tokens.join(',')
-  let chain = cache?.get(key)
+  let chain = cache ? cachedChain(key, options.keys) : undefined
   if (chain === undefined) {
     // The chain is verified before anything else is judged, so a forged token learns nothing
     // about revocation or scope.
     chain = verifyChain(tokens, options.keys)
-    if (cache !== undefined) rememberChain(cache, key, chain)
+    if (cache) rememberChain(key, options.keys, chain)
   }
 
   if (isRevoked(chain, options.revocations)) throw new CrumbError('token_revoked', 'token has been revoked')
 
   const ctx: RequestContext = requestContext(options)
   const indexed: [string, string][] = []
-  for (let i = 0; i < chain.primaryCaveats.length; i++) indexed.push([String(i), chain.primaryCaveats[i]!])
+  for (let i = 0; i < chain.primaryCaveats.length; i++) indexed.push([indexText(i), chain.primaryCaveats[i]!])
   for (const [di, texts] of chain.dischargeCaveats.entries()) {
     for (const [i, t] of texts.entries()) indexed.push([`${di + 1}.${i}`, t])
   }

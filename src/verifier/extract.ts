@@ -1,7 +1,9 @@
 import type { IncomingHttpHeaders } from 'node:http'
 
-const MAPPED_IPV4 = /^::ffff:(\d{1,3}(?:\.\d{1,3}){3})$/i
-const BEARER = /^Bearer[ \t]+(\S(?:.*\S)?)[ \t]*$/i
+import { normalizeIp } from '../wire/address.js'
+import { presentedToken } from '../wire/token.js'
+
+export { normalizeIp }
 
 /**
  * The token a request presents, or undefined: `Authorization: Bearer <token>[,<discharge>…]`
@@ -14,28 +16,8 @@ const BEARER = /^Bearer[ \t]+(\S(?:.*\S)?)[ \t]*$/i
  * extractToken({ 'x-api-key': 'crumb_AAA' })                    // 'crumb_AAA'
  */
 export function extractToken(headers: IncomingHttpHeaders): string | undefined {
-  const authorization = headers.authorization
-  if (authorization !== undefined) {
-    const match = BEARER.exec(authorization)
-    if (match?.[1] !== undefined) return match[1]
-  }
-  const apiKey = headers['x-api-key']
-  const key = (Array.isArray(apiKey) ? apiKey[0] : apiKey)?.trim()
-  return key === undefined || key === '' ? undefined : key
-}
-
-/**
- * The client address as caveats see it: IPv4-mapped IPv6 (`::ffff:127.0.0.1`) becomes plain IPv4.
- *
- * @example
- * normalizeIp('::ffff:10.1.2.3') // '10.1.2.3'
- */
-export function normalizeIp(address: string | undefined): string | undefined {
-  if (address === undefined || address === '') return undefined
-  // Only a mapped address (it starts with `::`) needs the pattern; plain IPv4 and IPv6 are kept as they are.
-  if (address.charCodeAt(0) !== 58 /* : */) return address
-  const mapped = MAPPED_IPV4.exec(address)
-  return mapped?.[1] ?? address
+  const presented = presentedToken(headers)
+  return presented.kind === 'token' ? presented.token : undefined
 }
 
 /**

@@ -19,7 +19,7 @@ export interface LocalVerifierOptions {
   readonly leewayMs: number
   /** This service's audience (canonical): `aud` caveats must name it; none refuses them. */
   readonly audience?: string | undefined
-  /** Most tokens remembered. Default 10000; 0 turns the memo off. */
+  /** Most tokens remembered. Default 10000 (and 4 MiB at most, whatever their size); 0 turns the memo off. */
   readonly max?: number
 }
 
@@ -110,12 +110,16 @@ export class LocalVerifier {
     if (token.includes(',')) return
     // `aud` held once and the audience never changes: a repeat need not check it again.
     const perRequest = perRequestChecks(checks)
-    this.#memo.set(key, {
-      token,
-      ring,
-      tokenId: claims.tokenId,
-      claims: shareable(claims),
-      checks: perRequest,
-    })
+    this.#memo.set(
+      key,
+      {
+        token,
+        ring,
+        tokenId: claims.tokenId,
+        claims: shareable(claims),
+        checks: perRequest,
+      },
+      token.length,
+    )
   }
 }

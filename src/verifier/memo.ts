@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache'
 import type { RequestContext } from '../../caveats/index.js'
 import type { CrumbError } from '../errors.js'
 import { type Check, failedCheck } from '../token/caveat-checks.js'
@@ -14,9 +15,27 @@ export interface MemoEntry {
   readonly checks: readonly Check[]
 }
 
+/** Default budget of one memo, whatever the tokens' size (#15 item 2). */
+export const MEMO_MAX_BYTES = 4 * 1024 * 1024
+/** An entry that would cost more is not kept: its token is verified in full every time. */
+export const MEMO_MAX_ENTRY_BYTES = 16 * 1024
+
+/**
+ * What an entry holds, over-estimated: its key, the caveat texts of its claims, ~256 bytes per
+ * compiled check (parsed value, objects, array slot), `held` bytes the caller keeps beside it
+ * (the token string), and the objects around them.
+ */
+export function memoEntryBytes(key: string, entry: MemoEntry, held = 0): number {
+  let bytes = 1024 + key.length + held + 256 * entry.checks.length
+  for (const text of entry.claims.caveats) bytes += 48 + text.length
+  return bytes
+}
+
 /**
  * A bounded map of verified tokens (the local memo, the remote cache), indexed by token id so a
- * revocation drops every entry of the token at once. When full, the oldest entry goes.
+ * revocation drops every entry of the token at once. Bounded by count and in bytes: an entry larger
+ * than `MEMO_MAX_ENTRY_BYTES` is never kept, and the least recently used go first past `maxBytes`,
+ * so what distinct tokens make a service hold stays small whatever they carry.
  *
  * @example
  * const memo = new TokenMemo<MemoEntry>(10_000)
@@ -24,32 +43,42 @@ export interface MemoEntry {
  * sync.subscribe((update) => memo.onFeed(update))
  */
 export class TokenMemo<E extends MemoEntry> {
-  readonly #max: number
-  readonly #entries = new Map<string, E>()
+  readonly #entries: LRUCache<string, E, number> | undefined
   readonly #byToken = new Map<string, Set<string>>()
 
-  /** `max` entries at most; 0 keeps none. */
-  constructor(max: number) {
-    this.#max = max
+  /** `max` entries and `maxBytes` at most; `max` 0 keeps none. */
+  constructor(max: number, maxBytes = MEMO_MAX_BYTES) {
+    this.#entries =
+      max > 0
+        ? new LRUCache<string, E, number>({
+            max,
+            maxSize: maxBytes,
+            maxEntrySize: Math.min(maxBytes, MEMO_MAX_ENTRY_BYTES),
+            // An entry leaving for any reason (evicted, replaced, deleted) leaves the index too.
+            dispose: (entry, key) => this.#unindex(key, entry.tokenId),
+          })
+        : undefined
   }
 
   get size(): number {
-    return this.#entries.size
+    return this.#entries?.size ?? 0
+  }
+
+  /** Bytes the memo accounts for now (at most its `maxBytes`). */
+  get bytes(): number {
+    return this.#entries?.calculatedSize ?? 0
   }
 
   get(key: string): E | undefined {
-    return this.#entries.get(key)
+    return this.#entries?.get(key)
   }
 
-  set(key: string, entry: E): void {
-    if (this.#max <= 0) return
-    const previous = this.#entries.get(key)
-    if (previous !== undefined) this.delete(key, previous.tokenId)
-    else if (this.#entries.size >= this.#max) {
-      const oldest = this.#entries.entries().next()
-      if (oldest.done !== true) this.delete(oldest.value[0], oldest.value[1].tokenId)
-    }
-    this.#entries.set(key, entry)
+  /** Keeps `entry` under `key`; `held` counts what the entry keeps that `memoEntryBytes` cannot see. */
+  set(key: string, entry: E, held = 0): void {
+    if (this.#entries === undefined) return
+    const size = memoEntryBytes(key, entry, held)
+    this.#entries.set(key, entry, { size })
+    if (this.#entries.peek(key) !== entry) return // too large to keep
     let keys = this.#byToken.get(entry.tokenId)
     if (keys === undefined) {
       keys = new Set()
@@ -58,8 +87,12 @@ export class TokenMemo<E extends MemoEntry> {
     keys.add(key)
   }
 
-  delete(key: string, tokenId: string): void {
-    this.#entries.delete(key)
+  /** Forgets `key` (the token id is found from the entry; the argument stays for existing callers). */
+  delete(key: string, _tokenId?: string): void {
+    this.#entries?.delete(key)
+  }
+
+  #unindex(key: string, tokenId: string): void {
     const keys = this.#byToken.get(tokenId)
     keys?.delete(key)
     if (keys?.size === 0) this.#byToken.delete(tokenId)
@@ -72,13 +105,12 @@ export class TokenMemo<E extends MemoEntry> {
       return
     }
     for (const tokenId of update.tokenIds) {
-      for (const key of this.#byToken.get(tokenId) ?? []) this.#entries.delete(key)
-      this.#byToken.delete(tokenId)
+      for (const key of [...(this.#byToken.get(tokenId) ?? [])]) this.#entries?.delete(key)
     }
   }
 
   clear(): void {
-    this.#entries.clear()
+    this.#entries?.clear()
     this.#byToken.clear()
   }
 }

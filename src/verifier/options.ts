@@ -3,6 +3,7 @@ import { audienceSchema, CaveatRegistry, defaultRegistry } from '../../caveats/i
 import { durationSchema, MAX_TIMER_MS } from '../duration.js'
 import { CrumbError } from '../errors.js'
 import type { KeyRing } from '../token/keyring.js'
+import { MAX_VERIFIER_LEEWAY_MS } from '../token/revocation.js'
 import { type ServiceFetch, serviceFetch } from './service-fetch.js'
 
 /**
@@ -55,7 +56,11 @@ export interface VerifierOptions {
   readonly maxStaleness?: string | number
   /** Keep verifying with the last list known when the feed is stale (explicit opt-in). Default false. */
   readonly failOpen?: boolean
-  /** Clock-skew allowance for `expires` / `not-before`. Default `30s`. */
+  /**
+   * Clock-skew allowance for `expires` / `not-before`. Default `30s`, at most `5m`
+   * (MAX_VERIFIER_LEEWAY_MS): revocation entries are kept only that long past a token's expiry, so a
+   * larger leeway would accept revoked tokens after they expire.
+   */
   readonly leeway?: string | number
   /** Report last use to `POST /v1/usage` (default true when a server is known), or tune it. */
   readonly usage?:
@@ -148,7 +153,11 @@ const schema = z
       .optional(),
     maxStaleness: duration.default(5 * 60_000),
     failOpen: z.boolean().default(false),
-    leeway: duration.default(30_000),
+    leeway: duration.default(30_000).refine((ms) => ms <= MAX_VERIFIER_LEEWAY_MS, {
+      message:
+        `at most ${MAX_VERIFIER_LEEWAY_MS / 60_000}m: the token service keeps a revocation entry only that long ` +
+        "past the token's expiry, so a larger leeway would accept revoked tokens once they expire",
+    }),
     usage: z
       .union([
         z.boolean(),

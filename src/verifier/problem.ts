@@ -1,20 +1,14 @@
-import type { Response } from 'express'
-import { CrumbError, ERROR_TITLES, type ErrorCode, PROBLEM_TYPE_PREFIX } from '../errors.js'
+import type { ServerResponse } from 'node:http'
+import { CrumbError, PROBLEM_TYPE_PREFIX } from '../errors.js'
+import { type ProblemBody, problemBody, writeProblem } from '../wire/problem.js'
 
 /**
- * An RFC 9457 problem, as the token service answers it.
+ * An RFC 9457 problem, as the token service and this middleware answer it (the wire type).
  *
  * @example
  * const problem: ProblemDetails = await res.json() // { type, title, status, code, detail }
  */
-export interface ProblemDetails {
-  readonly type: string
-  readonly title: string
-  readonly status: number
-  readonly code: ErrorCode
-  /** Why; a 401 / 403 about one caveat names its index and text (`caveat 2 (app = web) failed: …`). */
-  readonly detail: string
-}
+export type ProblemDetails = Readonly<ProblemBody>
 
 export { PROBLEM_TYPE_PREFIX }
 
@@ -27,14 +21,11 @@ export { PROBLEM_TYPE_PREFIX }
  * // { type: 'urn:crumb:problem:token_revoked', title: 'Token revoked', status: 401, code: 'token_revoked', detail: '…' }
  */
 export function problemOf(error: CrumbError): ProblemDetails {
-  return {
-    type: PROBLEM_TYPE_PREFIX + error.code,
-    title: ERROR_TITLES[error.code],
-    status: error.status,
-    code: error.code,
-    detail: error.message,
-  }
+  return problemBody(error)
 }
+
+/** Seconds a client waits before retrying a verifier's 503 (revocation list stale). */
+const RETRY_AFTER_503_S = 5
 
 /**
  * The `WWW-Authenticate` value of a 401: `Bearer error="invalid_token"`, plus
@@ -58,13 +49,13 @@ export function bearerChallenge(resourceMetadata?: string): string {
  * @example
  * try { … } catch (error) { sendProblem(res, error) }
  */
-export function sendProblem(res: Response, error: unknown, resourceMetadata?: string): void {
+export function sendProblem(res: ServerResponse, error: unknown, resourceMetadata?: string): void {
   const crumbError =
     error instanceof CrumbError
       ? error
       : new CrumbError('invalid_token', 'token could not be verified', { cause: error })
-  const problem = problemOf(crumbError)
-  if (problem.status === 401) res.setHeader('WWW-Authenticate', bearerChallenge(resourceMetadata))
-  if (problem.status === 503) res.setHeader('Retry-After', '5')
-  res.status(problem.status).type('application/problem+json').send(JSON.stringify(problem))
+  writeProblem(res, crumbError, {
+    challenge: bearerChallenge(resourceMetadata),
+    ...(crumbError.status === 503 ? { retryAfterS: RETRY_AFTER_503_S } : {}),
+  })
 }

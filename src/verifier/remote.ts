@@ -1,4 +1,5 @@
 import { hash } from 'node:crypto'
+import { LRUCache } from 'lru-cache'
 import * as z from 'zod'
 import { type CaveatRegistry, type Dimension, effectiveScope } from '../../caveats/index.js'
 import { CrumbError, ERROR_CODES, type ErrorCode } from '../errors.js'
@@ -7,6 +8,7 @@ import { caveatTexts, claimsOf, type TokenClaims } from '../token/claims.js'
 import { decodeTokenList } from '../token/format.js'
 import { decodeIdentifier } from '../token/identifier.js'
 import type { RequestFacts } from '../token/verify.js'
+import { readProblem } from '../wire/problem.js'
 import { type MemoEntry, perRequestChecks, reuse, shareable, TokenMemo } from './memo.js'
 import type { FeedUpdate, RevocationSync } from './revocation-sync.js'
 import type { ServiceFetch, ServiceResponse } from './service-fetch.js'
@@ -36,11 +38,6 @@ interface CacheEntry extends MemoEntry {
   readonly until: number
 }
 
-const problemSchema = z.object({
-  code: z.string(),
-  detail: z.string().optional(),
-  caveat: z.object({ index: z.number(), text: z.string() }).optional().catch(undefined),
-})
 const okSchema = z.object({
   valid: z.literal(true),
   claims: z.object({ usage_ticket: z.string().max(64).optional() }).optional(),
@@ -80,7 +77,8 @@ export class RemoteVerifier {
   readonly #revokedAt = new Map<string, number>()
   #seq = 0
   #inFlight = 0
-  readonly #tickets = new Map<string, string>()
+  /** Usage tickets by token id, the least recently used dropped first. */
+  readonly #tickets = new LRUCache<string, string>({ max: MAX_TICKETS })
   readonly #unsubscribe: () => void
 
   constructor(options: RemoteVerifierOptions) {
@@ -181,12 +179,7 @@ export class RemoteVerifier {
   }
 
   #rememberTicket(tokenId: string, ticket: string | undefined): void {
-    if (ticket === undefined || this.#tickets.get(tokenId) === ticket) return
-    if (this.#tickets.size >= MAX_TICKETS) {
-      const oldest = this.#tickets.keys().next()
-      if (oldest.done !== true) this.#tickets.delete(oldest.value)
-    }
-    this.#tickets.set(tokenId, ticket)
+    if (ticket !== undefined && this.#tickets.get(tokenId) !== ticket) this.#tickets.set(tokenId, ticket)
   }
 
   async #ask(token: string, facts: RequestFacts): Promise<string | undefined> {
@@ -219,15 +212,15 @@ export class RemoteVerifier {
     const ok = res.status === 200 ? okSchema.safeParse(body) : undefined
     if (ok?.success) return ok.data.claims?.usage_ticket
     if (res.status === 401 || res.status === 403) {
-      const problem = problemSchema.safeParse(body)
+      const problem = readProblem(body)
       const fallback: ErrorCode = res.status === 401 ? 'invalid_token' : 'caveat_failed'
-      const given = problem.success ? problem.data.code : fallback
+      const given = problem.code ?? fallback
       const code =
         given in ERROR_CODES && ERROR_CODES[given as ErrorCode] === res.status
           ? (given as ErrorCode)
           : fallback
-      const caveat = problem.success ? problem.data.caveat : undefined
-      throw new CrumbError(code, problem.success ? (problem.data.detail ?? code) : code, {
+      const caveat = problem.caveat
+      throw new CrumbError(code, problem.code === undefined ? code : (problem.detail ?? code), {
         ...(caveat === undefined ? {} : { caveatIndex: caveat.index, caveat: caveat.text }),
       })
     }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import * as z from 'zod'
-import { type RevocationEntry, RevocationList } from '../token/revocation.js'
+import { MAX_VERIFIER_LEEWAY_MS, type RevocationEntry, RevocationList } from '../token/revocation.js'
+import { type RevocationFeedJson, revocationFeedSchema } from '../wire/revocation-feed.js'
 import type { VerifierLogger } from './options.js'
 import { type ServiceFetch, serviceFetch } from './service-fetch.js'
 
@@ -22,7 +22,11 @@ export interface RevocationSyncOptions {
   readonly waitSeconds?: number
   /** Backoff after a failed poll: first delay and cap, in ms. Defaults 250 and 10000. */
   readonly backoff?: { readonly initialMs?: number; readonly maxMs?: number }
-  /** How often the list drops entries whose root token has expired anyway. Default 60000 ms. */
+  /**
+   * How often the list drops entries whose root token has expired anyway. Default 60000 ms. An
+   * entry is kept until its `expires_at` + MAX_VERIFIER_LEEWAY_MS: every verifier sharing the loop
+   * still accepts an expired token within its leeway, so the entry must outlive that.
+   */
   readonly pruneEveryMs?: number
   readonly fetch?: ServiceFetch
   readonly logger?: VerifierLogger
@@ -30,26 +34,14 @@ export interface RevocationSyncOptions {
   readonly now?: () => number
 }
 
-const entrySchema = z.object({
-  token_id: z.string().min(1),
-  revocation_id: z.string().min(1).nullish(),
-  expires_at: z.string().nullish(),
-})
-
-const feedSchema = z.object({
-  cursor: z.union([z.string(), z.number()]).transform(String),
-  entries: z.array(entrySchema),
-  reset: z.boolean().optional(),
-})
-
-type FeedBody = z.infer<typeof feedSchema>
+type FeedBody = RevocationFeedJson
 
 const FOREVER = 8.64e15
 
 function toEntry(e: FeedBody['entries'][number]): RevocationEntry {
-  const at = e.expires_at == null ? Number.NaN : Date.parse(e.expires_at)
+  const at = Date.parse(e.expires_at)
   const expiresAt = new Date(Number.isNaN(at) ? FOREVER : at)
-  return e.revocation_id == null
+  return e.revocation_id === undefined
     ? { tokenId: e.token_id, expiresAt }
     : { tokenId: e.token_id, revocationId: e.revocation_id, expiresAt }
 }
@@ -209,7 +201,7 @@ export class RevocationSync {
       await res.body?.cancel()
       throw new FeedError(`feed answered ${res.status}`)
     }
-    const parsed = feedSchema.safeParse(await res.json())
+    const parsed = revocationFeedSchema.safeParse(await res.json())
     if (!parsed.success) throw new FeedError('feed answer does not match the contract')
     return parsed.data
   }
@@ -227,7 +219,7 @@ export class RevocationSync {
     const now = this.#now()
     this.#lastSyncAt = now
     if (now - this.#lastPruneAt >= (this.#options.pruneEveryMs ?? 60_000)) {
-      this.list.prune(new Date(now))
+      this.list.prune(new Date(now - MAX_VERIFIER_LEEWAY_MS))
       this.#lastPruneAt = now
     }
     if (replaced || tokenIds.size > 0) {

@@ -1,15 +1,9 @@
+import { LRUCache } from 'lru-cache'
+import { MAX_REPORTED_USER_AGENT, type UsageReport } from '../wire/usage-report.js'
 import type { VerifierLogger } from './options.js'
 import { type ServiceFetch, serviceFetch } from './service-fetch.js'
 
-/** One last-use report, as `POST /v1/usage` takes it. */
-export interface UsageReport {
-  readonly token_id: string
-  readonly at: string
-  readonly ip: string | null
-  readonly user_agent: string | null
-  /** Proof this process saw a token of that key (see `usageTicket`); lets the report update another user's key. */
-  readonly ticket?: string
-}
+export type { UsageReport }
 
 /** Options of a usage reporter. */
 export interface UsageReporterOptions {
@@ -23,7 +17,7 @@ export interface UsageReporterOptions {
    * recorded again (see `isRecent`). Default 0: every use counts.
    */
   readonly resolutionMs?: number
-  /** Most token ids held while the service is unreachable; the oldest are dropped first. Default 10000. */
+  /** Most token ids held while the service is unreachable; the least recently used are dropped first. Default 10000. */
   readonly maxPending?: number
   /** Most reports in one POST. Default 500. */
   readonly batchSize?: number
@@ -41,8 +35,6 @@ interface Use {
   kid?: string | undefined
 }
 
-const MAX_USER_AGENT = 512
-
 /**
  * Last use per token id (time, IP, user agent), coalesced in memory and sent in batches to
  * `POST /v1/usage` every few seconds, so "last used" stays true although verification happens in
@@ -57,7 +49,8 @@ const MAX_USER_AGENT = 512
 export class UsageReporter {
   readonly #o: UsageReporterOptions
   readonly #fetch: ServiceFetch
-  readonly #pending = new Map<string, Use>()
+  /** Pending uses by token id; when `maxPending` is reached the least recently used is dropped. */
+  readonly #pending: LRUCache<string, Use>
   readonly #timer: NodeJS.Timeout
   #flushing: Promise<void> | undefined
   #closed = false
@@ -67,6 +60,12 @@ export class UsageReporter {
   constructor(options: UsageReporterOptions) {
     this.#o = options
     this.#fetch = options.fetch ?? serviceFetch
+    this.#pending = new LRUCache({
+      max: Math.max(1, options.maxPending ?? 10_000),
+      dispose: (_use, _tokenId, reason) => {
+        if (reason === 'evict') this.#dropped++
+      },
+    })
     this.#timer = setInterval(() => void this.flush(), options.intervalMs ?? 2_000)
     this.#timer.unref()
   }
@@ -118,11 +117,6 @@ export class UsageReporter {
       if (existing.at < use.at) Object.assign(existing, use)
       return
     }
-    if (this.#pending.size >= (this.#o.maxPending ?? 10_000)) {
-      const oldest = this.#pending.keys().next()
-      if (oldest.done !== true) this.#pending.delete(oldest.value)
-      this.#dropped++
-    }
     this.#pending.set(tokenId, use)
   }
 
@@ -137,8 +131,10 @@ export class UsageReporter {
   async #send(): Promise<void> {
     if (this.#pending.size === 0) return
     const batch: [string, Use][] = []
-    for (const entry of this.#pending) {
-      batch.push(entry)
+    // least recently used first: the uses most at risk of being dropped go out first
+    for (const tokenId of this.#pending.rkeys()) {
+      const use = this.#pending.peek(tokenId)
+      if (use !== undefined) batch.push([tokenId, use])
       if (batch.length >= (this.#o.batchSize ?? 500)) break
     }
     for (const [tokenId] of batch) this.#pending.delete(tokenId)
@@ -149,7 +145,7 @@ export class UsageReporter {
         token_id: tokenId,
         at: new Date(use.at).toISOString(),
         ip: use.ip ?? null,
-        user_agent: use.userAgent?.slice(0, MAX_USER_AGENT) ?? null,
+        user_agent: use.userAgent?.slice(0, MAX_REPORTED_USER_AGENT) ?? null,
         ...(ticket === undefined ? {} : { ticket }),
       }
     })

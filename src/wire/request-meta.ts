@@ -1,5 +1,6 @@
 import type { Request } from 'express'
 import type { RequestMeta } from '../service/context.js'
+import { normalizeIp } from './address.js'
 
 export type { RequestMeta } from '../service/context.js'
 
@@ -11,8 +12,7 @@ export type { RequestMeta } from '../service/context.js'
  * clientIp(req) // '203.0.113.7'
  */
 export function clientIp(req: Request): string | undefined {
-  const ip = req.ip
-  return ip?.startsWith('::ffff:') && ip.includes('.') ? ip.slice(7) : ip
+  return normalizeIp(req.ip)
 }
 
 /**

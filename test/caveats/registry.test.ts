@@ -124,6 +124,13 @@ describe('CaveatRegistry', () => {
     expect(small.parseCaveat('org = a')).toEqual(a)
   })
 
+  it('memoises nothing with cacheSize 0', () => {
+    const none = createDefaultRegistry([], { cacheSize: 0 })
+    const a = none.parseCaveat('org = a')
+    expect(none.parseCaveat('org = a')).not.toBe(a)
+    expect(none.parseCaveat('org = a')).toEqual(a)
+  })
+
   it('answers a memo hit fast', () => {
     const texts = Array.from({ length: 100 }, (_, i) => `org = tenant-${i}`)
     for (const text of texts) registry.parseCaveat(text)

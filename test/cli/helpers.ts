@@ -166,6 +166,7 @@ export async function startService(dataDir: string, extraEnv: Record<string, str
       CRUMB_DEVICE_POLL_INTERVAL: '1',
       CRUMB_KEY_CREATE_LIMIT: '1000',
       CRUMB_LOGIN_LIMIT: '1000',
+      CRUMB_SCRYPT_N: '1024', // test-only password hashing cost
       CRUMB_REGISTER_LIMIT: '1000',
       ...extraEnv,
     },

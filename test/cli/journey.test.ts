@@ -130,7 +130,7 @@ describe('crumb against a real token service', () => {
     expect(stdout.split('\n')[0]).toMatch(
       /^ID\s+NAME\s+HINT\s+SOURCE\s+CREATED\s+EXPIRES\s+LAST USED\s+STATUS$/,
     )
-    expect(stdout).toMatch(/CLI login on laptop-7 \*\s+crumb_…[0-9a-f]{4}\s+cli-login/)
+    expect(stdout).toMatch(/CLI login on laptop-7 \*\s+crumb_…[A-Za-z0-9_-]{4}\s+cli-login/)
   })
 
   it('creates a CI key with caveats and prints its token once, alone on stdout', async () => {

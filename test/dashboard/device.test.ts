@@ -170,6 +170,29 @@ describe('device approval', () => {
     await screenshot(page, 'device-unknown-code')
   })
 
+  // #15 item 10
+  it('says plainly when approving would replace an existing key, with its last use and place', async () => {
+    const start = await callApi(dash.url, 'POST', '/v1/auth/device', {
+      body: { device: 'laptop-7' },
+      headers: { 'user-agent': 'curl/8.5.0' },
+    })
+    expect(start.status).toBe(200)
+    await page.goto(`${dash.url}/device?user_code=${encodeURIComponent(String(start.body.user_code))}`)
+    await page.getByRole('region', { name: 'Is this you?' }).waitFor()
+    const warning = page.locator('#request-replaces')
+    await warning.waitFor()
+    expect(await warning.textContent()).toMatch(
+      /Approving replaces your key “CLI login on laptop-7” \(crumb_…/,
+    )
+    expect(await page.locator('#replaces-last-use').textContent()).toMatch(
+      /last used .* from 127\.0\.0\.1 \(crumb CLI/,
+    )
+    expect(await page.locator('#replaces-place').textContent()).toMatch(/same address/)
+    await screenshot(page, 'device-replaces')
+    await page.getByRole('button', { name: 'Deny' }).click()
+    await page.getByRole('heading', { name: 'Request denied' }).waitFor()
+  })
+
   it('raised no script errors and no CSP violations', () => {
     expect(problems.errors).toEqual([])
   })

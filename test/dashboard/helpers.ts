@@ -118,6 +118,7 @@ export async function startDashboard(env: Record<string, string> = {}): Promise<
       CRUMB_USAGE_FLUSH_INTERVAL: '50ms',
       CRUMB_KEY_CREATE_LIMIT: '1000',
       CRUMB_LOGIN_LIMIT: '1000',
+      CRUMB_SCRYPT_N: '1024', // test-only password hashing cost
       CRUMB_REGISTER_LIMIT: '1000',
       ...env,
     },

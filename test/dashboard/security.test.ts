@@ -251,7 +251,8 @@ describe('cookies over HTTPS', () => {
         },
       })
       expect(signIn.status).toBe(201)
-      const session = signIn.headers.getSetCookie().find((c) => c.startsWith('crumb_session=')) ?? ''
+      // Secure, so __Host- prefixed (#15 item 12)
+      const session = signIn.headers.getSetCookie().find((c) => c.startsWith('__Host-crumb_session=')) ?? ''
       expect(session).toMatch(/; HttpOnly/)
       expect(session).toMatch(/; Secure/)
       expect(session).toMatch(/; SameSite=Lax/)

@@ -115,12 +115,14 @@ describe('key ring file', () => {
     )
   })
 
-  it('warns about a readable file and refuses a broken one without echoing it', () => {
+  it('refuses a readable file unless told to use it (then warns), and a broken one without echoing it', () => {
     const dir = tmp()
     const path = join(dir, 'keyring.json')
     loadOrCreateKeyRing(path)
     chmodSync(path, 0o644)
-    expect(loadOrCreateKeyRing(path).warning).toMatch(/0600/)
+    // #15 item 12: refused unless CRUMB_KEYRING_ALLOW_INSECURE_MODE says otherwise
+    expect(() => loadOrCreateKeyRing(path)).toThrow(/chmod 600/)
+    expect(loadOrCreateKeyRing(path, new Date(), { allowInsecureMode: true }).warning).toMatch(/0600/)
     writeFileSync(path, '{"primary": "k1", "keys": [{"kid": "k1", "secret": "SECRETSECRET"}]}')
     let message = ''
     try {

@@ -29,6 +29,11 @@ async function launch(): Promise<{ child: ChildProcess; url: string }> {
       CRUMB_DATA_DIR: dir,
       CRUMB_LOG_LEVEL: 'warn',
       CRUMB_KEY_CREATE_LIMIT: '1000000',
+      CRUMB_SCRYPT_N: '1024', // test-only password hashing cost
+      // a write storm, not a test of the revocation limits (#15 item 3)
+      CRUMB_REVOCATION_IP_LIMIT: '1000000',
+      CRUMB_REVOCATION_TOKEN_LIMIT: '1000000',
+      CRUMB_REVOCATION_PAIR_LIMIT: '1000000',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   })

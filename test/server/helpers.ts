@@ -18,6 +18,9 @@ import { type PerTest, perTest } from '../helpers/per-test.js'
 export { PASSWORD }
 
 export const DAY = 86_400_000
+
+/** The scrypt cost tests use (never a default: see CRUMB_SCRYPT_N). */
+export const TEST_SCRYPT = { n: 1024, r: 8, p: 1 } as const
 export const HOUR = 3_600_000
 
 /** A service over a fresh SQLite file, a manual clock and a captured log stream. */
@@ -47,7 +50,8 @@ export function testService(options: TestServiceOptions = {}): TestService {
   const store = openStore(join(dir, 'crumb.db'))
   const ring = generateKeyRing()
   const clock = manualClock(options.start ?? new Date().toISOString())
-  const config: ServiceConfig = { ...loadConfig({}), dataDir: dir, ...options.config }
+  // scrypt at a test-only cost (explicitly): OWASP's N=2^17 would cost seconds per user here
+  const config: ServiceConfig = { ...loadConfig({}), dataDir: dir, scrypt: TEST_SCRYPT, ...options.config }
   const logs: string[] = []
   const destination = new Writable({
     write(chunk: Buffer, _enc, done) {

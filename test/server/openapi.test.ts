@@ -89,6 +89,7 @@ describe('GET /openapi.json', () => {
         'last_used_ip',
         'last_used_user_agent',
         'revoked_at',
+        'grace_ends_at', // #18 item 1
       ].sort(),
     )
   })

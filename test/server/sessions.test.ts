@@ -29,7 +29,10 @@ describe('dashboard sessions', () => {
     const a = await signIn(u.email)
     const b = await signIn(u.email)
     const c = await signIn(u.email)
-    const res = await api(t.app, c.body.token).delete('/v1/sessions/others').expect(200)
+    const res = await api(t.app, c.body.token)
+      .delete('/v1/sessions/others')
+      .set('X-Confirm-Destructive', 'true')
+      .expect(200)
     expect(res.body.revoked).toBe(2)
     for (const s of [a, b]) {
       expectProblem(await api(t.app, s.body.token).get('/v1/whoami'), 401, 'token_revoked')
@@ -38,7 +41,7 @@ describe('dashboard sessions', () => {
     const events = (await t.store.audit.list(u.userId)).events.filter((e) => e.event === 'session_revoked')
     expect(events.map((e) => e.keyId).sort()).toEqual([a.body.key.id, b.body.key.id].sort())
     // from a non-session key every session goes
-    await api(t.app, u.token).delete('/v1/sessions/others').expect(200)
+    await api(t.app, u.token).delete('/v1/sessions/others').set('X-Confirm-Destructive', 'true').expect(200)
     expect((await t.store.keys.get(c.body.key.id))?.status).toBe('revoked')
   })
 

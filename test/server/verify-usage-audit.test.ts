@@ -31,7 +31,7 @@ describe('POST /v1/verify', () => {
         not_before: null,
         caveats: [expect.stringMatching(/^expires = /), 'org = acme', 'ops = deploy,read', 'app = web'],
         revocation_id: expect.any(String),
-        usage_ticket: usageTicket(t.ring, t.ring.primary, ci.key.id),
+        usage_ticket: usageTicket(t.ring, t.ring.primary, ci.key.id, t.clock.now()),
       },
     })
   })

@@ -14,6 +14,7 @@ import {
   rotateKeyRing,
   verifyToken,
 } from '../../src/index.js'
+import { CHAIN_CACHE_MAX_BYTES, cachedChain, chainCacheBytes } from '../../src/token/chain-cache.js'
 import { verifyTokenChecked } from '../../src/token/verify.js'
 
 const ring = generateKeyRing()
@@ -150,6 +151,29 @@ describe('verifyToken', () => {
     )
   })
 
+  // #15 item 2: distinct valid-but-refused tokens must not make the process hold more and more.
+  it('the chain cache is bounded in bytes and never keeps large or forged tokens', () => {
+    const padded = attenuate(
+      root.token,
+      Array.from({ length: 330 }, () => 'org = acme,acme-filler-x'),
+    )
+    for (let i = 0; i < 20; i++) {
+      const big = attenuate(padded, [`app = probe-${i}`])
+      expect(codeOf(() => verifyToken(big, { keys: ring, request: { org: 'acme', app: 'web' } }))).toBe(
+        'insufficient_scope',
+      )
+      expect(cachedChain(big, ring)).toBeUndefined()
+    }
+    const forged = `${attenuate(root.token, ['app = web']).slice(0, -2)}AA`
+    expect(codeOf(() => verifyToken(forged, { keys: ring }))).toBe('invalid_token')
+    expect(cachedChain(forged, ring)).toBeUndefined()
+    // Refused (no app declared), yet their chains verified: each is remembered, within the budget.
+    for (let i = 0; i < 1_500; i++)
+      codeOf(() => verifyToken(attenuate(root.token, [`app = small-${i}`]), { keys: ring }))
+    expect(chainCacheBytes()).toBeLessThanOrEqual(CHAIN_CACHE_MAX_BYTES)
+    expect(chainCacheBytes()).toBeGreaterThan(CHAIN_CACHE_MAX_BYTES / 2)
+  })
+
   it('verifyTokenChecked returns the checks it ran: deferred dimensions left out, indexes as in errors', () => {
     const t = attenuate(root.token, ['org = acme', 'ip = 10.0.0.0/8', 'ops = read'])
     const deferred = new Set(['org', 'app', 'op'] as const)
@@ -222,7 +246,7 @@ describe('attenuate and inspect', () => {
     expect(info.scope.ops).toEqual(['read'])
     expect(info.scope.expiresAt?.toISOString()).toBe('2030-01-01T00:00:00.000Z')
     expect(info.expired).toBe(false)
-    expect(info.hint).toMatch(/^crumb_…[0-9a-f]{4}$/)
+    expect(info.hint).toBe(`crumb_…${t.slice(-4)}`) // #18 item 3: the tail of the token as held
     expect(info.caveats).toHaveLength(5)
     expect(inspectToken(t, { now: new Date('2031-01-01T00:00:00Z') }).expired).toBe(true)
   })

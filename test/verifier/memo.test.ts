@@ -2,7 +2,7 @@ import type { Request } from 'express'
 import { describe, expect, it } from 'vitest'
 import type { TokenClaims } from '../../src/token/claims.js'
 import { attachClaims, verifiedClaims } from '../../src/verifier/claims.js'
-import { type MemoEntry, shareable, TokenMemo } from '../../src/verifier/memo.js'
+import { MEMO_MAX_ENTRY_BYTES, type MemoEntry, shareable, TokenMemo } from '../../src/verifier/memo.js'
 
 const claims = (tokenId: string): TokenClaims => ({
   userId: 'usr_1',
@@ -33,6 +33,21 @@ describe('TokenMemo', () => {
     expect([memo.get('a2'), memo.size]).toEqual([undefined, 2])
     memo.onFeed({ replaced: true, tokenIds: [] })
     expect(memo.size).toBe(0)
+  })
+
+  // #15 item 2: what distinct tokens make a verifier hold is bounded in bytes, whatever they carry.
+  it('is bounded in bytes: large entries are never kept, and the total stays within its budget', () => {
+    const memo = new TokenMemo<MemoEntry>(10_000, 64 * 1024)
+    memo.set('big', entry('tok_big'), MEMO_MAX_ENTRY_BYTES)
+    expect([memo.get('big'), memo.size, memo.bytes]).toEqual([undefined, 0, 0])
+    for (let i = 0; i < 1_000; i++) memo.set(`k${i}`, entry(`tok_${i}`), 2_000)
+    expect(memo.bytes).toBeLessThanOrEqual(64 * 1024)
+    expect(memo.size).toBeGreaterThan(10)
+    expect(memo.get('k999')).toBeDefined()
+    expect(memo.get('k0')).toBeUndefined()
+    // An entry evicted for room leaves the token-id index too: revoking it later finds nothing.
+    memo.onFeed({ replaced: false, tokenIds: ['tok_0', 'tok_999'] })
+    expect(memo.get('k999')).toBeUndefined()
   })
 
   it('keeps nothing when max is 0', () => {

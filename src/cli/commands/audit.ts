@@ -21,6 +21,25 @@ function actorText(actor: unknown): string {
   return JSON.stringify(actor)
 }
 
+/**
+ * The event in words where the name alone misleads (#18 items 5, 9): a revoked attenuated token
+ * leaves its key active; a logout, the unused-key job and rotation say so.
+ *
+ * @example
+ * eventText({ event: 'revoked', detail: { attenuated: true, key_still_active: true } })
+ * // 'revoked an attenuated token of this key (key still active)'
+ */
+export function eventText(e: Pick<AuditEvent, 'event' | 'detail'>): string {
+  const d = e.detail ?? {}
+  if (e.event === 'revoked' && d.attenuated === true) {
+    return `revoked an attenuated token of this key${d.key_still_active === false ? '' : ' (key still active)'}`
+  }
+  if (e.event === 'revoked' && d.reason === 'logout') return 'revoked (logged out)'
+  if (e.event === 'revoked' && d.reason === 'rotated') return 'revoked (rotation grace ended)'
+  if (e.event === 'auto_revoked' && typeof d.message === 'string') return `auto_revoked (${d.message})`
+  return e.event
+}
+
 function at(iso: string): string {
   const ms = Date.parse(iso)
   return Number.isNaN(ms) ? iso : new Date(ms).toISOString().replace(/\.\d{3}Z$/, 'Z')
@@ -70,7 +89,7 @@ export function registerAudit(program: Command): void {
           ['time', 'event', 'key', 'actor', 'ip', 'user agent'],
           events.map((e) => [
             at(e.at),
-            e.event,
+            eventText(e),
             e.key_id ?? '-',
             actorText(e.actor),
             e.ip ?? '-',

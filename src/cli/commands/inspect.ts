@@ -48,6 +48,43 @@ export interface InspectJson {
 const iso = (d: Date | null): string | null => (d === null ? null : d.toISOString().replace('.000Z', 'Z'))
 
 /**
+ * True when no request can satisfy the token: a caveat that fails closed, an empty intersection
+ * (`org = acme` then `org = beta`), or a validity window that closes before it opens.
+ *
+ * @example
+ * admitsNothing(inspectToken(token)) // true for org = acme, then org = beta
+ */
+export function admitsNothing(info: TokenInspection): boolean {
+  return whyAdmitsNothing(info).length > 0
+}
+
+/**
+ * Why a token admits nothing, in words (empty when it admits something): the dimensions left
+ * empty, a caveat that fails closed, or an expiry before its not-before.
+ *
+ * @example
+ * whyAdmitsNothing(inspectToken(token)) // ['orgs: none'] for org = acme, then org = beta
+ */
+export function whyAdmitsNothing(info: TokenInspection): string[] {
+  const { scope } = info
+  const lists = {
+    orgs: scope.orgs,
+    apps: scope.apps,
+    ops: scope.ops,
+    devices: scope.devices,
+    ips: scope.ips,
+    audiences: scope.audiences,
+  }
+  const out = Object.entries(lists)
+    .filter(([, l]) => l !== null && l.length === 0)
+    .map(([name]) => `${name}: none`)
+  if (info.caveats.some((c) => !c.valid)) out.push('a caveat fails closed')
+  if (scope.notBefore !== null && scope.expiresAt !== null && scope.notBefore >= scope.expiresAt)
+    out.push('expires before not-before')
+  return out
+}
+
+/**
  * The JSON form of an inspection.
  *
  * @example
@@ -55,7 +92,6 @@ const iso = (d: Date | null): string | null => (d === null ? null : d.toISOStrin
  */
 export function inspectionToJson(info: TokenInspection): InspectJson {
   const { scope } = info
-  const lists = [scope.orgs, scope.apps, scope.ops, scope.devices, scope.ips, scope.audiences]
   return {
     location: info.location,
     hint: info.hint,
@@ -90,10 +126,7 @@ export function inspectionToJson(info: TokenInspection): InspectJson {
       expires_at: iso(scope.expiresAt),
       other: scope.other,
     },
-    admits_nothing:
-      info.caveats.some((c) => !c.valid) ||
-      lists.some((l) => l !== null && l.length === 0) ||
-      (scope.notBefore !== null && scope.expiresAt !== null && scope.notBefore >= scope.expiresAt),
+    admits_nothing: admitsNothing(info),
     expired: info.expired,
     revocation_id: info.revocationId,
     discharges: info.discharges,
@@ -168,10 +201,13 @@ export function registerInspect(program: Command): void {
   program
     .command('inspect')
     .description('explain a token offline: identifier, caveats, effective scope, expiry (no secret needed)')
-    .argument('[token]', 'token to inspect, or - to read it from stdin (default: the logged-in token)')
+    .argument(
+      '[token]',
+      'token to inspect, or - to read it from stdin (default: a piped stdin, else the logged-in token)',
+    )
     .addHelpText(
       'after',
-      '\nExamples:\n  crumb inspect\n  crumb inspect crumb_AgEL…\n  crumb attenuate --read-only | crumb inspect - --json',
+      '\nExamples:\n  crumb inspect\n  crumb inspect crumb_AgEL…\n  crumb inspect < job.token\n  crumb attenuate --read-only | crumb inspect --json',
     )
     .action(async (arg: string | undefined, _options: unknown, command: Command) => {
       const ctx = await loadContext(command)

@@ -36,7 +36,8 @@ export function registerLogout(program: Command): void {
       let revoked: Revoked | undefined
       let alreadyDead: string | undefined
       try {
-        revoked = await api.revokeToken(token)
+        // audited as the user logging out, not as an anonymous token holder (#18 item 9)
+        revoked = await api.revokeToken(token, 'logout')
       } catch (error) {
         if (!(error instanceof CliError) || !ALREADY_DEAD.has(error.code)) throw error
         alreadyDead = error.code

@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { Option } from 'commander'
 import { emailSchema } from '../../api-fields.js'
 import { loadContext } from '../context.js'
-import { UsageError } from '../errors.js'
+import { CliError, UsageError } from '../errors.js'
 import { flagParser, parseWith } from '../flag-parser.js'
 import { prompt, readStdin, stdinIsTty, stripNewline } from '../input.js'
 import { parseDeviceName, printSession, saveSession } from '../session.js'
@@ -68,8 +68,17 @@ export function registerRegister(program: Command): void {
       const password = await readPassword(flags)
       if (password === '') throw new UsageError('the password is empty')
       const api = await ctx.api({ token: null })
-      const registered = await api.register(email, password)
       const device = flags.device ?? ctx.settings.device
+      // the key is named `CLI login on <device>`, so the next `crumb login` here replaces it (#18 item 4)
+      const registered = await api.register(email, password, device).catch((error: unknown) => {
+        if (error instanceof CliError && error.code === 'conflict') {
+          throw new CliError('conflict', `${email} is already registered`, {
+            hint: `sign in with \`crumb login --email ${email}\``,
+            cause: error,
+          })
+        }
+        throw error
+      })
       await saveSession(ctx, { token: registered.token, device, email: registered.user.email ?? email })
       printSession(ctx, {
         verb: 'Registered and signed in',

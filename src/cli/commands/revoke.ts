@@ -2,7 +2,7 @@ import type { Command } from 'commander'
 import { updateConfig } from '../config.js'
 import { loadContext } from '../context.js'
 import { UsageError } from '../errors.js'
-import { readTokenInput } from '../input.js'
+import { readStdin, readTokenInput, stdinIsPiped } from '../input.js'
 import { note, printJson, printLine } from '../output.js'
 
 /**
@@ -21,17 +21,19 @@ export function registerRevoke(program: Command): void {
   program
     .command('revoke')
     .description('revoke a token (and every token derived from it); - reads it from stdin')
-    .argument('[token]', 'the token to revoke, or - to read it from stdin')
-    .addHelpText('after', '\nExamples:\n  crumb revoke - < leaked.token\n  crumb revoke crumb_AgEL…')
+    .argument('[token]', 'the token to revoke, or - to read it from stdin (read from a pipe when omitted)')
+    .addHelpText('after', '\nExamples:\n  crumb revoke < leaked.token\n  crumb revoke crumb_AgEL…')
     .action(async (arg: string | undefined, _flags: unknown, command: Command) => {
-      if (arg === undefined) {
+      // no argument: a piped token (#18 item 2), never the saved login
+      const piped = arg === undefined && stdinIsPiped() ? (await readStdin()).trim() : ''
+      if (arg === undefined && piped === '') {
         throw new UsageError(
-          'which token? pass it as an argument, or - to read it from stdin',
+          'which token? pass it as an argument, pipe it in, or - to read it from stdin',
           "to revoke this device's own key, use `crumb logout`",
         )
       }
       const ctx = await loadContext(command)
-      const token = await readTokenInput(arg, undefined)
+      const token = arg === undefined ? piped : await readTokenInput(arg, undefined)
       const api = await ctx.api({ token: null })
       const { revoked } = await api.revokeToken(token)
       if (ctx.config.token === token) {

@@ -1,8 +1,9 @@
 import type { Command } from 'commander'
-import { keyNameSchema } from '../../api-fields.js'
+import { keyNameSchema, VERIFY_OP } from '../../api-fields.js'
 import { formatDuration } from '../../duration.js'
 import { addCaveatOptions, type CaveatFlags, caveatsFromFlags } from '../caveat-flags.js'
 import { loadContext } from '../context.js'
+import { UsageError } from '../errors.js'
 import { flagParser } from '../flag-parser.js'
 import { note, printJson, printLine, relativeTime } from '../output.js'
 import { describeKey } from '../session.js'
@@ -14,6 +15,7 @@ import { describeKey } from '../session.js'
 
 interface CreateFlags extends CaveatFlags {
   name: string
+  service?: boolean
 }
 
 /**
@@ -39,16 +41,26 @@ export function registerTokensCreate(tokens: Command): void {
     .command('create')
     .description('create a key (e.g. for CI) and print its token once')
     .requiredOption('--name <name>', 'what the key is for, e.g. "deploy from CI"', flagParser(keyNameSchema))
+    .option(
+      '--service',
+      `a verifier's service token (ops = ${VERIFY_OP}): reads the revocation feed, verifies and reports usage, nothing else`,
+    )
   addCaveatOptions(command, 'key lifetime: 30d, 12h or an RFC 3339 instant (default: the server default)')
     .addHelpText(
       'after',
-      '\nExample:\n  crumb tokens create --name "CI deploy" --org acme --app web --ops deploy --expires 30d',
+      '\nExamples:\n  crumb tokens create --name "CI deploy" --org acme --app web --ops deploy --expires 30d\n' +
+        '  crumb tokens create --name "deploy-api verifier" --service',
     )
     .action(async (flags: CreateFlags, cmd: Command) => {
       const ctx = await loadContext(cmd)
       const now = new Date()
       // A duration goes as `expires_in`; an instant also as an exact `expires` caveat.
       const caveats = caveatsFromFlags(flags, { now, includeExpires: flags.expires?.kind === 'instant' })
+      if (flags.service === true) {
+        if (flags.ops !== undefined || flags.readOnly === true)
+          throw new UsageError('--service sets the ops itself (ops = verify); drop --ops / --read-only')
+        caveats.push(`ops = ${VERIFY_OP}`)
+      }
       const api = await ctx.api({ requireToken: true })
       const issued = await api.createKey({
         name: flags.name,

@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import type { Key } from '../api.js'
 import { loadContext } from '../context.js'
-import { note, printJson, printLine, relativeTime, renderTable } from '../output.js'
+import { clockTime, printJson, printLine, relativeTime, renderTable } from '../output.js'
 import { tokenIdOf } from '../token-text.js'
 
 /**
@@ -13,6 +13,13 @@ function lastUsed(key: Key, now: Date): string {
   if (key.last_used_at === null || key.last_used_at === undefined) return 'never'
   const ip = key.last_used_ip ? ` from ${key.last_used_ip}` : ''
   return `${relativeTime(key.last_used_at, now)}${ip}`
+}
+
+/** The status column: a rotated key in its grace period shows when it stops (#18 item 1). */
+function statusText(key: Key, now: Date): string {
+  if (key.status === 'active' && key.grace_ends_at)
+    return `active until ${clockTime(key.grace_ends_at, now)}, rotated`
+  return key.status
 }
 
 /**
@@ -32,7 +39,7 @@ export function keysTable(keys: readonly Key[], current: string | undefined, now
       relativeTime(k.created_at, now),
       k.status === 'revoked' ? `revoked ${relativeTime(k.revoked_at, now)}` : relativeTime(k.expires_at, now),
       lastUsed(k, now),
-      k.status,
+      statusText(k, now),
     ]),
   )
 }
@@ -49,10 +56,12 @@ export function registerTokensLs(tokens: Command): void {
     .alias('list')
     .description('list your keys (revoked and expired ones are hidden unless --include-revoked)')
     .option('--include-revoked', 'also show revoked and expired keys')
-    .action(async (flags: { includeRevoked?: boolean }, command: Command) => {
+    .option('--include-expired', 'the same as --include-revoked (the name Coder uses)')
+    .action(async (flags: { includeRevoked?: boolean; includeExpired?: boolean }, command: Command) => {
       const ctx = await loadContext(command)
       const api = await ctx.api({ requireToken: true })
-      const keys = await api.listKeys({ includeRevoked: flags.includeRevoked === true })
+      const includeRevoked = flags.includeRevoked === true || flags.includeExpired === true
+      const keys = await api.listKeys({ includeRevoked })
       if (ctx.json) {
         printJson({ keys })
         return
@@ -63,6 +72,8 @@ export function registerTokensLs(tokens: Command): void {
       }
       const current = ctx.settings.tokenSource === undefined ? undefined : tokenIdOf(ctx.settings.token)
       printLine(keysTable(keys, current, new Date()))
-      if (current !== undefined && keys.some((k) => k.id === current)) note('* the key this CLI is using')
+      // on stdout with the table: human text on one stream per command (#18 item 11)
+      if (current !== undefined && keys.some((k) => k.id === current))
+        printLine('* the key this CLI is using')
     })
 }

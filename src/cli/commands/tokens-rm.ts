@@ -3,12 +3,12 @@ import { updateConfig } from '../config.js'
 import { loadContext } from '../context.js'
 import { CliError, UsageError } from '../errors.js'
 import { confirm, stdinIsTty } from '../input.js'
-import { note, printJson, printLine } from '../output.js'
+import { printJson, printLine } from '../output.js'
 import { resolveKey } from '../resolve-key.js'
 import { tokenIdOf } from '../token-text.js'
 
 /**
- * `crumb tokens rm ID|NAME [--delete [--yes]]`: expires (revokes) a key and keeps its row for
+ * `crumb tokens rm ID|NAME [--delete [--yes]]`: revokes a key and keeps its row for
  * the audit trail; `--delete` removes the row too, after a confirmation prompt or `--yes`.
  * Without a terminal to ask, `--delete` needs `--yes`.
  */
@@ -28,7 +28,7 @@ export function registerTokensRm(tokens: Command): void {
   tokens
     .command('rm')
     .alias('remove')
-    .description('expire a key (it stops working; the row stays for the audit trail); --delete removes it')
+    .description('revoke a key (it stops working; the row stays for the audit trail); --delete removes it')
     .argument('<key>', 'key id (tok_…) or the exact name of an active key')
     .option('--delete', 'delete the key permanently (asks first)')
     .option('-y, --yes', 'do not ask for confirmation')
@@ -60,10 +60,11 @@ export function registerTokensRm(tokens: Command): void {
         if (ownKey) await updateConfig(ctx.configPath, ({ token: _dropped, ...rest }) => rest)
         if (ctx.json) printJson({ key })
         else {
-          printLine(`✓ Expired key ${JSON.stringify(key.name)} (${key.id}): it no longer authenticates`)
-          note('  `crumb tokens ls --include-revoked` still lists it; `--delete` removes it for good.')
+          // one word for a removed key: "revoked", as the list and the API say it (#18 item 10)
+          printLine(`✓ Revoked key ${JSON.stringify(key.name)} (${key.id}): it no longer authenticates`)
+          printLine('  `crumb tokens ls --include-revoked` still lists it; `--delete` removes it for good.')
         }
       }
-      if (ownKey) note('! That was the key this CLI was using; run `crumb login` to sign in again.')
+      if (ownKey) printLine('! That was the key this CLI was using; run `crumb login` to sign in again.')
     })
 }

@@ -4,7 +4,7 @@ import { updateConfig } from '../config.js'
 import { loadContext } from '../context.js'
 import { type Duration, durationFlagSchema } from '../durations.js'
 import { flagParser } from '../flag-parser.js'
-import { note, printJson, printLine, relativeTime } from '../output.js'
+import { clockTime, note, printJson, printLine, relativeTime } from '../output.js'
 import { resolveKey } from '../resolve-key.js'
 import { describeKey } from '../session.js'
 import { tokenIdOf } from '../token-text.js'
@@ -56,12 +56,13 @@ export function registerTokensRotate(tokens: Command): void {
         return
       }
       note(`✓ Rotated ${id}: new key ${describeKey(rotated.key)}`)
-      const until = rotated.previous?.expires_at
-      if (flags.grace !== undefined || until) {
+      // the grace the server applied, not the old key's own expiry (#18 item 1)
+      const until = rotated.previous?.grace_ends_at
+      if (until)
         note(
-          `  The old key keeps working ${until ? relativeTime(until) : `for ${flags.grace?.text ?? 'a while'}`}.`,
+          `  The old key keeps working until ${clockTime(until)} (${relativeTime(until)}), then it is revoked.`,
         )
-      }
+      else note('  The old key is revoked now.')
       if (ownKey) note(`  This CLI now uses the new key (saved in ${ctx.shownConfigPath}).`)
       if (printToken) {
         note('  Copy the new token now: it is not shown again.')

@@ -4,7 +4,9 @@ import * as z from 'zod'
 import { deviceSchema } from '../../api-fields.js'
 import {
   checkDeviceStartLimit,
+  type DeviceReplacement,
   decideDeviceRequest,
+  deviceReplacement,
   keyJson,
   pendingDeviceRequest,
   pollDeviceAuthorization,
@@ -13,7 +15,7 @@ import {
 import type { DeviceCodeRecord } from '../../store/index.js'
 import { requestMeta } from '../../wire/request-meta.js'
 import { authOf } from '../auth.js'
-import type { ServiceContext } from '../context.js'
+import { isUnprovenCookieRequest, type ServiceContext } from '../context.js'
 import { parseRequest } from '../problem.js'
 import { bearer, jsonBody, jsonResponse, mintedSchema, problems } from '../schemas.js'
 
@@ -57,8 +59,48 @@ export const deviceRequestSchema = z
     expires_at: z.string(),
     ip: z.string().nullable(),
     user_agent: z.string().nullable(),
+    replaces: z
+      .object({
+        id: z.string(),
+        name: z.string(),
+        hint: z.string(),
+        created_at: z.string(),
+        last_used_at: z.string().nullable(),
+        last_used_ip: z.string().nullable(),
+        last_used_user_agent: z.string().nullable(),
+      })
+      .nullable()
+      .optional()
+      .meta({
+        description:
+          "the caller's active key of the same name that approving revokes (`replaced`): a device that " +
+          'merely chose that name would take its place',
+      }),
+    same_address: z.boolean().nullable().optional().meta({
+      description:
+        'whether the request comes from the address that key was last used from (null: nothing to compare)',
+    }),
   })
   .meta({ id: 'DeviceRequest' })
+
+function replacementJson(
+  r: DeviceReplacement,
+): Pick<z.infer<typeof deviceRequestSchema>, 'replaces' | 'same_address'> {
+  const key = r.replaces
+  if (key === undefined) return { replaces: null, same_address: null }
+  return {
+    replaces: {
+      id: key.id,
+      name: key.name,
+      hint: key.hint,
+      created_at: key.createdAt,
+      last_used_at: key.lastUsedAt,
+      last_used_ip: key.lastUsedIp,
+      last_used_user_agent: key.lastUsedUserAgent,
+    },
+    same_address: r.sameAddress,
+  }
+}
 
 function requestJson(r: DeviceCodeRecord): z.infer<typeof deviceRequestSchema> {
   return {
@@ -115,7 +157,14 @@ export function deviceRoutes(ctx: ServiceContext): Router {
 
   router.get('/auth/device', ctx.authenticate, async (req: Request, res: Response) => {
     const query = parseRequest(deviceLookupQuery, req.query, 'query')
-    res.json({ request: requestJson(await pendingDeviceRequest(ctx, query.user_code, authOf(res).user.id)) })
+    const userId = authOf(res).user.id
+    // Only deliberate lookups (a bearer token, or the device page proving itself with the CSRF
+    // token) count against the limit that guards approvals: a page elsewhere can make a signed-in
+    // browser send cookie GETs, and those misses go to a separate, larger budget.
+    const limiter = isUnprovenCookieRequest(res) ? ctx.limits.deviceLookup : ctx.limits.deviceCode
+    const rec = await pendingDeviceRequest(ctx, query.user_code, userId, limiter)
+    const replacement = await deviceReplacement(ctx, rec, userId)
+    res.json({ request: { ...requestJson(rec), ...replacementJson(replacement) } })
   })
 
   router.post('/auth/device/approve', ctx.authenticate, async (req: Request, res: Response) => {

@@ -1,9 +1,10 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
-import { FEED_MAX_WAIT_S, revokeByToken } from '../../service/index.js'
+import { FEED_MAX_WAIT_S, limitRevocationsFrom, revokeByToken } from '../../service/index.js'
 import type { FeedEntry } from '../../store/index.js'
 import { requestMeta } from '../../wire/request-meta.js'
+import { type RevocationEntryJson, revocationFeedSchema } from '../../wire/revocation-feed.js'
 import type { ServiceContext } from '../context.js'
 import { parseRequest } from '../problem.js'
 import { bearer, jsonBody, jsonResponse, problems } from '../schemas.js'
@@ -12,6 +13,11 @@ import { bearer, jsonBody, jsonResponse, problems } from '../schemas.js'
 export const revokeBody = z
   .object({
     token: z.string().min(1).max(16_384).meta({ description: 'the token, with any discharges comma-joined' }),
+    // beside DESIGN's fields (#18 item 9): `crumb logout` says so, and is audited as the user logging out
+    reason: z
+      .literal('logout')
+      .optional()
+      .meta({ description: "`logout`: the holder is signing this device out (audited as the key's user)" }),
   })
   .meta({ id: 'RevokeRequest' })
 
@@ -34,17 +40,7 @@ export const feedQuery = z.object({
     .meta({ description: `long-poll: seconds to wait for an entry (at most ${FEED_MAX_WAIT_S})` }),
 })
 
-/** One entry of the feed. */
-export const feedEntrySchema = z
-  .object({ token_id: z.string(), revocation_id: z.string().optional(), expires_at: z.string() })
-  .meta({ id: 'RevocationEntry' })
-
-/** `GET /v1/revocations` response. */
-export const feedResponse = z
-  .object({ cursor: z.string(), entries: z.array(feedEntrySchema), reset: z.literal(true).optional() })
-  .meta({ id: 'RevocationFeed' })
-
-function entryJson(e: FeedEntry): z.infer<typeof feedEntrySchema> {
+function entryJson(e: FeedEntry): RevocationEntryJson {
   return {
     token_id: e.tokenId,
     ...(e.revocationId === undefined ? {} : { revocation_id: e.revocationId }),
@@ -63,8 +59,12 @@ export function revocationsRoutes(ctx: ServiceContext): Router {
   const router = Router()
 
   router.post('/revocations', async (req: Request, res: Response) => {
+    const meta = requestMeta(req)
+    // public and it writes what every verifier downloads: limited per address (before the body is
+    // read) and per token id (by the service, once the signature is checked)
+    limitRevocationsFrom(ctx, meta)
     const body = parseRequest(revokeBody, req.body, 'body')
-    const revoked = await revokeByToken(ctx, body.token, requestMeta(req))
+    const revoked = await revokeByToken(ctx, body.token, meta, { reason: body.reason })
     res.json({
       revoked: {
         token_id: revoked.tokenId,
@@ -73,7 +73,7 @@ export function revocationsRoutes(ctx: ServiceContext): Router {
     })
   })
 
-  router.get('/revocations', ctx.authenticate, async (req: Request, res: Response) => {
+  router.get('/revocations', ctx.authenticateVerifier, async (req: Request, res: Response) => {
     const query = parseRequest(feedQuery, req.query, 'query')
     // `?since=` (empty) is a first sync, like no cursor at all.
     const since = query.since === undefined || query.since === '' ? undefined : query.since
@@ -100,7 +100,7 @@ export function registerRevocationsApi(registry: OpenAPIRegistry): void {
     path: '/v1/revocations',
     summary: 'Revoke a token and everything derived from it (public: possession is the proof)',
     request: { body: jsonBody(revokeBody) },
-    responses: { '200': jsonResponse('what was revoked', revokeResponse), ...problems(400, 401, 413) },
+    responses: { '200': jsonResponse('what was revoked', revokeResponse), ...problems(400, 401, 413, 429) },
   })
   registry.registerPath({
     method: 'get',
@@ -108,6 +108,9 @@ export function registerRevocationsApi(registry: OpenAPIRegistry): void {
     summary: 'The revocation feed; long-polls with wait= until something is revoked',
     security: bearer,
     request: { query: feedQuery },
-    responses: { '200': jsonResponse('entries after the cursor', feedResponse), ...problems(400, 401, 403) },
+    responses: {
+      '200': jsonResponse('entries after the cursor', revocationFeedSchema),
+      ...problems(400, 401, 403),
+    },
   })
 }

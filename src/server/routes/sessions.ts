@@ -2,6 +2,7 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
 import { credentialsSchema } from '../../api-fields.js'
+import { CrumbError } from '../../errors.js'
 import {
   actorFor,
   createSession,
@@ -15,6 +16,7 @@ import { authOf } from '../auth.js'
 import type { ServiceContext } from '../context.js'
 import { parseRequest } from '../problem.js'
 import { bearer, jsonBody, jsonResponse, keyIdParams, keySchema, mintedSchema, problems } from '../schemas.js'
+import { confirmDestructiveHeader } from './tokens.js'
 
 export { SESSION_KEY_NAME } from '../../service/index.js'
 
@@ -57,6 +59,13 @@ export function sessionsRoutes(ctx: ServiceContext): Router {
   })
 
   router.delete('/sessions/others', ctx.authenticate, async (req: Request, res: Response) => {
+    // destructive: signs out every other browser at once (#18 item 12; the dashboard sends it)
+    if (!confirmDestructiveHeader.safeParse(req.get('x-confirm-destructive')).success) {
+      throw new CrumbError(
+        'confirmation_required',
+        'signing out every other session needs the header X-Confirm-Destructive: true',
+      )
+    }
     const auth = authOf(res)
     const revoked = await signOutOthers(ctx, auth, actorFor(auth.user, requestMeta(req), auth.key.id))
     res.json({ revoked })
@@ -100,7 +109,7 @@ export function registerSessionsApi(registry: OpenAPIRegistry): void {
     security: bearer,
     responses: {
       '200': jsonResponse('how many were signed out', z.object({ revoked: z.number().int() })),
-      ...problems(401, 403),
+      ...problems(401, 403, 428),
     },
   })
   registry.registerPath({

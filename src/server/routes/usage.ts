@@ -2,29 +2,11 @@ import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
 import { recordReportedUse } from '../../service/index.js'
+import { usageBatchSchema } from '../../wire/usage-report.js'
 import { authOf } from '../auth.js'
 import type { ServiceContext } from '../context.js'
 import { parseRequest } from '../problem.js'
-import { bearer, jsonBody, jsonResponse, keyIdSchema, problems } from '../schemas.js'
-
-/** `POST /v1/usage` body: last-use reports batched by verifiers. */
-export const usageBody = z
-  .object({
-    reports: z
-      .array(
-        z.object({
-          token_id: keyIdSchema,
-          at: z.iso.datetime({ offset: true }),
-          ip: z.string().max(64).nullable().optional(),
-          user_agent: z.string().max(512).nullable().optional(),
-          ticket: z.string().max(64).optional().meta({
-            description: "the token's usage_ticket (from /v1/verify, or computed by a local verifier)",
-          }),
-        }),
-      )
-      .max(1000),
-  })
-  .meta({ id: 'UsageRequest' })
+import { bearer, jsonBody, jsonResponse, problems } from '../schemas.js'
 
 /**
  * `POST /v1/usage`: last used (time, IP, user agent) from verifiers; only moves forward, and a
@@ -36,8 +18,8 @@ export const usageBody = z
  */
 export function usageRoutes(ctx: ServiceContext): Router {
   const router = Router()
-  router.post('/usage', ctx.authenticate, async (req: Request, res: Response) => {
-    const body = parseRequest(usageBody, req.body, 'body')
+  router.post('/usage', ctx.authenticateVerifier, async (req: Request, res: Response) => {
+    const body = parseRequest(usageBatchSchema, req.body, 'body')
     const updated = await recordReportedUse(
       ctx,
       authOf(res).user.id,
@@ -61,7 +43,7 @@ export function registerUsageApi(registry: OpenAPIRegistry): void {
     path: '/v1/usage',
     summary: 'Batched last-use reports from verifiers',
     security: bearer,
-    request: { body: jsonBody(usageBody) },
+    request: { body: jsonBody(usageBatchSchema) },
     responses: {
       '202': jsonResponse('accepted', z.object({ accepted: z.number().int(), updated: z.number().int() })),
       ...problems(400, 401, 403, 413),

@@ -1,7 +1,7 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
-import { emailSchema, passwordSchema } from '../../api-fields.js'
+import { deviceSchema, emailSchema, passwordSchema } from '../../api-fields.js'
 import { checkRegistrationLimit, keyJson, register } from '../../service/index.js'
 import { requestMeta } from '../../wire/request-meta.js'
 import type { ServiceContext } from '../context.js'
@@ -10,7 +10,13 @@ import { jsonBody, jsonResponse, keySchema, problems, userSchema } from '../sche
 
 /** `POST /v1/users` body. */
 export const registerBody = z
-  .object({ email: emailSchema, password: passwordSchema })
+  .object({
+    email: emailSchema,
+    password: passwordSchema,
+    // beside DESIGN's fields (#18 item 4): the CLI names the first key after the device, as a
+    // login does, so the next `crumb login` there replaces it instead of adding a second key
+    device: deviceSchema.optional().meta({ description: 'name the first key `CLI login on <device>`' }),
+  })
   .meta({ id: 'RegisterRequest' })
 
 /** `POST /v1/users` response. */

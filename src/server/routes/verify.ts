@@ -83,7 +83,7 @@ function claimsJson(c: TokenClaims): z.infer<typeof claimsSchema> {
  */
 export function verifyRoutes(ctx: ServiceContext): Router {
   const router = Router()
-  router.post('/verify', ctx.authenticate, async (req: Request, res: Response) => {
+  router.post('/verify', ctx.authenticateVerifier, async (req: Request, res: Response) => {
     const body = parseRequest(verifyBody, req.body, 'body')
     const { aud, ...facts } = body.request
     const request = Object.fromEntries(Object.entries(facts).filter(([, v]) => v !== undefined)) as {
@@ -93,7 +93,7 @@ export function verifyRoutes(ctx: ServiceContext): Router {
       ...(body.deferred === undefined ? {} : { deferred: new Set(body.deferred) }),
       ...(aud === undefined ? {} : { audience: aud }),
     })
-    const ticket = usageTicket(ctx.ring, auth.claims.kid, auth.claims.tokenId)
+    const ticket = usageTicket(ctx.ring, auth.claims.kid, auth.claims.tokenId, ctx.clock.now())
     res.json({
       valid: true,
       claims: { ...claimsJson(auth.claims), ...(ticket === undefined ? {} : { usage_ticket: ticket }) },

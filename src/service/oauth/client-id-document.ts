@@ -1,4 +1,5 @@
 import * as z from 'zod'
+import { FetchJsonError, fetchJson } from '../workload/fetch-json.js'
 import type { ClientMetadata } from './client-metadata.js'
 import { OAuthError } from './errors.js'
 import { isLoopbackHost, redirectUriProblem } from './redirect-uri.js'
@@ -13,7 +14,6 @@ export interface ClientIdDocumentOptions {
   /** Accept `http://` client ids on a loopback host (`CRUMB_OAUTH_ALLOW_LOOPBACK_CLIENT_IDS=true`). */
   readonly allowLoopback: boolean
   readonly timeoutMs?: number
-  readonly fetch?: typeof fetch
 }
 
 const document = z.object({
@@ -42,28 +42,9 @@ export function isClientIdUrl(clientId: string, options: { allowLoopback: boolea
   return options.allowLoopback && url.protocol === 'http:' && isLoopbackHost(url)
 }
 
-/** Reads at most `max` bytes of a body; throws past that. */
-async function readCapped(res: Response, max: number): Promise<string> {
-  const reader = res.body?.getReader()
-  if (reader === undefined) return ''
-  const chunks: Uint8Array[] = []
-  let total = 0
-  for (;;) {
-    const { done, value } = await reader.read()
-    if (done) break
-    total += value.byteLength
-    if (total > max) {
-      await reader.cancel()
-      throw new Error('document too large')
-    }
-    chunks.push(value)
-  }
-  return Buffer.concat(chunks).toString('utf8')
-}
-
 /**
  * Fetches and checks a Client ID Metadata Document (draft-ietf-oauth-client-id-metadata-document):
- * GET the `client_id` URL (no redirects, a timeout, a size cap), parse JSON whose `client_id` is
+ * GET the `client_id` URL with the bounded `fetchJson` (no redirects, a timeout, a size cap), parse JSON whose `client_id` is
  * that URL exactly, with `redirect_uris` that crumb would accept at registration. Such a client is
  * public (`none`). Anything wrong is `invalid_client`, naming the problem, never echoing the body.
  *
@@ -77,33 +58,17 @@ export async function fetchClientIdDocument(
 ): Promise<ClientMetadata> {
   if (!isClientIdUrl(clientId, options))
     throw new OAuthError('invalid_client', 'client_id is not a usable URL')
-  const get = options.fetch ?? fetch
-  let text: string
-  try {
-    const res = await get(clientId, {
-      headers: { accept: 'application/json' },
-      redirect: 'manual',
-      signal: AbortSignal.timeout(options.timeoutMs ?? CLIENT_DOCUMENT_TIMEOUT_MS),
-    })
-    if (res.status !== 200) {
-      await res.body?.cancel()
-      throw new Error(`answered ${res.status}`)
-    }
-    text = await readCapped(res, MAX_CLIENT_DOCUMENT_BYTES)
-  } catch (error) {
-    throw new OAuthError(
-      'invalid_client',
-      `the client metadata document could not be fetched (${(error as Error).message})`,
-      {
-        cause: error,
-      },
-    )
-  }
   let body: unknown
   try {
-    body = JSON.parse(text)
-  } catch {
-    throw new OAuthError('invalid_client', 'the client metadata document is not JSON')
+    body = await fetchJson(new URL(clientId), {
+      timeoutMs: options.timeoutMs ?? CLIENT_DOCUMENT_TIMEOUT_MS,
+      maxBytes: MAX_CLIENT_DOCUMENT_BYTES,
+    })
+  } catch (error) {
+    const why = error instanceof FetchJsonError ? error.problem : 'unreachable'
+    throw new OAuthError('invalid_client', `the client metadata document could not be used (${why})`, {
+      cause: error,
+    })
   }
   const parsed = document.safeParse(body)
   if (!parsed.success) {

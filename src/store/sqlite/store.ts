@@ -26,7 +26,7 @@ interface Job {
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown }
 
 const WRITES: Readonly<Record<keyof Repositories, readonly string[]>> = {
-  users: ['insert'],
+  users: ['insert', 'setPasswordHash'],
   keys: ['insert', 'rename', 'revoke', 'markReplaced', 'recordUsage', 'hardDelete'],
   audit: ['append'],
   revocations: ['add', 'prune'],

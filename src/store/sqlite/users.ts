@@ -32,6 +32,7 @@ export function createUsersRepo(db: BetterSqlite3.Database): UsersRepo {
   )
   const byId = db.prepare<[string], UserRow>('SELECT * FROM users WHERE id = ?')
   const byEmail = db.prepare<[string], UserRow>('SELECT * FROM users WHERE email = ?')
+  const setHash = db.prepare<[string, string]>('UPDATE users SET password_hash = ? WHERE id = ?')
 
   return {
     insert(user) {
@@ -57,6 +58,9 @@ export function createUsersRepo(db: BetterSqlite3.Database): UsersRepo {
     getByEmail(email) {
       const r = byEmail.get(email)
       return r && toUser(r)
+    },
+    setPasswordHash(id, passwordHash) {
+      return setHash.run(passwordHash, id).changes > 0
     },
   }
 }

@@ -130,6 +130,7 @@ export function startTokenService(dataDir: string, port = 0): Promise<Running> {
       CRUMB_LOG_LEVEL: 'warn',
       CRUMB_KEY_CREATE_LIMIT: '10000',
       CRUMB_REGISTER_LIMIT: '10000',
+      CRUMB_SCRYPT_N: '1024', // test-only password hashing cost
     },
     { name: 'token service' },
   )

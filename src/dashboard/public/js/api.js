@@ -1,27 +1,47 @@
+// @ts-check
 /**
  * Calls the documented /v1 API from dashboard pages. The session travels in an HttpOnly cookie
  * the page never sees; state-changing calls echo the `crumb_csrf` cookie in `X-CSRF-Token`.
  */
 
+// The problem reader is the one the CLI and the verifiers use, served at /wire/read-problem.js:
+// this relative path names it in the source tree (src/dashboard/public/js -> src/wire/) for the
+// type checker, and resolves to that URL in the browser (a path cannot climb above the root).
+import { readProblem } from '../../../wire/read-problem.js'
+
 /**
- * A key as the API returns it (DESIGN.md "Key").
- * @typedef {{ id: string, name: string, hint: string, source: string, status: 'active' | 'revoked' | 'expired',
- *   caveats: string[], created_at: string, expires_at: string, last_used_at: string | null,
- *   last_used_ip: string | null, last_used_user_agent: string | null, revoked_at: string | null }} Key
+ * A key as the API returns it (DESIGN.md "Key"): the wire type the server and the CLI use.
+ * @typedef {import('../../../wire/key.js').KeyJson} Key
  */
+
+/**
+ * A key just minted, with its token (shown once).
+ * @typedef {{ token: string, key: Key }} Minted
+ */
+
+/**
+ * One audit-log event.
+ * @typedef {{ id: string | number, at: string, event: string, key_id: string | null, actor: string,
+ *   ip: string | null, user_agent: string | null, detail?: Record<string, unknown> | null }} AuditEvent
+ */
+
+/** @typedef {import('../../../wire/read-problem.js').ParsedProblem} ParsedProblem */
+/** @typedef {import('../../../wire/read-problem.js').ParsedIssue} FieldProblem */
 
 /** A failed call: the problem+json body's `code` and `detail`, and the HTTP status. */
 export class ApiError extends Error {
   /**
    * @param {number} status
-   * @param {{ code?: string, detail?: string, title?: string, errors?: { path: string, message: string }[] }} problem
+   * @param {ParsedProblem} problem
    */
   constructor(status, problem) {
     super(problem.detail ?? problem.title ?? `request failed (${status})`)
     this.name = 'ApiError'
     this.status = status
+    /** @type {string} */
     this.code = problem.code ?? 'unknown'
-    this.errors = Array.isArray(problem.errors) ? problem.errors : []
+    /** @type {readonly FieldProblem[]} */
+    this.errors = problem.errors ?? []
   }
 }
 
@@ -49,6 +69,7 @@ const SESSION_ENDED = new Set(['invalid_token', 'token_expired', 'token_revoked'
  * @returns {Promise<unknown>} the parsed JSON body (null for 204)
  */
 export async function api(method, path, options = {}) {
+  /** @type {Record<string, string>} */
   const headers = { accept: 'application/json', ...options.headers }
   if (options.body !== undefined) headers['content-type'] = 'application/json'
   if (method !== 'GET' && method !== 'HEAD') headers['x-csrf-token'] = csrfToken()
@@ -66,25 +87,26 @@ export async function api(method, path, options = {}) {
     throw new ApiError(0, { code: 'network', detail: 'Could not reach the server. Check your connection.' })
   }
   const text = await response.text()
-  let data = null
-  if (text !== '') {
-    try {
-      data = JSON.parse(text)
-    } catch {
-      data = null
-    }
-  }
   if (!response.ok) {
-    const problem = data !== null && typeof data === 'object' ? data : { detail: response.statusText }
-    const error = new ApiError(response.status, problem)
+    const problem = readProblem(text)
+    const error = new ApiError(
+      response.status,
+      Object.keys(problem).length === 0 ? { detail: response.statusText } : problem,
+    )
     if (response.status === 401 && options.redirectOn401 !== false && SESSION_ENDED.has(error.code)) {
       redirectToSignIn()
     }
     throw error
   }
-  return data
+  if (text === '') return null
+  try {
+    return JSON.parse(text)
+  } catch {
+    return null
+  }
 }
 
+/** @type {Record<string, string | undefined>} */
 const FRIENDLY = {
   last_key_protected: 'This is your last active key. Create another key before revoking it.',
   rate_limited: 'Too many requests. Wait a moment and try again.',
@@ -106,7 +128,7 @@ export function describeError(error) {
     if (friendly !== undefined) return friendly
     const detail = error.message
     return detail.length > 0
-      ? `${detail[0].toUpperCase()}${detail.slice(1)}.`.replace(/\.\.$/, '.')
+      ? `${detail.charAt(0).toUpperCase()}${detail.slice(1)}.`.replace(/\.\.$/, '.')
       : 'Failed.'
   }
   return 'Something went wrong. Reload the page and try again.'

@@ -1,22 +1,28 @@
+// @ts-check
 /**
  * The audit log page: events newest first (time, event, key, actor, IP, user agent, details),
  * filtered by key, with "load older events". Data comes from /v1/audit.
  */
 import { api } from './api.js'
 import { eventLabel, userAgentSummary } from './format.js'
-import { announceError, el, initPage, timeEl } from './ui.js'
+import { announceError, byId, el, initPage, timeEl } from './ui.js'
+
+/** @typedef {import('./api.js').Key} Key */
+/** @typedef {import('./api.js').AuditEvent} AuditEvent */
 
 const tbody = /** @type {HTMLTableSectionElement} */ (document.querySelector('#audit-table tbody'))
-const count = document.getElementById('audit-count')
-const more = /** @type {HTMLButtonElement} */ (document.getElementById('audit-more'))
-const select = /** @type {HTMLSelectElement} */ (document.getElementById('audit-key'))
+const count = byId('audit-count', HTMLElement)
+const more = byId('audit-more', HTMLButtonElement)
+const select = byId('audit-key', HTMLSelectElement)
 
-/** key id -> { name, hint } for every key and session we can name */
+/** @type {Map<string, { name: string, hint: string }>} key id -> name and hint, for every key and session we can name */
 const names = new Map()
+/** @type {string | null} */
 let cursor = null
 let shown = 0
 let keyId = new URLSearchParams(location.search).get('key_id') ?? ''
 
+/** @type {Record<string, string | undefined>} */
 const EVENT_CLASS = {
   created: 'active',
   login: 'active',
@@ -30,17 +36,27 @@ const EVENT_CLASS = {
   hard_deleted: 'neutral',
 }
 
+/** @param {string} id */
 function keyLabel(id) {
   const known = names.get(id)
   return known === undefined ? id : known.name
 }
 
+/** @param {AuditEvent} e */
 function details(e) {
+  /** @type {Record<string, unknown>} */
   const d = e.detail ?? {}
   const parts = []
   if (e.event === 'renamed' && typeof d.from === 'string') parts.push(`“${d.from}” → “${d.to}”`)
   if (e.event === 'created' && typeof d.source === 'string') parts.push(`source ${d.source}`)
-  if (typeof d.reason === 'string' && d.reason !== 'user') parts.push(d.reason)
+  // #18 items 5, 9: say what happened where the event name alone misleads
+  if (e.event === 'revoked' && d.attenuated === true)
+    parts.push(
+      `revoked an attenuated token of this key${d.key_still_active === false ? '' : ' (key still active)'}`,
+    )
+  if (e.event === 'auto_revoked' && typeof d.message === 'string') parts.push(d.message)
+  else if (e.event === 'revoked' && d.reason === 'logout') parts.push('logged out')
+  else if (typeof d.reason === 'string' && d.reason !== 'user') parts.push(d.reason)
   if (typeof d.replaced_by === 'string') parts.push(`replaced by ${keyLabel(d.replaced_by)}`)
   if (typeof d.grace_ms === 'number' && d.grace_ms > 0)
     parts.push(`grace ${Math.round(d.grace_ms / 60_000)} min`)
@@ -48,6 +64,7 @@ function details(e) {
   return parts.join(' · ')
 }
 
+/** @param {AuditEvent} e */
 function row(e) {
   return el(
     'tr',
@@ -80,6 +97,7 @@ function row(e) {
   )
 }
 
+/** @param {boolean} reset */
 async function loadPage(reset) {
   if (!reset && cursor === null) return
   const query = new URLSearchParams({ limit: '50' })
@@ -87,15 +105,13 @@ async function loadPage(reset) {
   if (!reset && cursor !== null) query.set('cursor', cursor)
   more.disabled = true
   try {
-    const page = await api('GET', `/v1/audit?${query}`)
+    const page = /** @type {{ events: AuditEvent[], next_cursor: string | null }} */ (
+      await api('GET', `/v1/audit?${query}`)
+    )
     for (const e of page.events) {
-      if (
-        e.event === 'created' &&
-        e.key_id !== null &&
-        !names.has(e.key_id) &&
-        typeof e.detail?.name === 'string'
-      ) {
-        names.set(e.key_id, { name: e.detail.name, hint: '' })
+      const name = e.detail?.name
+      if (e.event === 'created' && e.key_id !== null && !names.has(e.key_id) && typeof name === 'string') {
+        names.set(e.key_id, { name, hint: '' })
       }
     }
     const rows = page.events.map(row)
@@ -123,10 +139,9 @@ async function loadPage(reset) {
 
 async function loadNames() {
   try {
-    const [{ keys }, { sessions }] = await Promise.all([
-      api('GET', '/v1/tokens?include_revoked=true'),
-      api('GET', '/v1/sessions'),
-    ])
+    const [{ keys }, { sessions }] = /** @type {[{ keys: Key[] }, { sessions: Key[] }]} */ (
+      await Promise.all([api('GET', '/v1/tokens?include_revoked=true'), api('GET', '/v1/sessions')])
+    )
     for (const k of keys) names.set(k.id, { name: k.name, hint: k.hint })
     for (const s of sessions) names.set(s.id, { name: `${s.name} ${s.hint}`, hint: s.hint })
     const options = [...keys]
@@ -159,10 +174,11 @@ select.addEventListener('change', async () => {
 })
 
 tbody.addEventListener('click', async (event) => {
-  const link = /** @type {HTMLElement} */ (event.target).closest('a[data-filter-key]')
-  if (link === null || event.ctrlKey || event.metaKey || event.shiftKey) return
+  const target = event.target
+  const link = target instanceof Element ? target.closest('a[data-filter-key]') : null
+  if (!(link instanceof HTMLElement) || event.ctrlKey || event.metaKey || event.shiftKey) return
   event.preventDefault()
-  keyId = link.dataset.filterKey
+  keyId = link.dataset.filterKey ?? ''
   if (![...select.options].some((o) => o.value === keyId))
     select.append(el('option', { value: keyId }, keyLabel(keyId)))
   select.value = keyId

@@ -1,25 +1,68 @@
+// @ts-check
 /**
  * Device approval (the device flow's verification URI): look up the code, show which device
  * asks, approve or deny. Arriving with `?user_code=` looks it up at once.
  */
-import { ApiError, api } from './api.js'
+import { ApiError, api, csrfToken } from './api.js'
 import { absoluteTime, normalizeUserCode, relativeTime, userAgentSummary } from './format.js'
-import { announce, announceError, clearFieldErrors, fieldError, initPage } from './ui.js'
+import { announce, announceError, byId, clearFieldErrors, fieldError, initPage } from './ui.js'
 
-const form = /** @type {HTMLFormElement} */ (document.getElementById('code-form'))
-const input = /** @type {HTMLInputElement} */ (document.getElementById('user-code'))
-const requestSection = document.getElementById('device-request')
-const resultSection = document.getElementById('device-result')
-const approveButton = /** @type {HTMLButtonElement} */ (document.getElementById('approve'))
-const denyButton = /** @type {HTMLButtonElement} */ (document.getElementById('deny'))
+/**
+ * A waiting device authorization, as `GET /v1/auth/device?user_code=` shows it.
+ * `replaces`: the signed-in user's key of the same name that approving revokes (#15 item 10).
+ * @typedef {{ id: string, name: string, hint: string, created_at: string, last_used_at: string | null,
+ *   last_used_ip: string | null, last_used_user_agent: string | null }} ReplacedKey
+ * @typedef {{ device: string, user_code: string, ip: string | null, user_agent: string | null,
+ *   created_at: string, expires_at: string, replaces?: ReplacedKey | null,
+ *   same_address?: boolean | null }} DeviceRequest
+ */
 
+const form = byId('code-form', HTMLFormElement)
+const input = byId('user-code', HTMLInputElement)
+const requestSection = byId('device-request', HTMLElement)
+const resultSection = byId('device-result', HTMLElement)
+const approveButton = byId('approve', HTMLButtonElement)
+const denyButton = byId('deny', HTMLButtonElement)
+
+/** @type {DeviceRequest | null} */
 let pending = null
 
+/**
+ * @param {string} id
+ * @param {string} text
+ */
 function setText(id, text) {
-  document.getElementById(id).textContent = text
+  byId(id, HTMLElement).textContent = text
 }
 
-async function lookUp() {
+/**
+ * Fills the warning shown when approving would replace an existing key of the same name.
+ * @param {DeviceRequest} request
+ */
+function showReplacement(request) {
+  const box = byId('request-replaces', HTMLElement)
+  const old = request.replaces
+  box.hidden = old == null
+  if (old == null) return
+  setText('replaces-name', `“${old.name}” (${old.hint})`)
+  setText(
+    'replaces-last-use',
+    old.last_used_at == null
+      ? 'never used'
+      : `last used ${relativeTime(old.last_used_at)} from ${old.last_used_ip ?? 'an unknown address'} (${userAgentSummary(old.last_used_user_agent)})`,
+  )
+  setText(
+    'replaces-place',
+    request.same_address === true
+      ? 'This request comes from the same address that key was last used from.'
+      : request.same_address === false
+        ? `This request comes from ${request.ip}, not from where that key was last used: another device may merely have chosen the name “${request.device}”. If you did not just run crumb login there yourself, deny.`
+        : 'There is no last use to compare this request’s address with: deny unless you just ran crumb login there yourself.',
+  )
+}
+
+/** @param {boolean} deliberate typed and submitted by the user (counts against the code-guessing limit) */
+async function lookUp(deliberate) {
   clearFieldErrors(form)
   const code = normalizeUserCode(input.value)
   if (code === '') {
@@ -31,21 +74,27 @@ async function lookUp() {
   requestSection.hidden = true
   resultSection.hidden = true
   try {
-    const { request } = await api('GET', `/v1/auth/device?user_code=${encodeURIComponent(code)}`)
+    const { request } = /** @type {{ request: DeviceRequest }} */ (
+      // a submitted code proves itself with the CSRF token; a code from the address bar does not
+      await api('GET', `/v1/auth/device?user_code=${encodeURIComponent(code)}`, {
+        headers: deliberate ? { 'x-csrf-token': csrfToken() } : {},
+      })
+    )
     pending = request
     setText('request-device', request.device)
     setText('request-key-name', `CLI login on ${request.device}`)
     setText('request-code', request.user_code)
     setText('request-ip', request.ip ?? 'unknown address')
-    const agent = document.getElementById('request-agent')
+    const agent = byId('request-agent', HTMLElement)
     agent.textContent = userAgentSummary(request.user_agent)
     agent.title = request.user_agent ?? ''
     setText('request-created', `${relativeTime(request.created_at)} (${absoluteTime(request.created_at)})`)
     setText('request-expires', relativeTime(request.expires_at))
+    showReplacement(request)
     requestSection.hidden = false
     approveButton.disabled = false
     denyButton.disabled = false
-    document.getElementById('request-title').focus()
+    byId('request-title', HTMLElement).focus()
     announce(`Device ${request.device} is asking for a key. Approve or deny.`)
   } catch (error) {
     pending = null
@@ -65,14 +114,15 @@ async function lookUp() {
   }
 }
 
+/** @param {boolean} approve */
 async function decide(approve) {
   if (pending === null) return
   approveButton.disabled = true
   denyButton.disabled = true
   try {
-    const { request } = await api('POST', '/v1/auth/device/approve', {
-      body: { user_code: pending.user_code, approve },
-    })
+    const { request } = /** @type {{ request: DeviceRequest }} */ (
+      await api('POST', '/v1/auth/device/approve', { body: { user_code: pending.user_code, approve } })
+    )
     requestSection.hidden = true
     resultSection.hidden = false
     if (approve) {
@@ -94,7 +144,7 @@ async function decide(approve) {
     form.reset()
     input.value = ''
     form.hidden = true // done: the code is used up
-    document.getElementById('result-title').focus()
+    byId('result-title', HTMLElement).focus()
   } catch (error) {
     approveButton.disabled = false
     denyButton.disabled = false
@@ -104,11 +154,11 @@ async function decide(approve) {
 
 form.addEventListener('submit', (event) => {
   event.preventDefault()
-  void lookUp()
+  void lookUp(true)
 })
 approveButton.addEventListener('click', () => void decide(true))
 denyButton.addEventListener('click', () => void decide(false))
 
 initPage()
-if (input.value.trim() !== '') void lookUp()
+if (input.value.trim() !== '') void lookUp(false)
 else input.focus()

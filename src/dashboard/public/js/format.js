@@ -1,14 +1,19 @@
+// @ts-check
 /**
  * Formatting for the dashboard: relative times, caveats in words, user agents people recognise.
  * Pure functions (no DOM), so pages and tests share them.
  */
+// The caveat grammar is the server's own file, served at /caveats/grammar.js: this relative path
+// names it in the source tree (src/dashboard/public/js -> caveats/) for the type checker, and
+// resolves to that URL in the browser (a path cannot climb above the site's root).
+import { listParts, splitCaveat } from '../../../../caveats/grammar.js'
 
 const SECOND = 1000
 const MINUTE = 60 * SECOND
 const HOUR = 60 * MINUTE
 const DAY = 24 * HOUR
 
-/** A key unused for this long is "stale". */
+/** A key unused for this long is "stale" when the page does not say otherwise (90d / 3). */
 export const STALE_AFTER_MS = 30 * DAY
 
 const rtf = new Intl.RelativeTimeFormat('en', { numeric: 'auto' })
@@ -44,18 +49,14 @@ export function absoluteTime(when) {
 }
 
 /**
- * One caveat (`name = a,b`) split into its name and values; undefined when it is not of that form.
+ * One caveat (`name = a,b`) split into its name and values by the server's grammar; undefined
+ * when it is not of that form.
  * @param {string} text
  * @returns {{ name: string, values: string[] } | undefined}
  */
 export function parseCaveat(text) {
-  const m = /^\s*([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(.*?)\s*$/.exec(text)
-  if (m === null) return undefined
-  const values = m[2]
-    .split(',')
-    .map((v) => v.trim())
-    .filter((v) => v !== '')
-  return { name: m[1].toLowerCase(), values }
+  const caveat = splitCaveat(text)
+  return caveat === undefined ? undefined : { name: caveat.name, values: listParts(caveat.value) }
 }
 
 /**
@@ -155,15 +156,16 @@ export function userAgentSummary(ua) {
  * True for an active key nobody has used for {@link STALE_AFTER_MS} (or ever, once it is that old).
  * @param {{ status: string, last_used_at: string | null, created_at: string }} key
  * @param {number} [now]
+ * @param {number} [staleAfterMs] the page's figure, from the service's CRUMB_UNUSED_KEY_TTL
  * @returns {boolean}
  */
-export function isStale(key, now = Date.now()) {
+export function isStale(key, now = Date.now(), staleAfterMs = STALE_AFTER_MS) {
   if (key.status !== 'active') return false
   const since = new Date(key.last_used_at ?? key.created_at).getTime()
-  return now - since >= STALE_AFTER_MS
+  return now - since >= staleAfterMs
 }
 
-/** Where a key came from, in words. */
+/** @type {Readonly<Record<string, string | undefined>>} Where a key came from, in words. */
 export const SOURCE_LABELS = Object.freeze({
   register: 'Registration',
   'cli-login': 'CLI login',
@@ -179,7 +181,7 @@ export function sourceLabel(source) {
   return SOURCE_LABELS[source] ?? source
 }
 
-/** Audit event types in words. */
+/** @type {Readonly<Record<string, string | undefined>>} Audit event types in words. */
 export const EVENT_LABELS = Object.freeze({
   created: 'Created',
   renamed: 'Renamed',

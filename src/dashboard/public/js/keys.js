@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The keys page: a table of the user's keys (find, sort, show revoked) and what can be done to
  * one — create, rename, rotate, revoke, delete. Data comes from /v1/tokens.
@@ -8,12 +9,14 @@ import {
   caveatsInWords,
   isStale,
   relativeTime,
+  STALE_AFTER_MS,
   sourceLabel,
   userAgentSummary,
 } from './format.js'
 import {
   announce,
   announceError,
+  byId,
   clearFieldErrors,
   confirmAction,
   el,
@@ -23,8 +26,10 @@ import {
   timeEl,
 } from './ui.js'
 
+/** @typedef {import('./api.js').Key} Key */
+
 const state = {
-  /** @type {import('./api.js').Key[]} */
+  /** @type {Key[]} */
   keys: [],
   loaded: false,
   showRevoked: new URLSearchParams(location.search).get('revoked') === '1',
@@ -33,12 +38,14 @@ const state = {
 }
 
 const tbody = /** @type {HTMLTableSectionElement} */ (document.querySelector('#keys-table tbody'))
-const count = document.getElementById('keys-count')
+const count = byId('keys-count', HTMLElement)
 
+/** @param {Key} key */
 function lastUsedTime(key) {
   return key.last_used_at === null ? Number.NEGATIVE_INFINITY : new Date(key.last_used_at).getTime()
 }
 
+/** @type {Record<string, (a: Key, b: Key) => number>} */
 const SORTS = {
   last_used: (a, b) => lastUsedTime(a) - lastUsedTime(b) || b.created_at.localeCompare(a.created_at),
   last_used_desc: (a, b) => lastUsedTime(b) - lastUsedTime(a) || b.created_at.localeCompare(a.created_at),
@@ -47,6 +54,10 @@ const SORTS = {
   name: (a, b) => a.name.localeCompare(b.name, 'en', { sensitivity: 'base' }),
 }
 
+/**
+ * @param {Key} key
+ * @param {string} needle
+ */
 function matches(key, needle) {
   if (needle === '') return true
   const haystack = [
@@ -64,15 +75,26 @@ function matches(key, needle) {
   return haystack.includes(needle)
 }
 
+/** The service's stale figure, rendered into the page (#18 item 10); the default when absent. */
+const staleAfterMs =
+  Number(document.querySelector('[data-stale-after-ms]')?.getAttribute('data-stale-after-ms')) ||
+  STALE_AFTER_MS
+
+/** @param {Key} key */
+function keyIsStale(key) {
+  return isStale(key, Date.now(), staleAfterMs)
+}
+
+/** @param {Key} key */
 function statusBadges(key) {
   const badges = [
-    el('span', { class: `badge ${key.status}` }, key.status[0].toUpperCase() + key.status.slice(1)),
+    el('span', { class: `badge ${key.status}` }, key.status.charAt(0).toUpperCase() + key.status.slice(1)),
   ]
-  if (isStale(key)) {
+  if (keyIsStale(key)) {
     badges.push(
       el(
         'span',
-        { class: 'badge stale', title: 'Not used for 30 days or more' },
+        { class: 'badge stale', title: `Not used for ${Math.round(staleAfterMs / 86_400_000)} days or more` },
         key.last_used_at === null ? 'Never used' : 'Stale',
       ),
     )
@@ -80,6 +102,7 @@ function statusBadges(key) {
   return badges
 }
 
+/** @param {Key} key */
 function lastUsedCell(key) {
   if (key.last_used_at === null)
     return el('td', { class: 'last-used' }, el('span', { class: 'muted' }, 'Never'))
@@ -97,6 +120,7 @@ function lastUsedCell(key) {
   )
 }
 
+/** @param {Key} key */
 function expiresCell(key) {
   if (key.status === 'revoked') {
     return el(
@@ -109,6 +133,12 @@ function expiresCell(key) {
   return el('td', { class: 'nowrap' }, timeEl(key.expires_at))
 }
 
+/**
+ * @param {Key} key
+ * @param {string} action
+ * @param {string} label
+ * @param {string} [extraClass]
+ */
 function actionButton(key, action, label, extraClass = '') {
   return el(
     'button',
@@ -122,8 +152,9 @@ function actionButton(key, action, label, extraClass = '') {
   )
 }
 
+/** @param {Key} key */
 function row(key) {
-  const stale = isStale(key)
+  const stale = keyIsStale(key)
   const actions = el('div', { class: 'row-actions' })
   if (key.status === 'active') {
     actions.append(
@@ -166,7 +197,7 @@ function render() {
   const shown = state.keys.filter((k) => matches(k, needle)).sort(SORTS[state.sort] ?? SORTS.last_used)
   tbody.replaceChildren(...shown.map(row))
   if (!state.loaded) return
-  const stale = state.keys.filter((k) => isStale(k)).length
+  const stale = state.keys.filter((k) => keyIsStale(k)).length
   if (state.keys.length === 0) {
     count.textContent = state.showRevoked
       ? 'No keys at all.'
@@ -181,7 +212,9 @@ function render() {
 
 async function load() {
   try {
-    const data = await api('GET', `/v1/tokens${state.showRevoked ? '?include_revoked=true' : ''}`)
+    const data = /** @type {{ keys: Key[] }} */ (
+      await api('GET', `/v1/tokens${state.showRevoked ? '?include_revoked=true' : ''}`)
+    )
     state.keys = data.keys
     state.loaded = true
     render()
@@ -191,24 +224,33 @@ async function load() {
   }
 }
 
-/** Puts focus back on a row's control after a re-render (or on the table when the row is gone). */
+/**
+ * Puts focus back on a row's control after a re-render (or on the table when the row is gone).
+ * @param {string} keyId
+ * @param {string} action
+ */
 function refocus(keyId, action) {
   const target =
     document.querySelector(`[data-key-id="${CSS.escape(keyId)}"][data-action="${action}"]`) ??
     document.querySelector(`tr[data-key-id="${CSS.escape(keyId)}"] [data-action]`) ??
     document.getElementById('new-key')
-  target?.focus()
+  if (target instanceof HTMLElement) target.focus()
 }
 
+/** @param {string | undefined} id */
 function keyById(id) {
   return state.keys.find((k) => k.id === id)
 }
 
 // ---- create
 
-const createDialog = /** @type {HTMLDialogElement} */ (document.getElementById('create-dialog'))
-const createForm = /** @type {HTMLFormElement} */ (document.getElementById('create-form'))
+const createDialog = byId('create-dialog', HTMLDialogElement)
+const createForm = byId('create-form', HTMLFormElement)
+const createName = byId('create-name', HTMLInputElement)
+const createOps = byId('create-ops', HTMLInputElement)
+const createSubmit = /** @type {HTMLButtonElement} */ (createForm.querySelector('button[type="submit"]'))
 
+/** @param {string} text */
 function list(text) {
   return text
     .split(',')
@@ -216,11 +258,15 @@ function list(text) {
     .filter((v) => v !== '')
 }
 
-/** The caveats the form asks for, each with the field it came from (to place errors). */
+/**
+ * The caveats the form asks for, each with the field it came from (to place errors).
+ * @param {HTMLFormElement} form
+ */
 function formCaveats(form) {
   const data = new FormData(form)
   /** @type {{ text: string, field: string }[]} */
   const caveats = []
+  /** @type {(name: string, field: string, values: string[]) => void} */
   const add = (name, field, values) => {
     if (values.length > 0) caveats.push({ text: `${name} = ${values.join(',')}`, field })
   }
@@ -234,15 +280,15 @@ function formCaveats(form) {
   return caveats
 }
 
-document.getElementById('new-key').addEventListener('click', () => {
+byId('new-key', HTMLButtonElement).addEventListener('click', () => {
   createForm.reset()
   clearFieldErrors(createForm)
   createDialog.showModal()
-  document.getElementById('create-name').focus()
+  createName.focus()
 })
 
-document.getElementById('create-ops').addEventListener('input', () => {
-  document.getElementById('ops-custom').checked = true
+createOps.addEventListener('input', () => {
+  byId('ops-custom', HTMLInputElement).checked = true
 })
 
 createForm.addEventListener('submit', async (event) => {
@@ -251,25 +297,23 @@ createForm.addEventListener('submit', async (event) => {
   const name = String(new FormData(createForm).get('name') ?? '').trim()
   if (name === '') {
     fieldError('create-name', 'Give the key a name you will recognise later.')
-    document.getElementById('create-name').focus()
+    createName.focus()
     return
   }
   const caveats = formCaveats(createForm)
-  if (
-    /** @type {HTMLInputElement} */ (document.getElementById('ops-custom')).checked &&
-    !caveats.some((c) => c.field === 'create-ops')
-  ) {
+  if (byId('ops-custom', HTMLInputElement).checked && !caveats.some((c) => c.field === 'create-ops')) {
     fieldError('create-ops', 'List the operations this key may perform, e.g. read, deploy.')
-    document.getElementById('create-ops').focus()
+    createOps.focus()
     return
   }
   const expiresIn = String(new FormData(createForm).get('expires_in') ?? '90d')
-  const submit = createForm.querySelector('button[type="submit"]')
-  submit.disabled = true
+  createSubmit.disabled = true
   try {
-    const created = await api('POST', '/v1/tokens', {
-      body: { name, caveats: caveats.map((c) => c.text), expires_in: expiresIn },
-    })
+    const created = /** @type {import('./api.js').Minted} */ (
+      await api('POST', '/v1/tokens', {
+        body: { name, caveats: caveats.map((c) => c.text), expires_in: expiresIn },
+      })
+    )
     createDialog.close()
     announce(`Created “${created.key.name}”. Copy its token now: it is shown only once.`, 'success')
     await showTokenOnce({ token: created.token, name: created.key.name })
@@ -279,7 +323,7 @@ createForm.addEventListener('submit', async (event) => {
     let placed = false
     if (error instanceof ApiError) {
       for (const issue of error.errors) {
-        const m = /^caveats\.(\d+)/.exec(issue.path)
+        const m = /^caveats\.(\d+)/.exec(issue.path ?? '')
         const field =
           m === null ? (issue.path === 'name' ? 'create-name' : null) : caveats[Number(m[1])]?.field
         if (field !== null && field !== undefined) {
@@ -291,22 +335,23 @@ createForm.addEventListener('submit', async (event) => {
     }
     announceError(error, 'Could not create the key')
   } finally {
-    submit.disabled = false
+    createSubmit.disabled = false
   }
 })
 
 // ---- rename
 
-const renameDialog = /** @type {HTMLDialogElement} */ (document.getElementById('rename-dialog'))
-const renameForm = /** @type {HTMLFormElement} */ (document.getElementById('rename-form'))
-const renameInput = /** @type {HTMLInputElement} */ (document.getElementById('rename-name'))
+const renameDialog = byId('rename-dialog', HTMLDialogElement)
+const renameForm = byId('rename-form', HTMLFormElement)
+const renameInput = byId('rename-name', HTMLInputElement)
 let renaming = ''
 
+/** @param {Key} key */
 function openRename(key) {
   renaming = key.id
   clearFieldErrors(renameForm)
   renameInput.value = key.name
-  document.getElementById('rename-title').textContent = `Rename “${key.name}”`
+  byId('rename-title', HTMLElement).textContent = `Rename “${key.name}”`
   renameDialog.showModal()
   renameInput.focus()
   renameInput.select()
@@ -321,7 +366,9 @@ renameForm.addEventListener('submit', async (event) => {
     return
   }
   try {
-    const { key } = await api('PATCH', `/v1/tokens/${encodeURIComponent(renaming)}`, { body: { name } })
+    const { key } = /** @type {{ key: Key }} */ (
+      await api('PATCH', `/v1/tokens/${encodeURIComponent(renaming)}`, { body: { name } })
+    )
     renameDialog.close()
     announce(`Renamed to “${key.name}”.`, 'success')
     await load()
@@ -336,26 +383,28 @@ renameForm.addEventListener('submit', async (event) => {
 
 // ---- rotate
 
-const rotateDialog = /** @type {HTMLDialogElement} */ (document.getElementById('rotate-dialog'))
-const rotateForm = /** @type {HTMLFormElement} */ (document.getElementById('rotate-form'))
+const rotateDialog = byId('rotate-dialog', HTMLDialogElement)
+const rotateForm = byId('rotate-form', HTMLFormElement)
 let rotating = ''
 
+/** @type {Record<string, number | undefined>} */
 const GRACE_MS = { '0s': 0, '15m': 15 * 60_000, '1h': 3_600_000, '6h': 6 * 3_600_000, '24h': 24 * 3_600_000 }
 
+/** @param {Key} key */
 function openRotate(key) {
   rotating = key.id
-  document.getElementById('rotate-title').textContent = `Rotate “${key.name}”`
+  byId('rotate-title', HTMLElement).textContent = `Rotate “${key.name}”`
   rotateDialog.showModal()
-  document.getElementById('rotate-grace').focus()
+  byId('rotate-grace', HTMLSelectElement).focus()
 }
 
 rotateForm.addEventListener('submit', async (event) => {
   event.preventDefault()
   const grace = String(new FormData(rotateForm).get('grace') ?? '0s')
   try {
-    const rotated = await api('POST', `/v1/tokens/${encodeURIComponent(rotating)}/rotate`, {
-      body: { grace },
-    })
+    const rotated = /** @type {import('./api.js').Minted} */ (
+      await api('POST', `/v1/tokens/${encodeURIComponent(rotating)}/rotate`, { body: { grace } })
+    )
     rotateDialog.close()
     const graceMs = GRACE_MS[grace] ?? 0
     const note =
@@ -379,6 +428,7 @@ rotateForm.addEventListener('submit', async (event) => {
 
 // ---- revoke and delete
 
+/** @param {Key} key */
 async function revoke(key) {
   const ok = await confirmAction({
     title: `Revoke “${key.name}”?`,
@@ -401,6 +451,7 @@ async function revoke(key) {
   }
 }
 
+/** @param {Key} key */
 async function hardDelete(key) {
   const ok = await confirmAction({
     title: `Delete “${key.name}” permanently?`,
@@ -418,7 +469,7 @@ async function hardDelete(key) {
     })
     announce(`Deleted “${key.name}”.`, 'success')
     await load()
-    document.getElementById('new-key').focus()
+    byId('new-key', HTMLButtonElement).focus()
   } catch (error) {
     announceError(error, `Could not delete “${key.name}”`)
     refocus(key.id, 'delete')
@@ -426,8 +477,9 @@ async function hardDelete(key) {
 }
 
 tbody.addEventListener('click', (event) => {
-  const button = /** @type {HTMLElement} */ (event.target).closest('button[data-action]')
-  if (button === null) return
+  const target = event.target
+  const button = target instanceof Element ? target.closest('button[data-action]') : null
+  if (!(button instanceof HTMLElement)) return
   const key = keyById(button.dataset.keyId)
   if (key === undefined) return
   const action = button.dataset.action
@@ -439,7 +491,7 @@ tbody.addEventListener('click', (event) => {
 
 // ---- list options
 
-const showRevoked = /** @type {HTMLInputElement} */ (document.getElementById('show-revoked'))
+const showRevoked = byId('show-revoked', HTMLInputElement)
 showRevoked.checked = state.showRevoked
 showRevoked.addEventListener('change', async () => {
   state.showRevoked = showRevoked.checked
@@ -451,13 +503,13 @@ showRevoked.addEventListener('change', async () => {
   announce(state.showRevoked ? 'Showing revoked keys.' : 'Hiding revoked keys.')
 })
 
-const filter = /** @type {HTMLInputElement} */ (document.getElementById('key-filter'))
+const filter = byId('key-filter', HTMLInputElement)
 filter.addEventListener('input', () => {
   state.filter = filter.value
   render()
 })
 
-const sort = /** @type {HTMLSelectElement} */ (document.getElementById('key-sort'))
+const sort = byId('key-sort', HTMLSelectElement)
 sort.addEventListener('change', () => {
   state.sort = sort.value
   render()

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * The sessions page: the browsers signed in to the dashboard (this one marked), sign out one,
  * or all the others at once. Data comes from /v1/sessions; where a session has not been seen
@@ -5,19 +6,26 @@
  */
 import { api } from './api.js'
 import { userAgentSummary } from './format.js'
-import { announce, announceError, confirmAction, el, initPage, timeEl } from './ui.js'
+import { announce, announceError, byId, confirmAction, el, initPage, timeEl } from './ui.js'
+
+/** @typedef {import('./api.js').Key} Key */
+/** @typedef {import('./api.js').AuditEvent} AuditEvent */
 
 const tbody = /** @type {HTMLTableSectionElement} */ (document.querySelector('#sessions-table tbody'))
-const count = document.getElementById('sessions-count')
-const othersButton = /** @type {HTMLButtonElement} */ (document.getElementById('sign-out-others'))
+const count = byId('sessions-count', HTMLElement)
+const othersButton = byId('sign-out-others', HTMLButtonElement)
 
-/** @type {import('./api.js').Key[]} */
+/** @type {Key[]} */
 let sessions = []
+/** @type {string | null} */
 let current = null
+
+/** @returns {Promise<Map<string, AuditEvent>>} the latest `login` event of each session */
 
 async function loginEvents() {
   try {
-    const { events } = await api('GET', '/v1/audit?limit=500')
+    const { events } = /** @type {{ events: AuditEvent[] }} */ (await api('GET', '/v1/audit?limit=500'))
+    /** @type {Map<string, AuditEvent>} */
     const byKey = new Map()
     for (const e of events)
       if (e.event === 'login' && e.key_id !== null && !byKey.has(e.key_id)) byKey.set(e.key_id, e)
@@ -27,6 +35,10 @@ async function loginEvents() {
   }
 }
 
+/**
+ * @param {Key} session
+ * @param {AuditEvent | undefined} login
+ */
 function row(session, login) {
   const isCurrent = session.id === current
   const ua = session.last_used_user_agent ?? login?.user_agent ?? null
@@ -74,7 +86,8 @@ function row(session, login) {
 
 async function load() {
   try {
-    const [data, logins] = await Promise.all([api('GET', '/v1/sessions'), loginEvents()])
+    const [answer, logins] = await Promise.all([api('GET', '/v1/sessions'), loginEvents()])
+    const data = /** @type {{ sessions: Key[], current: string | null }} */ (answer)
     sessions = data.sessions
     current = data.current
     tbody.replaceChildren(...sessions.map((s) => row(s, logins.get(s.id))))
@@ -99,24 +112,27 @@ othersButton.addEventListener('click', async () => {
     return
   }
   try {
-    const { revoked } = await api('DELETE', '/v1/sessions/others')
+    const { revoked } = /** @type {{ revoked: number }} */ (
+      await api('DELETE', '/v1/sessions/others', { headers: { 'x-confirm-destructive': 'true' } })
+    )
     announce(`Signed out ${revoked} other ${revoked === 1 ? 'session' : 'sessions'}.`, 'success')
     await load()
-    document.getElementById('main').focus()
+    byId('main', HTMLElement).focus()
   } catch (error) {
     announceError(error, 'Could not sign out the other sessions')
   }
 })
 
 tbody.addEventListener('click', async (event) => {
-  const button = /** @type {HTMLElement} */ (event.target).closest('button[data-action="sign-out"]')
-  if (button === null) return
-  const id = button.dataset.sessionId
+  const target = event.target
+  const button = target instanceof Element ? target.closest('button[data-action="sign-out"]') : null
+  if (!(button instanceof HTMLElement)) return
+  const id = button.dataset.sessionId ?? ''
   try {
     await api('DELETE', `/v1/sessions/${encodeURIComponent(id)}`)
     announce('Signed out that session.', 'success')
     await load()
-    document.getElementById('main').focus()
+    byId('main', HTMLElement).focus()
   } catch (error) {
     announceError(error, 'Could not sign out that session')
   }

@@ -1,3 +1,4 @@
+// @ts-check
 /**
  * Sign in and register. Signing in posts to /dashboard/sign-in, which sets the HttpOnly session
  * cookie (the page never sees the session token). Registering calls POST /v1/users, shows the
@@ -20,6 +21,7 @@ function nextUrl() {
   }
 }
 
+/** @param {unknown} error */
 function placeErrors(error) {
   if (!(error instanceof ApiError)) return false
   let placed = false
@@ -33,6 +35,10 @@ function placeErrors(error) {
   return placed
 }
 
+/**
+ * @param {string} email
+ * @param {string} password
+ */
 async function signIn(email, password) {
   await api('POST', '/dashboard/sign-in', { body: { email, password }, redirectOn401: false })
 }
@@ -63,7 +69,9 @@ form.addEventListener('submit', async (event) => {
     if (register) {
       let created
       try {
-        created = await api('POST', '/v1/users', { body: { email, password }, redirectOn401: false })
+        created = /** @type {import('./api.js').Minted} */ (
+          await api('POST', '/v1/users', { body: { email, password }, redirectOn401: false })
+        )
       } catch (error) {
         if (error instanceof ApiError && error.code === 'conflict') {
           fieldError('email', 'An account with this email already exists. Sign in instead.')

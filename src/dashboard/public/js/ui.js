@@ -1,9 +1,24 @@
+// @ts-check
 /**
  * DOM helpers shared by the dashboard pages: element builder, the status live region, dialogs,
  * field errors, the show-once token dialog, and the header's sign-out button.
  */
 import { api, describeError } from './api.js'
 import { absoluteTime, relativeTime } from './format.js'
+
+/**
+ * The page's element with this id, of the expected type; throws when the page has none (a page
+ * and its script are served together, so that is a bug, not a state to handle).
+ * @template {HTMLElement} T
+ * @param {string} id
+ * @param {new () => T} type
+ * @returns {T}
+ */
+export function byId(id, type) {
+  const node = document.getElementById(id)
+  if (!(node instanceof type)) throw new Error(`the page has no #${id} of the expected kind`)
+  return node
+}
 
 /**
  * Creates an element. Props: `class`, `text`, `dataset`, `on<event>` listeners, other keys as
@@ -17,10 +32,11 @@ export function el(tag, props = {}, ...children) {
   const node = document.createElement(tag)
   for (const [key, value] of Object.entries(props)) {
     if (value === undefined || value === null || value === false) continue
-    if (key === 'class') node.className = value
-    else if (key === 'text') node.textContent = value
+    if (key === 'class') node.className = String(value)
+    else if (key === 'text') node.textContent = String(value)
     else if (key === 'dataset') Object.assign(node.dataset, value)
-    else if (key.startsWith('on') && typeof value === 'function') node.addEventListener(key.slice(2), value)
+    else if (key.startsWith('on') && typeof value === 'function')
+      node.addEventListener(key.slice(2), /** @type {EventListener} */ (value))
     else node.setAttribute(key, value === true ? '' : String(value))
   }
   for (const child of children.flat()) {
@@ -90,6 +106,7 @@ export function fieldError(fieldId, message) {
  */
 export function clearFieldErrors(form) {
   for (const error of form.querySelectorAll('.field-error')) {
+    if (!(error instanceof HTMLElement)) continue
     error.textContent = ''
     error.hidden = true
   }
@@ -111,10 +128,10 @@ export function wireDialogs() {
  * @returns {Promise<boolean>}
  */
 export function confirmAction(options) {
-  const dialog = /** @type {HTMLDialogElement} */ (document.getElementById('confirm-dialog'))
-  document.getElementById('confirm-title').textContent = options.title
-  document.getElementById('confirm-message').textContent = options.message
-  const ok = document.getElementById('confirm-ok')
+  const dialog = byId('confirm-dialog', HTMLDialogElement)
+  byId('confirm-title', HTMLElement).textContent = options.title
+  byId('confirm-message', HTMLElement).textContent = options.message
+  const ok = byId('confirm-ok', HTMLElement)
   ok.textContent = options.confirm
   ok.className = `button ${options.danger === false ? 'primary' : 'danger'}`
   dialog.returnValue = ''
@@ -132,10 +149,10 @@ export function confirmAction(options) {
  * @returns {Promise<void>} resolves when the dialog is closed
  */
 export function showTokenOnce(options) {
-  const dialog = /** @type {HTMLDialogElement} */ (document.getElementById('token-dialog'))
-  const slot = document.getElementById('token-slot')
-  const note = document.getElementById('token-note')
-  document.getElementById('token-title').textContent = options.title ?? 'Copy your new key'
+  const dialog = byId('token-dialog', HTMLDialogElement)
+  const slot = byId('token-slot', HTMLElement)
+  const note = byId('token-note', HTMLElement)
+  byId('token-title', HTMLElement).textContent = options.title ?? 'Copy your new key'
   note.textContent = options.note ?? ''
   note.hidden = options.note === undefined
   const input = /** @type {HTMLInputElement} */ (
@@ -178,7 +195,7 @@ export function showTokenOnce(options) {
   }
   window.addEventListener('pagehide', onPageHide)
   return new Promise((resolve) => {
-    const done = document.getElementById('token-done')
+    const done = byId('token-done', HTMLElement)
     const onDone = () => {
       wipe()
       dialog.close()
@@ -204,7 +221,7 @@ export function showTokenOnce(options) {
  */
 export function wireSignOut() {
   const button = document.getElementById('sign-out')
-  if (button === null) return
+  if (!(button instanceof HTMLButtonElement)) return
   button.addEventListener('click', async () => {
     button.disabled = true
     try {

@@ -1,4 +1,4 @@
--- 002_workload_identity: trust policies and exchanged ID tokens (#20, DESIGN.md "Workload identity"),
+-- 003_workload_identity: trust policies and exchanged ID tokens (#20, DESIGN.md "Workload identity"),
 -- and the key sources / audit events 001 did not know: keys of source 'workload' (one per trust
 -- policy) and 'oauth' (#19's grants), audit event 'exchanged'.
 --

@@ -4,7 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest'
 import { migrate, migrationsDir, openDatabase } from '../../src/store/sqlite/index.js'
 import { tempDir } from './helpers.js'
 
-// #20: 002_workload_identity rebuilds keys, device_codes and audit_events (SQLite cannot widen a
+// #20: 003_workload_identity rebuilds keys, device_codes and audit_events (SQLite cannot widen a
 // CHECK) without losing a row, a reference or the audit log's append-only triggers.
 
 const cleanups: Array<() => void> = []
@@ -12,13 +12,17 @@ afterEach(() => {
   for (const c of cleanups.splice(0)) c()
 })
 
-describe('migration 002 (#20)', () => {
+describe('migration 003 (#20)', () => {
   it('keeps every row and reference of a 001 database, and admits workload keys and exchanged events', () => {
     const t = tempDir()
     cleanups.push(t.cleanup)
     const only001 = join(t.dir, 'only-001')
     mkdirSync(only001)
     copyFileSync(join(migrationsDir(), '001_init.sql'), join(only001, '001_init.sql'))
+    copyFileSync(
+      join(migrationsDir(), '002_mark_signature_hints.sql'),
+      join(only001, '002_mark_signature_hints.sql'),
+    )
     const path = join(t.dir, 'crumb.db')
     const db = openDatabase(path, { migrationsDir: only001 })
     cleanups.unshift(() => db.open && db.close())
@@ -36,7 +40,7 @@ describe('migration 002 (#20)', () => {
       db.exec(`INSERT INTO audit_events (at, event, actor) VALUES ('t', 'exchanged', 'a')`),
     ).toThrow()
 
-    expect(migrate(db).map((m) => m.name)).toEqual(['002_workload_identity.sql'])
+    expect(migrate(db).map((m) => m.name)).toEqual(['003_workload_identity.sql'])
     expect(db.prepare('SELECT id, replaced_by FROM keys ORDER BY id').all()).toEqual([
       { id: 'tok_0', replaced_by: 'tok_1' },
       { id: 'tok_1', replaced_by: null },
