@@ -1,42 +1,20 @@
-import type { Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
-import express from 'express'
 import request from 'supertest'
-import { afterEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { runJobs } from '../../src/server/jobs.js'
 import { generateKeyRing, MAX_VERIFIER_LEEWAY_MS } from '../../src/token/index.js'
 import * as crumb from '../../src/verifier/index.js'
-import { createKey, register, type TestService, testService } from '../server/helpers.js'
+import { createKey, register, testService } from '../server/helpers.js'
 import { memoryLogger } from '../verifier/helpers.js'
+import { deployApi, listen, useCleanups } from './helpers.js'
 
-const open: (() => Promise<void> | void)[] = []
-afterEach(async () => {
-  for (const close of open.splice(0).reverse()) await close()
-})
-
-async function listen(service: TestService): Promise<string> {
-  const server: Server = service.app.listen(0, '127.0.0.1')
-  await new Promise<void>((resolve) => server.once('listening', resolve))
-  open.push(() => service.cleanup())
-  open.push(() => new Promise<void>((resolve) => server.close(() => resolve())))
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`
-}
-
-function deployApi(auth: crumb.Verifier): express.Express {
-  const app = express()
-  app.use(auth)
-  app.post('/deploy', crumb.require({ op: 'deploy' }), (_req, res) => {
-    res.status(201).json({ ok: true })
-  })
-  return app
-}
+const later = useCleanups()
 
 describe('revocation entries outlive every acceptance window', () => {
   // #15 item 1
   it('a revoked 60 s key stays refused by a local verifier within its leeway after expiry', async () => {
     // the service's clock runs 65 s behind the verifier's: the key (60 s) expired 5 s ago
     const service = testService({ start: new Date(Date.now() - 65_000).toISOString() })
-    const url = await listen(service)
+    const url = await listen(service, later)
     const u = await register(service.app)
     const verifierKey = await createKey(service.app, u.token, { name: 'verifier' })
     const key = await createKey(service.app, u.token, { name: 'ci', expires_in: '60s' })
@@ -53,7 +31,7 @@ describe('revocation entries outlive every acceptance window', () => {
       usage: false,
       logger: memoryLogger(),
     })
-    open.push(() => auth.close())
+    later(() => auth.close())
     await auth.ready()
     const res = await request(deployApi(auth)).post('/deploy').set('Authorization', `Bearer ${key.token}`)
     expect(res.status).toBe(401)
@@ -74,7 +52,7 @@ describe('revocation entries outlive every acceptance window', () => {
   // #15 item 1
   it('the service keeps entries past expiry for longer than the largest leeway a verifier accepts', async () => {
     const service = testService()
-    open.push(() => service.cleanup())
+    later(() => service.cleanup())
     const u = await register(service.app)
     const key = await createKey(service.app, u.token, { name: 'ci', expires_in: '60s' })
     await request(service.app).post('/v1/revocations').send({ token: key.token }).expect(200)
