@@ -1,15 +1,28 @@
 import type { Logger } from 'pino'
 import type { FeedRead, Store } from '../store/index.js'
-import { RevocationList } from '../token/index.js'
+import { type KeyRing, RevocationList } from '../token/index.js'
+import { activeKidsDigest } from '../wire/revocation-feed.js'
 import type { Clock } from './clock.js'
 
 /** Longest long-poll the feed holds open, in seconds. */
 export const FEED_MAX_WAIT_S = 30
 
+/** How often, while long-polls wait, the key ring is looked at for a kid that stopped verifying. */
+const RING_CHECK_MS = 500
+
+/** The key ids of a ring that verify (not retired), and their digest. */
+export interface ActiveKids {
+  readonly kids: readonly string[]
+  /** {@link activeKidsDigest} of `kids`: what a verifier sends back as `kids`. */
+  readonly digest: string
+}
+
 /**
  * The revocation feed and the in-memory revocation list the service verifies its own API against.
  * The store tells it when entries may have been committed (`watchRevocations`, this process or
- * another); it then loads them into the list and answers the long-polls waiting for them.
+ * another); it then loads them into the list and answers the long-polls waiting for them. Given the
+ * service's key ring, it also answers a long-poll whose reader holds other active key ids than the
+ * ring's (a kid retired): remote verifiers drop what they cached under it.
  *
  * @example
  * const feed = new RevocationFeed(store, clock, logger)
@@ -23,17 +36,36 @@ export class RevocationFeed {
   readonly #logger: Logger | undefined
   readonly #waiters = new Set<() => void>()
   readonly #unwatch: () => void
+  readonly #ring: (() => KeyRing) | undefined
+  #active: { readonly ring: KeyRing; readonly kids: ActiveKids } | undefined
+  #ringCheck: NodeJS.Timeout | undefined
   #cursor: string | undefined
   #syncing: Promise<number> | undefined
   #again = false
   #closed = false
 
-  constructor(store: Store, clock: Clock, logger?: Logger) {
+  /** `ring` reads the service's current key ring (a watched file may change). */
+  constructor(store: Store, clock: Clock, logger?: Logger, ring?: () => KeyRing) {
     this.#store = store
     this.#clock = clock
     this.#logger = logger
+    this.#ring = ring
     this.#unwatch = store.watchRevocations(() => this.#changed())
     this.#changed()
+  }
+
+  /**
+   * The key ids that verify now (not retired) and their digest, which feed answers carry so remote
+   * verifiers drop cached answers under a retired kid. Undefined without a ring.
+   */
+  activeKids(): ActiveKids | undefined {
+    const ring = this.#ring?.()
+    if (ring === undefined) return undefined
+    if (this.#active?.ring !== ring) {
+      const kids = [...ring.keys.values()].filter((k) => k.retiredAt === undefined).map((k) => k.kid)
+      this.#active = { ring, kids: { kids, digest: activeKidsDigest(kids) } }
+    }
+    return this.#active.kids
   }
 
   /** Long-polls currently waiting. */
@@ -64,12 +96,18 @@ export class RevocationFeed {
           this.#again = false
           for (;;) {
             const page = await this.#store.revocations.read(this.#cursor)
+            const now = this.#clock.now().getTime()
             for (const e of page.entries) {
-              this.list.add({
-                tokenId: e.tokenId,
-                ...(e.revocationId === undefined ? {} : { revocationId: e.revocationId }),
-                expiresAt: new Date(e.expiresAt),
-              })
+              this.list.add(
+                {
+                  tokenId: e.tokenId,
+                  ...(e.revocationId === undefined ? {} : { revocationId: e.revocationId }),
+                  expiresAt: new Date(e.expiresAt),
+                  // an unreadable instant is an invalid Date, which the list takes as "at once"
+                  ...(e.effectiveAt === undefined ? {} : { effectiveAt: new Date(e.effectiveAt) }),
+                },
+                now,
+              )
             }
             loaded += page.entries.length
             const moved = page.cursor !== this.#cursor
@@ -88,14 +126,26 @@ export class RevocationFeed {
 
   /**
    * One page after `since` (undefined: a full snapshot). With `waitMs` > 0 and a cursor given, an
-   * empty page waits until an entry arrives, `waitMs` passes, `signal` aborts or the feed closes.
+   * empty page waits until an entry arrives, `waitMs` passes, `signal` aborts or the feed closes,
+   * or (given `kids`, the digest of the active key ids the reader holds) the ring's differ.
    *
    * @example
-   * const page = await feed.poll('42', 30_000, abort.signal)
+   * const page = await feed.poll('42', 30_000, abort.signal, digest)
    */
-  async poll(since: string | undefined, waitMs = 0, signal?: AbortSignal): Promise<FeedRead> {
+  async poll(since: string | undefined, waitMs = 0, signal?: AbortSignal, kids?: string): Promise<FeedRead> {
     const first = await this.#store.revocations.read(since)
-    if (since === undefined || first.entries.length > 0 || first.reset !== undefined || waitMs <= 0)
+    // the reader holds other active key ids than the ring's: answer now, so it drops what it cached
+    const ringDiffers = (): boolean => {
+      const active = kids === undefined ? undefined : this.activeKids()
+      return active !== undefined && active.digest !== kids
+    }
+    if (
+      since === undefined ||
+      first.entries.length > 0 ||
+      first.reset !== undefined ||
+      waitMs <= 0 ||
+      ringDiffers()
+    )
       return first
     const deadline = Date.now() + waitMs
     let page = first
@@ -103,7 +153,7 @@ export class RevocationFeed {
       await this.#wait(deadline - Date.now(), signal)
       if (this.#closed || signal?.aborted) break
       page = await this.#store.revocations.read(first.cursor)
-      if (page.entries.length > 0 || page.reset !== undefined) return page
+      if (page.entries.length > 0 || page.reset !== undefined || ringDiffers()) return page
     }
     return page
   }
@@ -119,7 +169,28 @@ export class RevocationFeed {
       const timer = setTimeout(done, ms)
       signal?.addEventListener('abort', done, { once: true })
       this.#waiters.add(done)
+      this.#watchRing()
     })
+  }
+
+  // A key ring change has no notification of its own (the file is watched for the ring, not for
+  // the feed): while long-polls wait, look at the ring a few times a second, and wake them on a change.
+  #watchRing(): void {
+    const ringOf = this.#ring
+    if (ringOf === undefined || this.#ringCheck !== undefined) return
+    let seen = ringOf()
+    this.#ringCheck = setInterval(() => {
+      if (this.#waiters.size === 0) {
+        clearInterval(this.#ringCheck)
+        this.#ringCheck = undefined
+        return
+      }
+      const ring = ringOf()
+      if (ring === seen) return
+      seen = ring
+      for (const w of [...this.#waiters]) w()
+    }, RING_CHECK_MS)
+    this.#ringCheck.unref()
   }
 
   /**
@@ -137,6 +208,8 @@ export class RevocationFeed {
   close(): void {
     this.#closed = true
     this.#unwatch()
+    clearInterval(this.#ringCheck)
+    this.#ringCheck = undefined
     for (const w of [...this.#waiters]) w()
   }
 }

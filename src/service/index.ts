@@ -72,7 +72,7 @@ export function createService<C extends ServiceSettings>(
     logger,
     clock,
     registry: deps.registry ?? defaultRegistry(),
-    feed: new RevocationFeed(store, clock, logger),
+    feed: new RevocationFeed(store, clock, logger, () => keys.current),
     usage: new UsageBuffer(store, logger),
     limits: {
       loginEmail: limiter(config.loginLimit * 10, config.loginWindowMs),

@@ -387,17 +387,24 @@ export async function rotateKey(
     if (current.revokedAt !== null) throw new CrumbError('conflict', 'a revoked key cannot be rotated')
     if (current.replacedBy !== null) throw new CrumbError('conflict', 'this key was rotated already')
     const minted = await mintKeyIn(svc, tx, { user, name: current.name, source: 'api', caveats, ttlMs, who })
+    const graceEnd = new Date(now.getTime() + graceMs)
     const consumed =
       graceMs === 0
         ? await tx.keys.revoke(current.id, now, 'rotated', minted.key.id)
-        : await tx.keys.markReplaced(current.id, minted.key.id, new Date(now.getTime() + graceMs))
+        : await tx.keys.markReplaced(current.id, minted.key.id, graceEnd)
     if (!consumed) throw new CrumbError('conflict', 'this key was rotated already')
-    if (graceMs === 0) {
-      await tx.revocations.add({ tokenId: current.id, expiresAt: current.expiresAt, createdAt: now })
-    }
     await audit(svc, tx, who, 'rotated', user.id, current.id, {
       replaced_by: minted.key.id,
       grace_ms: graceMs,
+    })
+    // on the feed now, in force at the grace end: verifiers refuse the old token right after it,
+    // without waiting for the jobs to revoke the key (#15 item 4). The last write (PostgreSQL holds
+    // the feed's counter row until commit).
+    await tx.revocations.add({
+      tokenId: current.id,
+      expiresAt: current.expiresAt,
+      createdAt: now,
+      ...(graceMs === 0 ? {} : { effectiveAt: graceEnd }),
     })
     const previous = await tx.keys.get(current.id, now)
     if (previous === undefined) throw new Error('rotated key vanished')

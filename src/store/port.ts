@@ -48,6 +48,8 @@ export interface FeedEntry {
   /** When the root token would have expired anyway; the entry is pruned after it. */
   expiresAt: string
   createdAt: string
+  /** A whole-token entry in force only from this instant (a rotation's grace end); absent: at once. */
+  effectiveAt?: string
 }
 
 /** One page of the feed. */
@@ -152,7 +154,15 @@ export interface AuditPort {
 
 /** The revocation list and its feed. */
 export interface RevocationsPort {
-  /** Idempotent per (token id, revocation id). @example await tx.revocations.add({ tokenId, expiresAt }) */
+  /**
+   * Idempotent per (token id, revocation id), except that an entry not yet in force at `createdAt`
+   * is replaced by one that applies sooner: the old one leaves the feed and the new one takes the
+   * next position (a reader whose cursor is before the old one's gets a `reset` snapshot, as after
+   * pruning). `inserted` is true for a replacement.
+   *
+   * @example
+   * await tx.revocations.add({ tokenId, expiresAt })
+   */
   add(revocation: NewRevocation): Promise<AddedRevocation>
   /**
    * Entries after `since` (undefined: a full snapshot; {@link FEED_START}: from the beginning), at

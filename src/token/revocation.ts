@@ -6,6 +6,11 @@ export interface RevocationEntry {
   readonly revocationId?: string
   /** When the root token would have expired anyway; the entry can be dropped after. */
   readonly expiresAt: Date
+  /**
+   * A whole-token entry that applies only from this instant (a rotation's grace end): until then
+   * the token is not revoked. Absent: revoked now.
+   */
+  readonly effectiveAt?: Date
 }
 
 const DOMAIN = new TextEncoder().encode('crumb revocation id v1\0')
@@ -52,16 +57,31 @@ export class RevocationList {
   // One map, one lookup per verification: a number means the whole token is revoked (until
   // then); a map holds the revoked revocation ids under that token id.
   readonly #entries = new Map<string, number | Map<string, number>>()
+  /**
+   * Whole-token entries that apply from an instant (rotation grace): token id → [from, until].
+   * Consulted only when not empty, so the common path stays one Map lookup.
+   */
+  readonly #scheduled = new Map<string, readonly [from: number, until: number]>()
   #size = 0
 
   constructor(entries: Iterable<RevocationEntry> = []) {
     for (const e of entries) this.add(e)
   }
 
-  /** Adds an entry (idempotent). */
-  add(entry: RevocationEntry): void {
+  /** Adds an entry (idempotent); one effective after `now` (ms, default the clock) waits until then. */
+  add(entry: RevocationEntry, now: number = Date.now()): void {
     const expires = entry.expiresAt.getTime()
     const current = this.#entries.get(entry.tokenId)
+    const from = entry.effectiveAt?.getTime()
+    if (entry.revocationId === undefined && from !== undefined && from > now) {
+      // Revoked later (a rotation's grace end): unless it is revoked already, or sooner.
+      if (typeof current === 'number') return
+      const earlier = this.#scheduled.get(entry.tokenId)
+      if (earlier === undefined) this.#size++
+      if (earlier === undefined || from < earlier[0]) this.#scheduled.set(entry.tokenId, [from, expires])
+      return
+    }
+    if (entry.revocationId === undefined && this.#scheduled.delete(entry.tokenId)) this.#size--
     if (entry.revocationId === undefined) {
       // The whole token is dead: its pair entries no longer matter.
       if (typeof current === 'number') {
@@ -82,24 +102,37 @@ export class RevocationList {
     current.set(entry.revocationId, expires)
   }
 
-  /** Is the whole token (root and descendants) revoked? */
-  isTokenRevoked(tokenId: string): boolean {
-    return typeof this.#entries.get(tokenId) === 'number'
+  /** Is the whole token (root and descendants) revoked at `now` (default: the clock)? */
+  isTokenRevoked(tokenId: string, now?: Date): boolean {
+    return typeof this.#entries.get(tokenId) === 'number' || this.#revokedLater(tokenId, now)
   }
 
   /**
-   * What is known about a token id in one lookup: 'revoked' (whole token), the revoked
+   * What is known about a token id in one lookup: 'revoked' (whole token, at `now`), the revoked
    * revocation ids under it, or undefined when there is nothing.
    */
-  lookup(tokenId: string): 'revoked' | ReadonlyMap<string, number> | undefined {
+  lookup(tokenId: string, now?: Date): 'revoked' | ReadonlyMap<string, number> | undefined {
     const e = this.#entries.get(tokenId)
-    return typeof e === 'number' ? 'revoked' : e
+    if (typeof e === 'number' || this.#revokedLater(tokenId, now)) return 'revoked'
+    return e
+  }
+
+  #revokedLater(tokenId: string, now: Date | undefined): boolean {
+    if (this.#scheduled.size === 0) return false
+    const s = this.#scheduled.get(tokenId)
+    return s !== undefined && (now?.getTime() ?? Date.now()) >= s[0]
   }
 
   /** Drops entries whose root token has expired anyway; returns how many. */
   prune(now: Date = new Date()): number {
     const t = now.getTime()
     const before = this.#size
+    for (const [id, [, until]] of this.#scheduled) {
+      if (until <= t) {
+        this.#scheduled.delete(id)
+        this.#size--
+      }
+    }
     for (const [id, e] of this.#entries) {
       if (typeof e === 'number') {
         if (e <= t) {
@@ -122,6 +155,7 @@ export class RevocationList {
   /** Forgets everything (before loading a fresh snapshot). */
   clear(): void {
     this.#entries.clear()
+    this.#scheduled.clear()
     this.#size = 0
   }
 

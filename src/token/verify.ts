@@ -72,8 +72,12 @@ function verifyChain(tokens: string | readonly string[], keys: KeyRing): Verifie
   }
 }
 
-function isRevoked(chain: VerifiedChain, revocations: RevocationList | undefined): boolean {
-  const known = revocations?.lookup(chain.id.tokenId)
+function isRevoked(
+  chain: VerifiedChain,
+  revocations: RevocationList | undefined,
+  now: Date | undefined,
+): boolean {
+  const known = revocations?.lookup(chain.id.tokenId, now)
   if (known === undefined) return false
   if (known === 'revoked') return true
   // Hashing happens only for token ids that have per-token entries.
@@ -147,7 +151,8 @@ export function verifyTokenChecked(
     if (cache) rememberChain(key, options.keys, chain)
   }
 
-  if (isRevoked(chain, options.revocations)) throw new CrumbError('token_revoked', 'token has been revoked')
+  if (isRevoked(chain, options.revocations, options.now))
+    throw new CrumbError('token_revoked', 'token has been revoked')
 
   const ctx: RequestContext = requestContext(options)
   const indexed: [string, string][] = []

@@ -85,7 +85,7 @@ export class LocalVerifier {
     const key = memoKey(token)
     const found = this.#memo.get(key)
     const hit = found?.token === token ? found : undefined
-    if (hit !== undefined && hit.ring === ring && list?.isTokenRevoked(hit.tokenId) !== true) {
+    if (hit !== undefined && hit.ring === ring && list?.isTokenRevoked(hit.tokenId, now) !== true) {
       const reused = reuse(hit, facts, now, this.#o.leewayMs)
       // A failed re-check goes through full verification, so every refusal is the one it gives.
       if (!(reused instanceof CrumbError)) return reused

@@ -98,11 +98,21 @@ export class TokenMemo<E extends MemoEntry> {
     if (keys?.size === 0) this.#byToken.delete(tokenId)
   }
 
-  /** Drops what a feed update makes suspect: everything on a replaced list, else the token ids named. */
+  /**
+   * Drops what a feed update makes suspect: everything on a replaced list, else the token ids named
+   * and, when a key id stopped verifying, every entry under a kid not among the active ones.
+   */
   onFeed(update: FeedUpdate): void {
     if (update.replaced) {
       this.clear()
       return
+    }
+    const active = update.activeKids
+    if (active !== undefined && this.#entries !== undefined) {
+      // rare (a key ring change): one pass over the entries
+      const stale: string[] = []
+      for (const [key, entry] of this.#entries.entries()) if (!active.has(entry.claims.kid)) stale.push(key)
+      for (const key of stale) this.#entries.delete(key)
     }
     for (const tokenId of update.tokenIds) {
       for (const key of [...(this.#byToken.get(tokenId) ?? [])]) this.#entries?.delete(key)

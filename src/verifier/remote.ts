@@ -62,7 +62,8 @@ function unavailable(cause: unknown): CrumbError {
  * bounded cache of positive answers keyed by the SHA-256 of the token string. A hit is reused for
  * at most the TTL (and never past the token's expiry), after re-checking the token's time, device
  * and ip caveats against the current request, and is dropped the moment the feed reports a
- * revocation for its token id. Answers racing a revocation are not cached.
+ * revocation for its token id, or that its key id no longer verifies. Answers racing a revocation
+ * are not cached.
  *
  * @example
  * const remote = new RemoteVerifier({ url: `${server}/v1/verify`, serviceToken, sync, registry,
@@ -116,7 +117,12 @@ export class RemoteVerifier {
     const key = cacheKey(token)
     const hit = this.#cache.get(key)
     if (hit === undefined) return undefined
-    if (hit.until > now.getTime() && !this.#o.sync.list.isTokenRevoked(hit.tokenId)) {
+    const kids = this.#o.sync.activeKids
+    if (
+      hit.until > now.getTime() &&
+      !this.#o.sync.list.isTokenRevoked(hit.tokenId, now) &&
+      (kids === undefined || kids.has(hit.claims.kid))
+    ) {
       const reused = reuse(hit, facts, now, this.#o.leewayMs)
       if (reused instanceof CrumbError) throw reused
       return reused
@@ -130,7 +136,7 @@ export class RemoteVerifier {
     // token itself (the service only vouches for signature, revocation and caveats).
     const [primary, ...discharges] = decodeTokenList(token)
     const id = decodeIdentifier(primary.identifierText)
-    if (this.#o.sync.list.isTokenRevoked(id.tokenId))
+    if (this.#o.sync.list.isTokenRevoked(id.tokenId, now))
       throw new CrumbError('token_revoked', 'token has been revoked')
     const texts = caveatTexts(primary)
     const indexed: [index: string, text: string][] = [
@@ -231,8 +237,8 @@ export class RemoteVerifier {
     this.#seq++
     this.#cache.onFeed(update)
     if (this.#inFlight > 0) for (const tokenId of update.tokenIds) this.#revokedAt.set(tokenId, this.#seq)
-    if (update.replaced && this.#inFlight > 0) {
-      // Everything in flight predates the new snapshot: none of it may be cached.
+    if ((update.replaced || update.activeKids !== undefined) && this.#inFlight > 0) {
+      // Everything in flight predates the new snapshot (or key ring): none of it may be cached.
       this.#revokedAt.set('*', this.#seq)
     }
   }

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import { MAX_VERIFIER_LEEWAY_MS, type RevocationEntry, RevocationList } from '../token/revocation.js'
-import { type RevocationFeedJson, revocationFeedSchema } from '../wire/revocation-feed.js'
+import { activeKidsDigest, type RevocationFeedJson, revocationFeedSchema } from '../wire/revocation-feed.js'
 import type { VerifierLogger } from './options.js'
 import { type ServiceFetch, serviceFetch } from './service-fetch.js'
 
@@ -10,6 +10,11 @@ export interface FeedUpdate {
   readonly replaced: boolean
   /** Token ids that gained an entry (whole-token or pair). */
   readonly tokenIds: readonly string[]
+  /**
+   * The key ids that verify now, when a kid stopped verifying at the token service (retired or
+   * removed from its key ring): results under any other kid are suspect. Absent otherwise.
+   */
+  readonly activeKids?: ReadonlySet<string>
 }
 
 /** Options of one revocation sync loop. */
@@ -41,9 +46,12 @@ const FOREVER = 8.64e15
 function toEntry(e: FeedBody['entries'][number]): RevocationEntry {
   const at = Date.parse(e.expires_at)
   const expiresAt = new Date(Number.isNaN(at) ? FOREVER : at)
-  return e.revocation_id === undefined
+  if (e.revocation_id !== undefined) return { tokenId: e.token_id, revocationId: e.revocation_id, expiresAt }
+  // an unreadable effective_at means now (fail closed)
+  const from = e.effective_at === undefined ? Number.NaN : Date.parse(e.effective_at)
+  return Number.isNaN(from)
     ? { tokenId: e.token_id, expiresAt }
-    : { tokenId: e.token_id, revocationId: e.revocation_id, expiresAt }
+    : { tokenId: e.token_id, expiresAt, effectiveAt: new Date(from) }
 }
 
 /** Shortest long-poll asked for, and the wait's resolution (the feed takes tenths of a second). */
@@ -91,6 +99,9 @@ export class RevocationSync {
   #cursor: string | undefined
   #lastSyncAt: number | undefined
   #lastPruneAt = 0
+  #activeKids: ReadonlySet<string> | undefined
+  /** {@link activeKidsDigest} of `#activeKids`, sent with each poll (`kids`). */
+  #kidsDigest: string | undefined
   #failures = 0
   #running: Promise<void> | undefined
   #resolveReady!: () => void
@@ -132,6 +143,14 @@ export class RevocationSync {
     return this.#cursor
   }
 
+  /**
+   * The key ids the token service verifies with, as the feed last reported them (undefined until a
+   * service that reports them answers). A result under another kid is stale.
+   */
+  get activeKids(): ReadonlySet<string> | undefined {
+    return this.#activeKids
+  }
+
   /** Polls that failed in a row (0 when healthy). */
   get failures(): number {
     return this.#failures
@@ -143,7 +162,8 @@ export class RevocationSync {
   }
 
   /**
-   * Calls `listener` after each answer that added entries or replaced the list.
+   * Calls `listener` after each answer that added entries, replaced the list, or reported that a
+   * key id stopped verifying.
    * Returns the function that unsubscribes.
    */
   subscribe(listener: (update: FeedUpdate) => void): () => void {
@@ -191,6 +211,9 @@ export class RevocationSync {
     const url = new URL(this.#options.url)
     const wait = this.#cursor === undefined ? 0 : this.#waitSeconds
     if (this.#cursor !== undefined) url.searchParams.set('since', this.#cursor)
+    // the key ids held: the feed answers at once when its key ring's differ (a kid retired meanwhile)
+    if (this.#cursor !== undefined && this.#kidsDigest !== undefined)
+      url.searchParams.set('kids', this.#kidsDigest)
     url.searchParams.set('wait', String(wait))
     const signal = AbortSignal.any([stop, AbortSignal.timeout((wait + 15) * 1000)])
     const res = await this.#fetch(url, {
@@ -212,21 +235,39 @@ export class RevocationSync {
     if (replaced) this.list.clear()
     const tokenIds = new Set<string>()
     for (const e of body.entries) {
-      this.list.add(toEntry(e))
+      this.list.add(toEntry(e), this.#now())
       tokenIds.add(e.token_id)
     }
     this.#cursor = body.cursor
+    const activeKids = this.#takeActiveKids(body.active_kids)
     const now = this.#now()
     this.#lastSyncAt = now
     if (now - this.#lastPruneAt >= (this.#options.pruneEveryMs ?? 60_000)) {
       this.list.prune(new Date(now - MAX_VERIFIER_LEEWAY_MS))
       this.#lastPruneAt = now
     }
-    if (replaced || tokenIds.size > 0) {
-      const update: FeedUpdate = { replaced, tokenIds: [...tokenIds] }
+    if (replaced || tokenIds.size > 0 || activeKids !== undefined) {
+      const update: FeedUpdate = {
+        replaced,
+        tokenIds: [...tokenIds],
+        ...(activeKids === undefined ? {} : { activeKids }),
+      }
       for (const listener of this.#listeners) listener(update)
     }
     this.#resolveReady()
+  }
+
+  /** Keeps the feed's `active_kids`; returns them when a kid held before is no longer among them. */
+  #takeActiveKids(reported: readonly string[] | undefined): ReadonlySet<string> | undefined {
+    if (reported === undefined) return undefined
+    const next = new Set(reported)
+    const before = this.#activeKids
+    this.#activeKids = next
+    this.#kidsDigest = activeKidsDigest(next)
+    // the first report (a service that did not report them before may have retired a kid meanwhile)
+    if (before === undefined) return next
+    for (const kid of before) if (!next.has(kid)) return next
+    return undefined
   }
 }
 

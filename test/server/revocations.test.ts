@@ -94,7 +94,8 @@ describe('GET /v1/revocations (feed)', () => {
       { token_id: b.key.id, revocation_id: expect.any(String), expires_at: b.key.expires_at },
     ])
     const none = await api(t.app, u.token).get(`/v1/revocations?since=${next.body.cursor}`).expect(200)
-    expect(none.body).toEqual({ cursor: next.body.cursor, entries: [] })
+    // active_kids (#15 item 5): the key ids that verify now
+    expect(none.body).toEqual({ cursor: next.body.cursor, entries: [], active_kids: [t.ring.primary] })
   })
 
   it('a read-only (service) token may read the feed', async () => {

@@ -283,6 +283,139 @@ export function storeContract(engine: EngineFactory): void {
         }
       })
 
+      // #15 item 4: a rotation's entry is on the feed at once, in force from the grace end
+      test('an entry not yet in force is replaced by one that applies sooner; a reader following the cursor sees it', async ({
+        store,
+      }) => {
+        await store.revocations.add({ tokenId: 'tok_before', expiresAt: at(DAY) })
+        const beforeCursor = (await store.revocations.read(undefined)).cursor
+        const later = await scheduled(store, 'tok_a', 0, 3_600_000)
+        expect(later.entry).toEqual({
+          tokenId: 'tok_a',
+          expiresAt: at(DAY),
+          createdAt: at(0),
+          effectiveAt: at(3_600_000),
+        })
+        const seen = await store.revocations.read(beforeCursor)
+        expect(seen.entries.map((e) => e.effectiveAt)).toEqual([at(3_600_000)])
+        await store.revocations.add({ tokenId: 'tok_between', expiresAt: at(DAY) })
+        // sooner, but still later than now: replaces too
+        const sooner = await scheduled(store, 'tok_a', 1, 60_000)
+        expect(sooner.inserted).toBe(true)
+        expect(sooner.entry.effectiveAt).toBe(at(60_000))
+        // the reader that saw the scheduled entry gets the replacement after its cursor, in order
+        const next = await store.revocations.read(seen.cursor)
+        expect(next.reset).toBeUndefined()
+        expect(next.entries.map((e) => [e.tokenId, e.effectiveAt])).toEqual([
+          ['tok_between', undefined],
+          ['tok_a', at(60_000)],
+        ])
+        // revoked during the grace: at once, and again after the reader's cursor
+        const now = await store.revocations.add({ tokenId: 'tok_a', expiresAt: at(DAY), createdAt: at(2) })
+        expect(now).toEqual({
+          inserted: true,
+          entry: { tokenId: 'tok_a', expiresAt: at(DAY), createdAt: at(2) },
+        })
+        const last = await store.revocations.read(next.cursor)
+        expect(last.reset).toBeUndefined()
+        expect(last.entries).toEqual([now.entry])
+        expect((await store.revocations.read(last.cursor)).entries).toEqual([])
+        // one entry per token: the replaced ones are gone
+        expect((await store.revocations.all()).map((e) => e.tokenId)).toEqual([
+          'tok_before',
+          'tok_between',
+          'tok_a',
+        ])
+        expect(await store.revocations.forToken('tok_a')).toEqual([now.entry])
+        // a reader still before a replaced entry's place never skips it: it gets a snapshot, as after pruning
+        for (const cursor of [beforeCursor, seen.cursor]) {
+          const behind = await store.revocations.read(cursor)
+          expect(behind.reset).toBe(true)
+          expect(behind.entries.map((e) => [e.tokenId, e.effectiveAt])).toEqual([
+            ['tok_before', undefined],
+            ['tok_between', undefined],
+            ['tok_a', undefined],
+          ])
+        }
+      })
+
+      test('an entry in force, or one applying later, is not replaced', async ({ store }) => {
+        const first = await scheduled(store, 'tok_a', 0, 3_600_000)
+        const cursor = (await store.revocations.read(undefined)).cursor
+        const later = await scheduled(store, 'tok_a', 1, 7_200_000)
+        expect(later).toEqual({ inserted: false, entry: first.entry })
+        // the grace is over: the entry is in force already (the job's revocation at the grace end)
+        const atEnd = await store.revocations.add({
+          tokenId: 'tok_a',
+          expiresAt: at(DAY),
+          createdAt: at(3_600_000),
+        })
+        expect(atEnd).toEqual({ inserted: false, entry: first.entry })
+        // an entry in force at once is never replaced by a scheduled one
+        await store.revocations.add({ tokenId: 'tok_b', expiresAt: at(DAY), createdAt: at(0) })
+        const b = await scheduled(store, 'tok_b', 1, 60_000)
+        expect(b.inserted).toBe(false)
+        expect(b.entry.effectiveAt).toBeUndefined()
+        const page = await store.revocations.read(cursor)
+        expect(page.entries.map((e) => e.tokenId)).toEqual(['tok_b'])
+      })
+
+      test('effectiveAt is for whole-token entries; an unreadable one means at once', async ({ store }) => {
+        const pair = await store.revocations.add({
+          tokenId: 'tok_a',
+          revocationId: 'rid',
+          expiresAt: at(DAY),
+          effectiveAt: at(60_000),
+        })
+        expect(pair.entry.effectiveAt).toBeUndefined()
+        const bad = await store.revocations.add({ tokenId: 'tok_b', expiresAt: at(DAY), effectiveAt: 'soon' })
+        expect(bad.entry.effectiveAt).toBeUndefined()
+      })
+
+      test('watchers hear of a replacement, from this store and from another', async ({ store, another }) => {
+        await store.revocations.add({
+          tokenId: 'tok_a',
+          expiresAt: at(DAY),
+          createdAt: at(0),
+          effectiveAt: at(DAY / 2),
+        })
+        let heard = 0
+        const stop = store.watchRevocations(() => heard++)
+        const other = await another()
+        try {
+          await other.revocations.add({ tokenId: 'tok_a', expiresAt: at(DAY), createdAt: at(1) })
+          await waitUntil(() => heard > 0, 5000)
+        } finally {
+          stop()
+          await other.close()
+        }
+        expect((await store.revocations.all())[0]?.effectiveAt).toBeUndefined()
+      })
+
+      test('a rotation with a grace is on the feed at once; revoking during the grace replaces it', async ({
+        store,
+      }) => {
+        const svc = serviceOver(store)
+        const user = await store.users.get(await addUser(store))
+        if (user === undefined) throw new Error('no user')
+        const who = actorFor(user, meta)
+        const root = await mintKey(svc, { user, name: 'root', source: 'register', ttlMs: DAY, who })
+        const caller = { claims: {} as never, key: root.key, user, isRoot: true }
+        const ci = await mintKey(svc, { user, name: 'ci', source: 'api', ttlMs: DAY, who })
+        const cursor = (await store.revocations.read(undefined)).cursor
+        const { previous } = await rotateKey(svc, caller, ci.key, 3_600_000, who)
+        const rotated = await store.revocations.read(cursor)
+        expect(rotated.entries).toHaveLength(1)
+        expect(rotated.entries[0]).toMatchObject({ tokenId: ci.key.id, expiresAt: ci.key.expiresAt })
+        expect(rotated.entries[0]?.effectiveAt).toBe(previous.revokeAfter)
+        await revokeKey(svc, { key: previous, who, event: 'revoked', reason: 'user', protectLast: true })
+        const revoked = await store.revocations.read(rotated.cursor)
+        expect(revoked.reset).toBeUndefined()
+        expect(revoked.entries).toHaveLength(1)
+        expect(revoked.entries[0]?.tokenId).toBe(ci.key.id)
+        expect(revoked.entries[0]?.effectiveAt).toBeUndefined()
+      })
+
       // #16 item 3: a later entry committing first must not make a reader skip the earlier one
       test('a feed reader never misses an entry, even when a later entry commits first', async ({
         store,
@@ -439,6 +572,21 @@ export function storeContract(engine: EngineFactory): void {
         expect(consumed.filter(Boolean)).toHaveLength(1)
       })
     })
+  })
+}
+
+/** Adds a whole-token entry made at `createdAt`, in force from `effectiveAt` (ms after T0). */
+function scheduled(
+  store: Store,
+  tokenId: string,
+  createdAt: number,
+  effectiveAt: number,
+): ReturnType<Store['revocations']['add']> {
+  return store.revocations.add({
+    tokenId,
+    expiresAt: at(DAY),
+    createdAt: at(createdAt),
+    effectiveAt: at(effectiveAt),
   })
 }
 

@@ -10,6 +10,7 @@ export interface FakeEntry {
   token_id: string
   revocation_id?: string
   expires_at: string
+  effective_at?: string
 }
 
 /**

@@ -111,6 +111,21 @@ describe('remote verification (fake token service)', () => {
     await expect(remote.verify(b, {})).rejects.toMatchObject({ code: 'token_revoked' })
   })
 
+  // #15 item 4
+  it('a whole-token entry with effective_at applies from then; an unreadable one at once (fail closed)', async () => {
+    const from = Date.now() + 3_600_000
+    service.revoke({
+      token_id: 'tok_later',
+      expires_at: FAR_FUTURE,
+      effective_at: new Date(from).toISOString(),
+    })
+    service.revoke({ token_id: 'tok_garbled', expires_at: FAR_FUTURE, effective_at: 'next tuesday' })
+    await eventually(() => sync.list.size === 2, 2_000)
+    expect(sync.list.isTokenRevoked('tok_later', new Date(from - 1))).toBe(false)
+    expect(sync.list.isTokenRevoked('tok_later', new Date(from))).toBe(true)
+    expect(sync.list.isTokenRevoked('tok_garbled', new Date(0))).toBe(true)
+  })
+
   it('bounds the cache and honours its TTL', async () => {
     remote.close()
     remote = make({ ttlMs: 50, max: 2 })

@@ -38,6 +38,15 @@ export const feedQuery = z.object({
     .regex(/^\d{1,6}(\.\d{1,3})?$/, 'seconds to wait')
     .optional()
     .meta({ description: `long-poll: seconds to wait for an entry (at most ${FEED_MAX_WAIT_S})` }),
+  kids: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]{1,64}$/, 'the kids digest of an earlier response')
+    .optional()
+    .meta({
+      description:
+        'digest of the `active_kids` the reader holds (see activeKidsDigest): a long-poll is answered ' +
+        "at once when the key ring's differ",
+    }),
 })
 
 function entryJson(e: FeedEntry): RevocationEntryJson {
@@ -45,6 +54,7 @@ function entryJson(e: FeedEntry): RevocationEntryJson {
     token_id: e.tokenId,
     ...(e.revocationId === undefined ? {} : { revocation_id: e.revocationId }),
     expires_at: e.expiresAt,
+    ...(e.effectiveAt === undefined ? {} : { effective_at: e.effectiveAt }),
   }
 }
 
@@ -80,13 +90,15 @@ export function revocationsRoutes(ctx: ServiceContext): Router {
     const waitMs = Math.min(Number(query.wait ?? 0), FEED_MAX_WAIT_S) * 1000
     const closed = new AbortController()
     res.on('close', () => closed.abort())
-    const page = await ctx.feed.poll(since, waitMs, closed.signal)
+    const page = await ctx.feed.poll(since, waitMs, closed.signal, query.kids)
     if (closed.signal.aborted) return
     res.set('Cache-Control', 'no-store')
+    const active = ctx.feed.activeKids()
     res.json({
       cursor: page.cursor,
       entries: page.entries.map(entryJson),
       ...(page.reset === undefined ? {} : { reset: true }),
+      ...(active === undefined ? {} : { active_kids: active.kids }),
     })
   })
 

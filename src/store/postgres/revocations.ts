@@ -1,5 +1,6 @@
 import type { AddedRevocation, FeedEntry, FeedRead, RevocationsPort } from '../port.js'
 import { FEED_PAGE_LIMIT } from '../port.js'
+import { newEntryFields } from '../revocations.js'
 import { toIso } from '../time.js'
 import { isoOf, type Queryable } from './queryable.js'
 
@@ -9,11 +10,13 @@ interface Row {
   revocation_id: string
   expires_at: Date
   created_at: Date
+  effective_at: Date | null
 }
 
 function toEntry(r: Row): FeedEntry {
   const e: FeedEntry = { tokenId: r.token_id, expiresAt: isoOf(r.expires_at), createdAt: isoOf(r.created_at) }
   if (r.revocation_id !== '') e.revocationId = r.revocation_id
+  if (r.effective_at !== null) e.effectiveAt = isoOf(r.effective_at)
   return e
 }
 
@@ -50,34 +53,42 @@ export function postgresRevocations(q: Queryable): RevocationsPort {
 
   return {
     async add(revocation): Promise<AddedRevocation> {
-      const revocationId = revocation.revocationId ?? ''
+      const { revocationId, createdAt, effectiveAt } = newEntryFields(revocation)
       // 1. the counter row lock: waits for any other revoking transaction to commit or roll back
       const counter = await q.query<{ last_seq: string }>(
         'SELECT last_seq FROM revocation_feed WHERE only_row FOR UPDATE',
       )
       const next = Number(counter.rows[0]?.last_seq ?? 0) + 1
       // 2. a new statement, hence (READ COMMITTED) a snapshot taken with the lock held: it sees an
-      //    entry for this token committed while we waited, and no other revoker can add one now
+      //    entry for this token committed while we waited, and no other revoker can add one now.
+      //    An existing entry not yet in force at $4 that the new one applies sooner than moves to
+      //    the next seq with the new fields (db/postgres/003): readers following the cursor get it.
       const { rows } = await q.query<Row & { inserted: boolean }>(
         `WITH existing AS (
            SELECT * FROM revocations WHERE token_id = $1 AND revocation_id = $2
+         ), moved AS (
+           UPDATE revocations r
+           SET seq = $5, expires_at = $3::timestamptz, created_at = $4::timestamptz,
+               effective_at = $6::timestamptz
+           FROM existing e
+           WHERE r.seq = e.seq AND e.effective_at > $4::timestamptz
+             AND ($6::timestamptz IS NULL OR $6::timestamptz < e.effective_at)
+           RETURNING r.*
          ), added AS (
-           INSERT INTO revocations (seq, token_id, revocation_id, expires_at, created_at)
-           SELECT $5, $1, $2, $3, $4 WHERE NOT EXISTS (SELECT 1 FROM existing)
+           INSERT INTO revocations (seq, token_id, revocation_id, expires_at, created_at, effective_at)
+           SELECT $5, $1, $2, $3::timestamptz, $4::timestamptz, $6::timestamptz
+           WHERE NOT EXISTS (SELECT 1 FROM existing)
            RETURNING *
          ), bumped AS (
-           UPDATE revocation_feed SET last_seq = added.seq FROM added WHERE revocation_feed.only_row
+           UPDATE revocation_feed SET last_seq = $5
+           WHERE only_row AND (EXISTS (SELECT 1 FROM added) OR EXISTS (SELECT 1 FROM moved))
          )
          SELECT *, true AS inserted FROM added
          UNION ALL
-         SELECT *, false AS inserted FROM existing`,
-        [
-          revocation.tokenId,
-          revocationId,
-          toIso(revocation.expiresAt),
-          toIso(revocation.createdAt ?? new Date()),
-          next,
-        ],
+         SELECT *, true AS inserted FROM moved
+         UNION ALL
+         SELECT *, false AS inserted FROM existing WHERE NOT EXISTS (SELECT 1 FROM moved)`,
+        [revocation.tokenId, revocationId, toIso(revocation.expiresAt), createdAt, next, effectiveAt],
       )
       const row = rows[0]
       if (row === undefined) throw new Error('revocation insert returned no row')

@@ -7,6 +7,7 @@ import {
   type RevocationsPort,
 } from '../port.js'
 import type { NewRevocation } from '../revocations.js'
+import { appliesSooner, newEntryFields } from '../revocations.js'
 import { toIso } from '../time.js'
 import type { Sync } from './sync.js'
 
@@ -22,11 +23,13 @@ interface RevocationRow {
   revocation_id: string
   expires_at: string
   created_at: string
+  effective_at: string | null
 }
 
 function toEntry(r: RevocationRow): FeedEntry {
   const e: FeedEntry = { tokenId: r.token_id, expiresAt: r.expires_at, createdAt: r.created_at }
   if (r.revocation_id !== '') e.revocationId = r.revocation_id
+  if (r.effective_at !== null) e.effectiveAt = r.effective_at
   return e
 }
 
@@ -43,9 +46,11 @@ const CURSOR = /^\d{1,15}$/
  * const revocations = createRevocationsRepo(db)
  */
 export function createRevocationsRepo(db: BetterSqlite3.Database): RevocationsRepo {
-  const insertStmt = db.prepare<[string, string, string, string], RevocationRow>(
-    'INSERT INTO revocations (token_id, revocation_id, expires_at, created_at) VALUES (?, ?, ?, ?) RETURNING *',
+  const insertStmt = db.prepare<[string, string, string, string, string | null], RevocationRow>(
+    `INSERT INTO revocations (token_id, revocation_id, expires_at, created_at, effective_at)
+     VALUES (?, ?, ?, ?, ?) RETURNING *`,
   )
+  const deleteStmt = db.prepare<[number]>('DELETE FROM revocations WHERE seq = ?')
   const findStmt = db.prepare<[string, string], RevocationRow>(
     'SELECT * FROM revocations WHERE token_id = ? AND revocation_id = ?',
   )
@@ -69,16 +74,22 @@ export function createRevocationsRepo(db: BetterSqlite3.Database): RevocationsRe
 
   return {
     // look up first, then insert (the caller's transaction holds the write lock): a re-add neither
-    // fails nor consumes a seq
+    // fails nor consumes a seq, unless it replaces an entry not yet in force (a new seq, so readers
+    // following the cursor receive it; the old seq's gap reads as a pruned one)
     add(revocation: NewRevocation): AddedRevocation {
-      const revocationId = revocation.revocationId ?? ''
+      const { revocationId, createdAt, effectiveAt } = newEntryFields(revocation)
       const existing = findStmt.get(revocation.tokenId, revocationId)
-      if (existing) return { inserted: false, entry: toEntry(existing) }
+      if (existing) {
+        if (!appliesSooner(existing.effective_at, createdAt, effectiveAt))
+          return { inserted: false, entry: toEntry(existing) }
+        deleteStmt.run(existing.seq)
+      }
       const row = insertStmt.get(
         revocation.tokenId,
         revocationId,
         toIso(revocation.expiresAt),
-        toIso(revocation.createdAt ?? new Date()),
+        createdAt,
+        effectiveAt,
       )
       if (!row) throw new Error('revocation insert returned no row')
       return { inserted: true, entry: toEntry(row) }
