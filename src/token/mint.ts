@@ -13,8 +13,9 @@ export interface MintedToken {
 }
 
 /**
- * Mints a root token under the ring's primary key, with server-chosen caveats (at least an
- * `expires`, by the service's policy).
+ * Mints a root token under the ring's primary key (or `kid`, to re-mint a key's token under the
+ * key it was first minted with), with server-chosen caveats (at least an `expires`, by the
+ * service's policy).
  *
  * @example
  * const { token, tokenId } = mintRootToken({ ring, userId: 'usr_…', caveats: ['expires = 2027-01-01T00:00:00Z'] })
@@ -25,8 +26,10 @@ export function mintRootToken(options: {
   caveats?: readonly string[]
   tokenId?: string
   location?: string
+  /** The ring key to mint under (default: the primary); unknown to the ring: throws `invalid_token`. */
+  kid?: string
 }): MintedToken {
-  const kid = options.ring.primary
+  const kid = options.kid ?? options.ring.primary
   const tokenId = options.tokenId ?? newTokenId()
   const identifier = new TextEncoder().encode(
     encodeIdentifier({ version: 1, kid, tokenId, userId: options.userId }),

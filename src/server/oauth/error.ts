@@ -17,6 +17,7 @@ const STATUS: Record<OAuthErrorCode, number> = {
   unsupported_token_type: 400,
   invalid_redirect_uri: 400,
   invalid_client_metadata: 400,
+  invalid_target: 400,
 }
 
 /** The RFC 6749 §5.2 error body. */

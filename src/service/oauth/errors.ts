@@ -1,6 +1,6 @@
 /**
  * The OAuth error codes crumb's authorization server answers with: RFC 6749 §4.1.2.1 and §5.2,
- * RFC 7009 §2.2.1 and RFC 7591 §3.2.2.
+ * RFC 7009 §2.2.1, RFC 7591 §3.2.2 and RFC 8707 §2.
  */
 export const OAUTH_ERROR_CODES = [
   'invalid_request',
@@ -16,6 +16,8 @@ export const OAUTH_ERROR_CODES = [
   'unsupported_token_type',
   'invalid_redirect_uri',
   'invalid_client_metadata',
+  // RFC 8707 §2: the resource is not one this server issues tokens for
+  'invalid_target',
 ] as const
 
 /** One of {@link OAUTH_ERROR_CODES}. */
