@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   rate_limited: 429,
   not_found: 404,
   revocation_list_stale: 503,
+  /** The token service cannot reach its database (sent with `Retry-After`). */
+  service_unavailable: 503,
   authorization_pending: 400,
   slow_down: 400,
   expired_token: 400,
@@ -43,6 +45,7 @@ export const ERROR_TITLES: Readonly<Record<ErrorCode, string>> = {
   rate_limited: 'Too many requests',
   not_found: 'Not found',
   revocation_list_stale: 'Revocation list stale',
+  service_unavailable: 'Service unavailable',
   authorization_pending: 'Authorization pending',
   slow_down: 'Slow down',
   expired_token: 'Device code expired',
@@ -128,6 +131,22 @@ export class RateLimited extends CrumbError {
   readonly retryAfterS: number
   constructor(detail: string, retryAfterS: number) {
     super('rate_limited', detail)
+    this.retryAfterS = Math.max(1, Math.ceil(retryAfterS))
+  }
+}
+
+/**
+ * A `service_unavailable` error: the database could not be reached (refused, dropped, restarting,
+ * timed out). Whatever write it interrupted was not acknowledged; the client may retry after
+ * `retryAfterS` (sent as `Retry-After`). The driver's error stays in `cause`, never in the answer.
+ *
+ * @example
+ * throw new ServiceUnavailable(err)
+ */
+export class ServiceUnavailable extends CrumbError {
+  readonly retryAfterS: number
+  constructor(cause: unknown, retryAfterS = 2) {
+    super('service_unavailable', 'the token service cannot reach its database; retry shortly', { cause })
     this.retryAfterS = Math.max(1, Math.ceil(retryAfterS))
   }
 }

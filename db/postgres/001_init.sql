@@ -42,7 +42,9 @@ CREATE TABLE keys (
   -- the key that took this one's place (login on the same device, rotation)
   replaced_by          text REFERENCES keys (id) ON DELETE SET NULL,
   -- rotation grace: the key is to be revoked by the periodic job once this time has passed
-  revoke_after         timestamptz
+  revoke_after         timestamptz,
+  -- insertion order: breaks ties between keys created at the same instant (SQLite's rowid)
+  ord                  bigint GENERATED ALWAYS AS IDENTITY UNIQUE
 );
 
 -- listing a user's keys newest first, rate limit (created in the last hour), last-key count

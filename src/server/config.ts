@@ -35,6 +35,11 @@ export const envSchema = z.object({
   HOST: z.string().min(1).default('127.0.0.1'),
   /** Where the SQLite database and the key ring live. */
   CRUMB_DATA_DIR: z.string().min(1).default('./data'),
+  /**
+   * `postgres://user:pass@host:5432/crumb`: store everything in PostgreSQL (15 or newer, migrated at
+   * start) instead of SQLite at `$CRUMB_DATA_DIR/crumb.db`; several instances may share it.
+   */
+  CRUMB_DATABASE_URL: z.url({ protocol: /^postgres(ql)?$/, error: 'must be a postgres:// URL' }).optional(),
   /** Path of the key ring file; default `$CRUMB_DATA_DIR/keyring.json` (generated, mode 0600). */
   // The service's ring is a file it creates and follows; the JSON form is for verifiers only.
   CRUMB_KEYRING: z
@@ -136,6 +141,8 @@ export interface ServiceConfig {
   readonly port: number
   readonly host: string
   readonly dataDir: string
+  /** PostgreSQL URL (contains the password: never log it); undefined for SQLite in `dataDir`. */
+  readonly databaseUrl: string | undefined
   readonly keyringPath: string | undefined
   readonly keyringAllowInsecureMode: boolean
   readonly publicUrl: string | undefined
@@ -211,6 +218,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     port: e.PORT,
     host: e.HOST,
     dataDir: e.CRUMB_DATA_DIR,
+    databaseUrl: e.CRUMB_DATABASE_URL,
     keyringPath: e.CRUMB_KEYRING,
     publicUrl: e.CRUMB_PUBLIC_URL,
     logLevel: e.CRUMB_LOG_LEVEL,

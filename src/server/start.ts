@@ -1,9 +1,8 @@
 import { mkdirSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { join } from 'node:path'
 import type { Logger } from 'pino'
-import { openStore } from '../store/open.js'
+import { openConfiguredStore } from '../store/open.js'
 import { type KeyRingSource, watchedKeyRing } from '../token/keyring-source.js'
 import { createApp } from './app.js'
 import { answerClientErrors } from './client-error.js'
@@ -71,7 +70,12 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   })
   if (keyring.created) logger.info({ path: keyring.path }, 'generated a new key ring')
   if (keyring.warning !== undefined) logger.warn(keyring.warning)
-  const store = openStore(join(config.dataDir, 'crumb.db'))
+  const store = await openConfiguredStore({
+    databaseUrl: config.databaseUrl,
+    dataDir: config.dataDir,
+    // the message only: the URL (with its password) stays out of the log
+    onConnectionError: (err) => logger.warn({ error: err.message }, 'database connection lost; reconnecting'),
+  })
   let keys: KeyRingSource | undefined
   let app: ReturnType<typeof createApp>
   try {
@@ -131,7 +135,7 @@ export async function startServer(options: StartServerOptions = {}): Promise<Run
   const url = `http://${urlHost(config.host)}:${port}`
   app.service.usage.start(config.usageFlushIntervalMs)
   const jobs = startJobs(app.service, config.jobIntervalMs)
-  logger.info({ url, dataDir: config.dataDir }, 'crumb token service listening')
+  logger.info({ url, dataDir: config.dataDir, engine: store.engine }, 'crumb token service listening')
 
   let closing: Promise<void> | undefined
   const close = (): Promise<void> => {

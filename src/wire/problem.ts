@@ -6,6 +6,7 @@ import {
   PROBLEM_TYPE_PREFIX,
   type ProblemIssue,
   RateLimited,
+  ServiceUnavailable,
   ValidationProblem,
 } from '../errors.js'
 
@@ -83,7 +84,10 @@ export function writeProblem(
   options: WriteProblemOptions = {},
 ): void {
   const payload = JSON.stringify(problemBody(error))
-  const retryAfterS = error instanceof RateLimited ? error.retryAfterS : options.retryAfterS
+  const retryAfterS =
+    error instanceof RateLimited || error instanceof ServiceUnavailable
+      ? error.retryAfterS
+      : options.retryAfterS
   res.statusCode = error.status
   if (error.status === 401) res.setHeader('WWW-Authenticate', options.challenge ?? WWW_AUTHENTICATE)
   if (retryAfterS !== undefined) res.setHeader('Retry-After', String(retryAfterS))

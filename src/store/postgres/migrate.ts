@@ -63,6 +63,12 @@ export async function migratePostgres(
   const migrations = loadMigrations(options.dir ?? postgresMigrationsDir())
   const client = await pool.connect()
   let broken: Error | undefined
+  // pg-pool leaves a checked-out connection without an `error` listener: without one, losing the
+  // database here would end the process instead of failing the start
+  const onError = (err: Error): void => {
+    broken = err
+  }
+  client.on('error', onError)
   try {
     // a lock wait here is expected (another instance migrating), not a fault
     await client.query("SET lock_timeout = '0'")
@@ -114,6 +120,7 @@ export async function migratePostgres(
     throw err
   } finally {
     // a connection whose session state is unknown is not handed back to the pool
+    client.removeListener('error', onError)
     client.release(broken)
   }
 }

@@ -10,7 +10,7 @@ export interface PoolOptions {
   lockTimeoutMs?: number
   /** A connection left idle inside a transaction longer than this is closed by the server. Default 10 000 ms. */
   idleInTransactionTimeoutMs?: number
-  /** Giving up on opening a connection (or on a free one from the pool). Default 2000 ms. */
+  /** Giving up on opening a connection (or on a free one from the pool). Default 5000 ms. */
   connectionTimeoutMs?: number
   /** Idle connections are closed after this. Default 30 000 ms. */
   idleTimeoutMs?: number
@@ -42,7 +42,7 @@ export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
     // the client gives up a little after the server would have cancelled the statement, so a
     // connection that went silent (no answer at all) cannot hang a request forever
     query_timeout: statementTimeout + 2000,
-    connectionTimeoutMillis: options.connectionTimeoutMs ?? 2000,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
     idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
     keepAlive: true,
     application_name: options.applicationName ?? 'crumb',

@@ -1,5 +1,5 @@
 import type pg from 'pg'
-import { isUnavailable, StoreUnavailableError } from './unavailable.js'
+import { asUnavailable, isUnavailable } from './unavailable.js'
 
 // serialization_failure, deadlock_detected: the transaction did nothing and may simply run again
 const RETRYABLE = new Set(['40001', '40P01'])
@@ -14,7 +14,7 @@ function sqlState(err: unknown): string | undefined {
  * Run `fn` in one READ COMMITTED transaction on a pooled connection: committed when it resolves,
  * rolled back when it throws. A serialization failure or deadlock reruns it (up to 5 attempts), so
  * `fn` must not have side effects outside the database. Connection failures become
- * {@link StoreUnavailableError}; the broken connection is dropped from the pool, not reused.
+ * `ServiceUnavailable` (503); the broken connection is dropped from the pool, not reused.
  *
  * @example
  * const key = await withTransaction(pool, async (c) => {
@@ -31,9 +31,15 @@ export async function withTransaction<T>(
     try {
       client = await pool.connect()
     } catch (err) {
-      throw isUnavailable(err) ? new StoreUnavailableError(err) : err
+      throw asUnavailable(err)
     }
     let broken: Error | undefined
+    // a checked-out connection has no listener for its `error` event (pg-pool removes its own),
+    // and an unheard `error` ends the process: the database going away mid-transaction must not
+    const onError = (err: Error): void => {
+      broken = err
+    }
+    client.on('error', onError)
     try {
       await client.query('BEGIN')
       const result = await fn(client)
@@ -42,7 +48,7 @@ export async function withTransaction<T>(
     } catch (err) {
       if (isUnavailable(err)) {
         broken = err instanceof Error ? err : new Error(String(err))
-        throw new StoreUnavailableError(err)
+        throw asUnavailable(err)
       }
       try {
         await client.query('ROLLBACK')
@@ -53,25 +59,8 @@ export async function withTransaction<T>(
       if (state !== undefined && RETRYABLE.has(state) && attempt < MAX_ATTEMPTS) continue
       throw err
     } finally {
+      client.removeListener('error', onError)
       client.release(broken)
     }
-  }
-}
-
-/**
- * One statement on the pool, with connection failures turned into {@link StoreUnavailableError}.
- *
- * @example
- * const { rows } = await query(pool, 'SELECT * FROM users WHERE id = $1', [id])
- */
-export async function query<R extends pg.QueryResultRow>(
-  pool: pg.Pool,
-  text: string,
-  values: unknown[] = [],
-): Promise<pg.QueryResult<R>> {
-  try {
-    return await pool.query<R>(text, values)
-  } catch (err) {
-    throw isUnavailable(err) ? new StoreUnavailableError(err) : err
   }
 }

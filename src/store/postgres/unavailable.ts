@@ -1,16 +1,6 @@
-/**
- * The database could not be reached (refused, dropped, restarting, pool exhausted, timed out).
- * The service answers 503 `service_unavailable` with `Retry-After` for it; the write it
- * interrupted was not acknowledged. The driver's error is kept as `cause` (never shown to clients).
- */
-export class StoreUnavailableError extends Error {
-  override readonly name = 'StoreUnavailableError'
-  constructor(cause: unknown) {
-    super('the database is unavailable', { cause })
-  }
-}
+import { ServiceUnavailable } from '../../errors.js'
 
-// SQLSTATE classes and codes meaning "not reachable now", as opposed to a bad statement
+// SQLSTATE codes meaning "not reachable now", as opposed to a bad statement (class 08: connection)
 const UNAVAILABLE_CODES = new Set([
   '57P01', // admin_shutdown
   '57P02', // crash_shutdown
@@ -46,7 +36,7 @@ const DRIVER_MESSAGES = [
  * isUnavailable(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), { code: 'ECONNREFUSED' })) // true
  */
 export function isUnavailable(err: unknown): boolean {
-  if (err instanceof StoreUnavailableError) return true
+  if (err instanceof ServiceUnavailable) return true
   if (!(err instanceof Error)) return false
   const code = (err as { code?: unknown }).code
   if (typeof code === 'string') {
@@ -54,4 +44,15 @@ export function isUnavailable(err: unknown): boolean {
   }
   if (DRIVER_MESSAGES.some((m) => err.message.includes(m))) return true
   return err instanceof AggregateError && err.errors.some(isUnavailable)
+}
+
+/**
+ * `err` as the service should see it: a {@link ServiceUnavailable} (503 with `Retry-After`) when the
+ * database is unreachable, else unchanged.
+ *
+ * @example
+ * catch (err) { throw asUnavailable(err) }
+ */
+export function asUnavailable(err: unknown): unknown {
+  return isUnavailable(err) && !(err instanceof ServiceUnavailable) ? new ServiceUnavailable(err) : err
 }

@@ -3,19 +3,26 @@
 // connections, and "database down" reported as unavailable rather than as a fault.
 import type pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
+import { ServiceUnavailable } from '../../../src/errors.js'
 import { listenToChannel } from '../../../src/store/postgres/listener.js'
 import { migratePostgres } from '../../../src/store/postgres/migrate.js'
 import { createPool } from '../../../src/store/postgres/pool.js'
-import {
-  addRevocation,
-  latestRevocationSeq,
-  revocationsSince,
-} from '../../../src/store/postgres/revocations.js'
+import { postgresRevocations } from '../../../src/store/postgres/revocations.js'
 import { withTransaction } from '../../../src/store/postgres/transaction.js'
-import { isUnavailable, StoreUnavailableError } from '../../../src/store/postgres/unavailable.js'
+import { isUnavailable } from '../../../src/store/postgres/unavailable.js'
 import { describePostgres, usePostgresDatabase } from '../../helpers/postgres.js'
 
 const FUTURE = '2099-01-01T00:00:00.000Z'
+
+const addRevocation = (q: pg.PoolClient, r: { tokenId: string; expiresAt: string }) =>
+  postgresRevocations(q).add(r)
+const latestRevocationSeq = async (q: pg.Pool): Promise<number> =>
+  Number((await postgresRevocations(q).read(undefined)).cursor)
+const seqOf = async (q: pg.Pool, tokenId: string): Promise<number> =>
+  Number(
+    (await q.query<{ seq: string }>('SELECT seq FROM revocations WHERE token_id = $1', [tokenId])).rows[0]
+      ?.seq,
+  )
 
 describePostgres('PostgreSQL engine (#17)', () => {
   const db = usePostgresDatabase()
@@ -68,8 +75,8 @@ describePostgres('PostgreSQL engine (#17)', () => {
       addRevocation(c, { tokenId: 'tok_re', expiresAt: FUTURE }),
     )
     expect(first.inserted).toBe(true)
-    expect(again).toMatchObject({ inserted: false, seq: first.seq })
-    expect(await latestRevocationSeq(pool)).toBe(first.seq)
+    expect(again).toMatchObject({ inserted: false, entry: first.entry })
+    expect(await latestRevocationSeq(pool)).toBe(await seqOf(pool, 'tok_re'))
   })
 
   it('never lets a reader skip an entry: seqs are dense and commit in order under concurrent revokers', async () => {
@@ -86,22 +93,25 @@ describePostgres('PostgreSQL engine (#17)', () => {
     )
     // a reader following the feed the way a long-poll does, while the writers run
     const seen: number[] = []
-    let cursor = start
+    let cursor = String(start)
     const all = Promise.all([slow, ...writers])
     let finished = false
     void all.then(() => {
       finished = true
     })
-    while (!finished || cursor < (await latestRevocationSeq(pool))) {
-      for (const e of await revocationsSince(pool, cursor, 1000)) {
-        seen.push(e.seq)
-        cursor = e.seq
-      }
+    for (;;) {
+      const wasFinished = finished
+      const page = await postgresRevocations(pool).read(cursor)
+      expect(page.reset).toBeUndefined()
+      for (const e of page.entries) seen.push(await seqOf(pool, e.tokenId))
+      cursor = page.cursor
+      if (wasFinished && page.entries.length === 0) break
       await new Promise((res) => setTimeout(res, 5))
     }
-    const results = await all
+    await all
     expect(seen).toEqual(Array.from({ length: 41 }, (_, i) => start + i + 1))
-    expect(results[0]?.seq).toBe(start + 1)
+    // the slow one took its seq first; nobody could take a later one and commit before it
+    expect(await seqOf(pool, 'tok_slow')).toBe(start + 1)
   })
 
   it('a notification reaches a listener on another connection within milliseconds of the commit', async () => {
@@ -117,7 +127,7 @@ describePostgres('PostgreSQL engine (#17)', () => {
     try {
       await listening
       let committedAt = 0
-      const { seq } = await withTransaction(pool, async (c) => {
+      await withTransaction(pool, async (c) => {
         const r = await addRevocation(c, { tokenId: 'tok_notify', expiresAt: FUTURE })
         // nothing is delivered before the commit
         await new Promise((res) => setTimeout(res, 100))
@@ -126,7 +136,7 @@ describePostgres('PostgreSQL engine (#17)', () => {
       })
       committedAt = performance.now()
       for (let i = 0; i < 200 && got.length === 0; i++) await new Promise((res) => setTimeout(res, 5))
-      expect(got.map((g) => g.payload)).toEqual([String(seq)])
+      expect(got.map((g) => g.payload)).toEqual([String(await seqOf(pool, 'tok_notify'))])
       expect(got[0]!.at - committedAt).toBeLessThan(1000)
     } finally {
       await listener.close()
@@ -137,7 +147,7 @@ describePostgres('PostgreSQL engine (#17)', () => {
     const down = createPool('postgres://postgres@127.0.0.1:1/crumb', { connectionTimeoutMs: 500 })
     try {
       const err = await withTransaction(down, async () => 1).catch((e: unknown) => e)
-      expect(err).toBeInstanceOf(StoreUnavailableError)
+      expect(err).toBeInstanceOf(ServiceUnavailable)
       expect(isUnavailable(err)).toBe(true)
     } finally {
       await down.end()

@@ -1,0 +1,283 @@
+/**
+ * The token service on both storage engines, side by side in one run (#17), each against real
+ * server processes on 127.0.0.1:
+ * - SQLite: one instance (the embedded default);
+ * - PostgreSQL 15: two instances on one database (a throwaway cluster from Debian's packages, or
+ *   `CRUMB_BENCH_DATABASE_URL`), load spread over both.
+ * Phases: key creations/s, revocations/s (keys, by possession), feed reads/s, and propagation of
+ * revocations to 100 long-polling verifiers (PostgreSQL: 50 on each instance, every revocation
+ * sent through the first, so half the deliveries cross instances through LISTEN/NOTIFY).
+ * Targets: cross-instance p99 ≤ 100 ms; PostgreSQL write throughput ≥ 0.5× SQLite's.
+ */
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import autocannon from 'autocannon'
+import pg from 'pg'
+import { attenuate, inspectToken } from '../src/token/index.js'
+import { type PostgresCluster, startPostgresCluster } from '../test/helpers/postgres-cluster.js'
+import { type Running, SERVER_MAIN, startProcess } from '../test/verifier/e2e/processes.js'
+import { json } from './http.js'
+
+const DURATION_S = Number(process.env.BENCH_DURATION ?? 3)
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16)
+const VERIFIERS = 100
+const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 100)
+const TARGET_CROSS_P99_MS = 100
+
+const dirs: string[] = []
+const tempDir = (): string => {
+  const d = mkdtempSync(join(tmpdir(), 'crumb-bench-engines-'))
+  dirs.push(d)
+  return d
+}
+process.once('exit', () => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+function start(env: Record<string, string>): Promise<Running> {
+  return startProcess(SERVER_MAIN, {
+    PORT: '0',
+    HOST: '127.0.0.1',
+    CRUMB_LOG_LEVEL: 'silent',
+    CRUMB_KEY_CREATE_LIMIT: '1000000',
+    CRUMB_REGISTER_LIMIT: '1000000',
+    ...env,
+  })
+}
+
+function pct(sorted: readonly number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN
+}
+
+/** autocannon over several instances at once (one run per instance, connections split). */
+async function cannon(urls: readonly string[], opts: (url: string) => autocannon.Options): Promise<number> {
+  const runs = await Promise.all(
+    urls.map((url) =>
+      autocannon({ connections: Math.max(1, Math.floor(CONNECTIONS / urls.length)), ...opts(url) }),
+    ),
+  )
+  return runs.reduce((sum, r) => sum + r['2xx'] / r.duration, 0)
+}
+
+interface EngineResult {
+  creations: number
+  revocations: number
+  feedReads: number
+  sameP50: number
+  sameP99: number
+  crossP50: number
+  crossP99: number
+}
+
+async function measure(urls: readonly string[]): Promise<EngineResult> {
+  const first = urls[0]!
+  const { token } = await json<{ token: string }>(`${first}/v1/users`, {
+    method: 'POST',
+    body: JSON.stringify({ email: 'bench@example.com', password: 'correct horse battery staple' }),
+  })
+  const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
+
+  const minted: string[] = []
+  const creations = await cannon(urls, (url) => ({
+    url,
+    duration: DURATION_S,
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/tokens',
+        headers: auth,
+        body: JSON.stringify({ name: 'bench key' }),
+        onResponse: (status: number, body: string) => {
+          if (status === 201) minted.push((JSON.parse(body) as { token: string }).token)
+        },
+      },
+    ],
+  }))
+
+  let k = 0
+  const revocations = await cannon(urls, (url) => ({
+    url,
+    // every key revoked once; autocannon wants at least one request per connection
+    amount: Math.max(Math.floor(minted.length / urls.length), Math.floor(CONNECTIONS / urls.length)),
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/revocations',
+        headers: { 'content-type': 'application/json' },
+        setupRequest: (req) => ({ ...req, body: JSON.stringify({ token: minted[k++ % minted.length] }) }),
+      },
+    ],
+  }))
+
+  const { cursor } = await json<{ cursor: string }>(`${first}/v1/revocations`, { token })
+  const feedReads = await cannon(urls, (url) => ({
+    url,
+    duration: DURATION_S,
+    requests: [{ method: 'GET', path: `/v1/revocations?since=${cursor}`, headers: auth }],
+  }))
+
+  // propagation: VERIFIERS long-polls split over the instances; revocations go through the first
+  const sentAt = new Map<string, number>()
+  const same: number[] = []
+  const cross: number[] = []
+  const counts = new Map<string, number>()
+  const waiters = new Map<string, () => void>()
+  let running = true
+  type Feed = { cursor: string; entries: { revocation_id?: string }[] }
+  let unavailable = 0
+  const get = async (url: string): Promise<Feed> => {
+    for (;;) {
+      let res: Response
+      try {
+        res = await fetch(url, { headers: { authorization: `Bearer ${token}` } })
+      } catch {
+        // a keep-alive socket closed by the server as the request left: retry, as a verifier would
+        unavailable++
+        continue
+      }
+      if (res.ok) return (await res.json()) as Feed
+      // a 503 (pool or database busy) is counted and retried, as a verifier would
+      unavailable++
+      await res.body?.cancel()
+      if (res.status !== 503) throw new Error(`feed answered ${res.status}`)
+      await new Promise((r) => setTimeout(r, 50))
+    }
+  }
+  const verifier = async (url: string, delays: number[]): Promise<void> => {
+    let since = (await get(`${url}/v1/revocations`)).cursor
+    while (running) {
+      const page = await get(`${url}/v1/revocations?since=${since}&wait=5`)
+      for (const e of page.entries) {
+        const t0 = e.revocation_id === undefined ? undefined : sentAt.get(e.revocation_id)
+        if (t0 === undefined || e.revocation_id === undefined) continue
+        delays.push(performance.now() - t0)
+        const n = (counts.get(e.revocation_id) ?? 0) + 1
+        counts.set(e.revocation_id, n)
+        if (n === VERIFIERS) waiters.get(e.revocation_id)?.()
+      }
+      since = page.cursor
+    }
+  }
+  const pollers = Array.from({ length: VERIFIERS }, (_, i) => {
+    const url = urls[i % urls.length]!
+    return verifier(url, url === first ? same : cross)
+  })
+  await new Promise((r) => setTimeout(r, 1000))
+  for (let i = 0; i < REVOCATIONS; i++) {
+    const child = attenuate(token, [`app = propagation-${i}`])
+    const rid = inspectToken(child).revocationId
+    const delivered = new Promise<void>((r) => {
+      const timer = setTimeout(r, 5000)
+      waiters.set(rid, () => {
+        clearTimeout(timer)
+        r()
+      })
+    })
+    sentAt.set(rid, performance.now())
+    await json(`${first}/v1/revocations`, { method: 'POST', body: JSON.stringify({ token: child }) })
+    await delivered
+    await new Promise((r) => setTimeout(r, 5 + Math.random() * 10))
+  }
+  running = false
+  await json(`${first}/v1/revocations`, {
+    method: 'POST',
+    body: JSON.stringify({ token: attenuate(token, ['app = stop']) }),
+  })
+  await Promise.all(pollers)
+  same.sort((x, y) => x - y)
+  cross.sort((x, y) => x - y)
+  if (unavailable > 0) console.warn(`feed reads answered 503 or reset, and retried: ${unavailable}`)
+  return {
+    creations,
+    revocations,
+    feedReads,
+    sameP50: pct(same, 50),
+    sameP99: pct(same, 99),
+    crossP50: pct(cross, 50),
+    crossP99: pct(cross, 99),
+  }
+}
+
+async function postgresUrl(): Promise<{ url: string; cluster?: PostgresCluster }> {
+  const given = process.env.CRUMB_BENCH_DATABASE_URL
+  if (given !== undefined && given !== '') return { url: given }
+  const cluster = await startPostgresCluster()
+  const admin = new pg.Client({ connectionString: cluster.url })
+  await admin.connect()
+  await admin.query('CREATE DATABASE crumb_bench')
+  await admin.end()
+  return { url: cluster.url.replace(/\/postgres$/, '/crumb_bench'), cluster }
+}
+
+async function main(): Promise<void> {
+  const sqlite = await start({ CRUMB_DATA_DIR: tempDir() })
+  const sqliteResult = await measure([sqlite.url])
+  await sqlite.stop()
+
+  const { url, cluster } = await postgresUrl()
+  let pgResult: EngineResult
+  try {
+    const dirA = tempDir()
+    const a = await start({ CRUMB_DATA_DIR: dirA, CRUMB_DATABASE_URL: url })
+    const b = await start({
+      CRUMB_DATA_DIR: tempDir(),
+      CRUMB_DATABASE_URL: url,
+      CRUMB_KEYRING: join(dirA, 'keyring.json'),
+    })
+    try {
+      pgResult = await measure([a.url, b.url])
+    } finally {
+      await Promise.all([a.stop(), b.stop()])
+    }
+  } finally {
+    await cluster?.destroy()
+  }
+
+  const rate = (x: number): string => `${Math.round(x).toLocaleString('en-US')} /s`
+  const ms = (x: number): string => (Number.isNaN(x) ? '—' : `${x.toFixed(1)} ms`)
+  console.log(
+    `\ncrumb token service, both engines — ${CONNECTIONS} connections, ${DURATION_S} s per phase, ` +
+      `${VERIFIERS} long-poll verifiers, ${REVOCATIONS} revocations, 127.0.0.1\n`,
+  )
+  console.table({
+    'SQLite (1 instance)': {
+      'key creations': rate(sqliteResult.creations),
+      revocations: rate(sqliteResult.revocations),
+      'feed reads': rate(sqliteResult.feedReads),
+      'propagation p50': ms(sqliteResult.sameP50),
+      'propagation p99': ms(sqliteResult.sameP99),
+    },
+    'PostgreSQL, same instance': {
+      'key creations': rate(pgResult.creations),
+      revocations: rate(pgResult.revocations),
+      'feed reads': rate(pgResult.feedReads),
+      'propagation p50': ms(pgResult.sameP50),
+      'propagation p99': ms(pgResult.sameP99),
+    },
+    'PostgreSQL, cross instance': {
+      'key creations': '',
+      revocations: '',
+      'feed reads': '',
+      'propagation p50': ms(pgResult.crossP50),
+      'propagation p99': ms(pgResult.crossP99),
+    },
+  })
+  const writeRatio = Math.min(
+    pgResult.creations / sqliteResult.creations,
+    pgResult.revocations / sqliteResult.revocations,
+  )
+  const crossOk = pgResult.crossP99 <= TARGET_CROSS_P99_MS
+  const writeOk = writeRatio >= 0.5
+  console.log(
+    `PostgreSQL/SQLite write throughput: ${writeRatio.toFixed(2)}× (target ≥ 0.5×: ${writeOk ? 'met' : 'MISSED'}); ` +
+      `cross-instance propagation p99 ${ms(pgResult.crossP99)} (target ≤ ${TARGET_CROSS_P99_MS} ms: ${crossOk ? 'met' : 'MISSED'})`,
+  )
+  if (!crossOk || !writeOk) process.exitCode = 1
+}
+
+main().catch((err: unknown) => {
+  console.error(err)
+  process.exit(1)
+})

@@ -1,0 +1,5 @@
+export { type ChannelListener, listenToChannel } from './listener.js'
+export { MIGRATION_LOCK_KEY, migratePostgres, postgresMigrationsDir } from './migrate.js'
+export { createPool, type PoolOptions } from './pool.js'
+export { type OpenPostgresOptions, openPostgresStore, REVOCATIONS_CHANNEL } from './store.js'
+export { asUnavailable, isUnavailable } from './unavailable.js'

@@ -1,0 +1,153 @@
+import type pg from 'pg'
+import type { Repositories, Store, Transaction } from '../port.js'
+import { postgresAudit } from './audit.js'
+import { postgresDeviceCodes } from './device-codes.js'
+import { postgresKeys } from './keys.js'
+import { type ChannelListener, listenToChannel } from './listener.js'
+import { migratePostgres } from './migrate.js'
+import { createPool, type PoolOptions } from './pool.js'
+import type { Queryable } from './queryable.js'
+import { postgresRevocations } from './revocations.js'
+import { withTransaction } from './transaction.js'
+import { asUnavailable } from './unavailable.js'
+import { postgresUsers } from './users.js'
+
+/** The channel the `revocations_notify` trigger notifies (db/postgres/001_init.sql). */
+export const REVOCATIONS_CHANNEL = 'crumb_revocations'
+
+/** Options of {@link openPostgresStore}. */
+export interface OpenPostgresOptions extends PoolOptions {
+  /** Folder of the migrations; default the repository's `db/postgres/`. */
+  migrationsDir?: string
+  /** Told about connection trouble of the pool and of the listening connection (for the log). */
+  onConnectionError?: (err: Error) => void
+}
+
+function repositories(q: Queryable): Repositories {
+  return {
+    users: postgresUsers(q),
+    keys: postgresKeys(q),
+    audit: postgresAudit(q),
+    revocations: postgresRevocations(q),
+    deviceCodes: postgresDeviceCodes(q),
+  }
+}
+
+// top-level calls: one statement each on the pool, connection failures reported as unavailable
+function unavailableAware(pool: pg.Pool): Queryable {
+  return {
+    query: (async (text: string, values?: unknown[]) => {
+      try {
+        return await pool.query(text, values)
+      } catch (err) {
+        throw asUnavailable(err)
+      }
+    }) as Queryable['query'],
+  }
+}
+
+/**
+ * Open the PostgreSQL engine: a pool on `url`, the schema migrated (once, under an advisory lock,
+ * however many instances start together), and one listening connection that turns every
+ * committed revocation — through this instance or any other on the database — into a call of the
+ * {@link Store.watchRevocations} callbacks. Throws when the database cannot be reached at start.
+ *
+ * @example
+ * const store = await openPostgresStore('postgres://crumb:secret@db.internal:5432/crumb')
+ * const stop = store.watchRevocations(() => feed.sync())
+ * await store.close()
+ */
+export async function openPostgresStore(url: string, options: OpenPostgresOptions = {}): Promise<Store> {
+  const onError = options.onConnectionError
+  const pool = createPool(url, { ...options, ...(onError === undefined ? {} : { onError }) })
+  try {
+    await migratePostgres(pool, options.migrationsDir === undefined ? {} : { dir: options.migrationsDir })
+  } catch (err) {
+    await pool.end().catch(() => {})
+    throw err
+  }
+  const watchers = new Set<() => void>()
+  const notify = (): void => {
+    for (const w of watchers) w()
+  }
+  const listener: ChannelListener = listenToChannel(
+    url,
+    REVOCATIONS_CHANNEL,
+    // a (re)connect may have missed notifications: watchers re-read the table once then
+    { onNotify: notify, onListening: notify, ...(onError === undefined ? {} : { onError }) },
+    { connectionTimeoutMs: options.connectionTimeoutMs ?? 2000 },
+  )
+  let closed = false
+
+  const transaction = async <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> => {
+    let revoked = false
+    const result = await withTransaction(pool, async (client) => {
+      // the transaction's repositories refuse to run once it ended: the connection is back in
+      // the pool by then, possibly inside someone else's transaction
+      let ended = false
+      const scoped: Queryable = {
+        query: ((text: string, values?: unknown[]) => {
+          if (ended) return Promise.reject(new Error('this transaction has ended'))
+          return client.query(text, values)
+        }) as Queryable['query'],
+      }
+      const repos = repositories(scoped)
+      const add = repos.revocations.add
+      repos.revocations.add = async (r) => {
+        const added = await add(r)
+        revoked ||= added.inserted
+        return added
+      }
+      const tx: Transaction = {
+        ...repos,
+        async lockUser(userId) {
+          // a transaction-scoped advisory lock on the user id: held until commit or rollback,
+          // shared by every instance on the database, and free of row-lock side effects
+          await scoped.query("SELECT pg_advisory_xact_lock(hashtextextended('crumb:user:' || $1, 0))", [
+            userId,
+          ])
+        },
+      }
+      try {
+        return await fn(tx)
+      } finally {
+        ended = true
+      }
+    })
+    // this instance's own waiters need not wait for the notification's round trip
+    if (revoked) notify()
+    return result
+  }
+
+  const top = repositories(unavailableAware(pool))
+  // adding an entry is two statements under the counter row lock: always in a transaction
+  top.revocations.add = (r) => transaction((tx) => tx.revocations.add(r))
+
+  return {
+    engine: 'postgres',
+    ...top,
+    transaction,
+    watchRevocations(onChange) {
+      watchers.add(onChange)
+      return () => {
+        watchers.delete(onChange)
+      }
+    },
+    async health() {
+      if (closed) return false
+      try {
+        await pool.query('SELECT 1')
+        return true
+      } catch {
+        return false
+      }
+    },
+    async close() {
+      if (closed) return
+      closed = true
+      watchers.clear()
+      await listener.close()
+      await pool.end()
+    },
+  }
+}
