@@ -2,6 +2,9 @@ import { randomBytes } from 'node:crypto'
 import { canonicalAudience } from '../../../caveats/lib/audience.js'
 import { CrumbError } from '../../errors.js'
 import type { AuthorizationRecord } from '../../store/index.js'
+
+export type { AuthorizationRecord } from '../../store/index.js'
+
 import { type AuthContext, requireUnrestricted } from '../authenticate.js'
 import type { RequestMeta, Service } from '../context.js'
 import { limitAuthorizationRequests, type OAuthClient, resolveClient } from './clients.js'
