@@ -7,7 +7,7 @@ import { html, type SafeHtml } from './html.js'
  */
 
 /** A page of the signed-in dashboard (for the navigation's `aria-current`). */
-export type Section = 'keys' | 'sessions' | 'audit' | 'device'
+export type Section = 'keys' | 'sessions' | 'audit' | 'device' | 'trusted-ci'
 
 /** What {@link layout} takes. */
 export interface LayoutOptions {
@@ -27,6 +27,7 @@ export interface LayoutOptions {
 const NAV: readonly { section: Section; href: string; label: string }[] = [
   { section: 'keys', href: '/keys', label: 'Keys' },
   { section: 'sessions', href: '/sessions', label: 'Sessions' },
+  { section: 'trusted-ci', href: '/trusted-ci', label: 'Trusted CI' },
   { section: 'audit', href: '/audit', label: 'Audit log' },
 ]
 
@@ -409,4 +410,76 @@ export function signInMain(options: { register: boolean; next: string }): SafeHt
   ${alt}
 </div>
 ${register ? tokenDialog() : ''}`
+}
+
+/**
+ * Trusted CI (#20): the trust policies under which CI jobs exchange their OIDC ID token for a
+ * short-lived token — list (issuer, conditions, caveats, last exchange), create, delete.
+ *
+ * @example
+ * layout({ ..., main: trustedCiMain() })
+ */
+export function trustedCiMain(): SafeHtml {
+  return html`<div class="page-head">
+  <div>
+    <h1>Trusted CI</h1>
+    <p class="lede">CI jobs that meet a policy exchange their OIDC ID token for a token that lives minutes: nothing is stored in the CI. Deleting a policy revokes its key and every token exchanged under it.</p>
+  </div>
+  <button type="button" class="button primary" id="new-policy">New trust policy</button>
+</div>
+<div class="table-wrap">
+  <table id="policies-table" class="data">
+    <caption class="sr-only">Trust policies</caption>
+    <thead>
+      ${columnHeads(['Name', 'Issuer', 'Conditions', 'Caveats', 'Token lifetime', 'Last exchange', html`<span class="sr-only">Actions</span>`])}
+    </thead>
+    <tbody></tbody>
+  </table>
+</div>
+<p id="policies-count" class="table-foot">Loading trust policies…</p>
+
+<dialog id="policy-dialog" class="dialog wide" aria-labelledby="policy-title">
+  <form id="policy-form" class="dialog-body" novalidate>
+    <h2 id="policy-title">New trust policy</h2>
+    <div class="field">
+      <label for="policy-name">Name</label>
+      <input id="policy-name" name="name" required maxlength="100" autocomplete="off" aria-describedby="policy-name-error">
+      <p class="field-error" id="policy-name-error" hidden></p>
+    </div>
+    <div class="field">
+      <label for="policy-issuer">Issuer</label>
+      <input id="policy-issuer" name="issuer" required autocomplete="off" spellcheck="false" value="https://token.actions.githubusercontent.com" aria-describedby="policy-issuer-hint policy-issuer-error">
+      <p class="hint" id="policy-issuer-hint">GitHub Actions: https://token.actions.githubusercontent.com · GitLab: https://gitlab.com</p>
+      <p class="field-error" id="policy-issuer-error" hidden></p>
+    </div>
+    <div class="field">
+      <label for="policy-audience">Audience</label>
+      <input id="policy-audience" name="audience" required autocomplete="off" spellcheck="false" aria-describedby="policy-audience-hint policy-audience-error">
+      <p class="hint" id="policy-audience-hint">The aud the job asks for, e.g. this service's URL (crumb exchange --audience).</p>
+      <p class="field-error" id="policy-audience-error" hidden></p>
+    </div>
+    <div class="field">
+      <label for="policy-conditions">Conditions</label>
+      <textarea id="policy-conditions" name="conditions" rows="3" spellcheck="false" placeholder="repository=acme/web&#10;ref=refs/heads/main" aria-describedby="policy-conditions-hint policy-conditions-error"></textarea>
+      <p class="hint" id="policy-conditions-hint">One claim=pattern per line; * matches within one claim.</p>
+      <p class="field-error" id="policy-conditions-error" hidden></p>
+    </div>
+    <div class="field">
+      <label for="policy-caveats">Caveats of the tokens</label>
+      <textarea id="policy-caveats" name="caveats" rows="3" spellcheck="false" placeholder="org = acme&#10;app = web&#10;ops = deploy" aria-describedby="policy-caveats-error"></textarea>
+      <p class="field-error" id="policy-caveats-error" hidden></p>
+    </div>
+    <div class="field">
+      <label for="policy-ttl">Tokens live for</label>
+      <select id="policy-ttl" name="ttl">
+        <option value="5m">5 minutes</option>
+        <option value="15m" selected>15 minutes</option>
+        <option value="30m">30 minutes</option>
+        <option value="1h">1 hour</option>
+      </select>
+    </div>
+    ${formActions('Create policy')}
+  </form>
+</dialog>
+${confirmDialog()}`
 }

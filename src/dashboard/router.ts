@@ -18,7 +18,16 @@ import {
 } from './cookies.js'
 import { checkCsrf } from './csrf.js'
 import { oauthPages } from './oauth.js'
-import { auditMain, deviceMain, keysMain, layout, type Section, sessionsMain, signInMain } from './pages.js'
+import {
+  auditMain,
+  deviceMain,
+  keysMain,
+  layout,
+  type Section,
+  sessionsMain,
+  signInMain,
+  trustedCiMain,
+} from './pages.js'
 import { dashboardSession } from './session.js'
 
 /**
@@ -173,6 +182,7 @@ export function dashboardRoutes(ctx: Service): Router {
   )
   router.get('/sessions', pageHeaders, page('sessions', 'Sessions', 'sessions.js', sessionsMain))
   router.get('/audit', pageHeaders, page('audit', 'Audit log', 'audit.js', auditMain))
+  router.get('/trusted-ci', pageHeaders, page('trusted-ci', 'Trusted CI', 'trusted-ci.js', trustedCiMain))
   // the device flow's verification URI: `/device?user_code=WDJB-MJHT` from the CLI
   router.get('/device', pageHeaders, async (req: Request, res: Response) => {
     const given = devicePageQuery.parse(req.query).user_code

@@ -21,6 +21,7 @@ import { bodyLimit, errorHandler, notFoundHandler } from './problem.js'
 import { auditRoutes } from './routes/audit.js'
 import { deviceRoutes } from './routes/auth-device.js'
 import { loginRoutes } from './routes/auth-login.js'
+import { oidcRoutes } from './routes/auth-oidc.js'
 import { healthRoutes } from './routes/health.js'
 import { oauthIntrospectRoutes } from './routes/oauth-introspect.js'
 import { OAUTH_ENDPOINTS, oauthMetadataRoutes } from './routes/oauth-metadata.js'
@@ -31,6 +32,7 @@ import { openApiRoutes } from './routes/openapi.js'
 import { revocationsRoutes } from './routes/revocations.js'
 import { sessionsRoutes } from './routes/sessions.js'
 import { tokensRoutes } from './routes/tokens.js'
+import { trustPoliciesRoutes } from './routes/trust-policies.js'
 import { usageRoutes } from './routes/usage.js'
 import { usersRoutes } from './routes/users.js'
 import { verifyRoutes } from './routes/verify.js'
@@ -149,6 +151,8 @@ export function createApp(deps: AppDeps): CrumbApp {
   app.use('/v1', verifyRoutes(ctx))
   app.use('/v1', usageRoutes(ctx))
   app.use('/v1', auditRoutes(ctx))
+  app.use('/v1', trustPoliciesRoutes(ctx))
+  app.use('/v1', oidcRoutes(ctx))
   app.use(dashboardRoutes(ctx))
   app.use(notFoundHandler)
   app.use(errorHandler(logger))

@@ -134,6 +134,11 @@ export const envSchema = z.object({
   CRUMB_OAUTH_TOKEN_LIMIT: int(1, 1_000_000, 120),
   /** How long SIGTERM waits for in-flight requests before closing connections. */
   CRUMB_SHUTDOWN_TIMEOUT: duration(10_000, { max: MAX_TIMER_MS }),
+  /** Admit http OIDC issuers on a loopback host in trust policies (development and tests; #20). */
+  CRUMB_OIDC_ALLOW_LOOPBACK_ISSUERS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
 })
 
 /** The parsed configuration of the token service. */
@@ -175,6 +180,8 @@ export interface ServiceConfig {
   readonly oauthRegisterLimit: number
   readonly oauthAuthorizeLimit: number
   readonly oauthTokenLimit: number
+  /** `CRUMB_OIDC_ALLOW_LOOPBACK_ISSUERS=true`: http issuers on a loopback host (DESIGN.md, "Workload identity"). */
+  readonly oidcAllowLoopbackIssuers?: boolean
 }
 
 /** A configuration error: names the variable(s) at fault, never echoes a value. */
@@ -250,5 +257,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     oauthRegisterLimit: e.CRUMB_OAUTH_REGISTER_LIMIT,
     oauthAuthorizeLimit: e.CRUMB_OAUTH_AUTHORIZE_LIMIT,
     oauthTokenLimit: e.CRUMB_OAUTH_TOKEN_LIMIT,
+    oidcAllowLoopbackIssuers: e.CRUMB_OIDC_ALLOW_LOOPBACK_ISSUERS,
   }
 }

@@ -32,6 +32,10 @@ export * from './sessions.js'
 export * from './settings.js'
 export * from './usage.js'
 export * from './validate.js'
+export * from './workload/exchange.js'
+export { MAX_ID_TOKEN_LENGTH } from './workload/id-token.js'
+export * from './workload/policies.js'
+export { type TrustPolicyInput, trustPolicyInputSchema } from './workload/trust-policy.js'
 
 /** What {@link createService} needs. */
 export interface ServiceDeps<C extends ServiceSettings = ServiceSettings> {

@@ -12,6 +12,7 @@ export const AUDIT_EVENT_TYPES = [
   'auto_revoked',
   'login',
   'session_revoked',
+  'exchanged',
 ] as const
 /** An audit event kind. */
 export type AuditEventType = (typeof AUDIT_EVENT_TYPES)[number]

@@ -42,6 +42,7 @@ import type {
 } from './oauth.js'
 import type { NewRevocation } from './revocations.js'
 import type { Instant } from './time.js'
+import type { ExchangedJti, NewTrustPolicy, TrustPolicyRecord } from './trust-policies.js'
 import type { NewUser, UserRecord } from './users.js'
 
 /** The cursor before any entry: valid on every engine (`?since=0` means "from the beginning"). */
@@ -260,6 +261,32 @@ export interface OAuthPort {
   prune(now: Instant, before: Instant): Promise<number>
 }
 
+/** Trust policies and the ID tokens exchanged under them (DESIGN.md, "Workload identity"). */
+export interface TrustPoliciesPort {
+  /** @example await tx.trustPolicies.insert({ id: 'tp_…', userId, keyId, name, issuer, audience, conditions, caveats, ttlMs, createdAt }) */
+  insert(policy: NewTrustPolicy): Promise<TrustPolicyRecord>
+  /** @example await store.trustPolicies.get('tp_…') */
+  get(id: string): Promise<TrustPolicyRecord | undefined>
+  /** Oldest first. @example await store.trustPolicies.listForUser(uid) */
+  listForUser(userId: string): Promise<TrustPolicyRecord[]>
+  /** Every policy naming this exact issuer, oldest first. @example await store.trustPolicies.listByIssuer(iss) */
+  listByIssuer(issuer: string): Promise<TrustPolicyRecord[]>
+  /** False when no such policy. @example await tx.trustPolicies.delete(id) */
+  delete(id: string): Promise<boolean>
+  /** @example await tx.trustPolicies.markExchanged(id, now) */
+  markExchanged(id: string, at: Instant): Promise<boolean>
+  /**
+   * Records an ID token as exchanged; false when (issuer, jti) already was — atomically, so of two
+   * concurrent exchanges of one ID token exactly one gets true.
+   *
+   * @example
+   * if (!(await tx.trustPolicies.claimJti({ issuer, jti, policyId, exchangedAt: now, expiresAt }))) throw replay
+   */
+  claimJti(entry: ExchangedJti): Promise<boolean>
+  /** Forgets exchanged ID tokens that expired by `now`. @example await tx.trustPolicies.pruneJtis(now) */
+  pruneJtis(now: Instant): Promise<number>
+}
+
 /** The repositories, either top-level ({@link Store}) or scoped to one transaction ({@link Transaction}). */
 export interface Repositories {
   readonly users: UsersPort
@@ -268,6 +295,7 @@ export interface Repositories {
   readonly revocations: RevocationsPort
   readonly deviceCodes: DeviceCodesPort
   readonly oauth: OAuthPort
+  readonly trustPolicies: TrustPoliciesPort
 }
 
 /** The repositories of one open transaction. */

@@ -25,9 +25,9 @@ export function mintRootToken(options: {
   userId: string
   caveats?: readonly string[]
   tokenId?: string
-  location?: string
-  /** The ring key to mint under (default: the primary); unknown to the ring: throws `invalid_token`. */
+  /** The ring entry to derive from (default: the primary); a key minted earlier keeps its kid. */
   kid?: string
+  location?: string
 }): MintedToken {
   const kid = options.kid ?? options.ring.primary
   const tokenId = options.tokenId ?? newTokenId()

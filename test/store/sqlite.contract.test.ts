@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openSqliteStore } from '../../src/store/sqlite/index.js'
-import { storeContract } from './contract.js'
+import { type EngineFactory, storeContract } from './contract.js'
+import { trustPoliciesContract } from './trust-policies.contract.js'
 
 // #16 item 3: the SQLite engine passes the storage contract (the PostgreSQL engine runs the same suite)
-storeContract({
+const sqlite: EngineFactory = {
   name: 'sqlite',
   async create() {
     const dir = mkdtempSync(join(tmpdir(), 'crumb-contract-'))
@@ -20,4 +21,7 @@ storeContract({
       },
     }
   },
-})
+}
+storeContract(sqlite)
+// #20: trust policies and exchanged jtis
+trustPoliciesContract(sqlite)

@@ -5,10 +5,12 @@ import { registerSecurity } from '../schemas.js'
 import { registerAuditApi } from './audit.js'
 import { registerDeviceApi } from './auth-device.js'
 import { registerLoginApi } from './auth-login.js'
+import { registerOidcApi } from './auth-oidc.js'
 import { registerHealthApi } from './health.js'
 import { registerRevocationsApi } from './revocations.js'
 import { registerSessionsApi } from './sessions.js'
 import { registerTokensApi } from './tokens.js'
+import { registerTrustPoliciesApi } from './trust-policies.js'
 import { registerUsageApi } from './usage.js'
 import { registerUsersApi } from './users.js'
 import { registerVerifyApi } from './verify.js'
@@ -33,6 +35,8 @@ function openApiDocument(serverUrl?: string): ReturnType<OpenApiGeneratorV31['ge
   registerVerifyApi(registry)
   registerUsageApi(registry)
   registerAuditApi(registry)
+  registerTrustPoliciesApi(registry)
+  registerOidcApi(registry)
   registerHealthApi(registry)
   registry.registerPath({
     method: 'get',

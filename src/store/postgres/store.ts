@@ -10,6 +10,7 @@ import { createPool, type PoolOptions } from './pool.js'
 import type { Queryable } from './queryable.js'
 import { postgresRevocations } from './revocations.js'
 import { withTransaction } from './transaction.js'
+import { postgresTrustPolicies } from './trust-policies.js'
 import { asUnavailable } from './unavailable.js'
 import { postgresUsers } from './users.js'
 
@@ -32,6 +33,7 @@ function repositories(q: Queryable): Repositories {
     revocations: postgresRevocations(q),
     deviceCodes: postgresDeviceCodes(q),
     oauth: postgresOAuth(q),
+    trustPolicies: postgresTrustPolicies(q),
   }
 }
 

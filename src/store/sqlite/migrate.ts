@@ -54,12 +54,6 @@ export function loadMigrations(dir: string = migrationsDir()): Migration[] {
   return readMigrations(dir)
 }
 
-/**
- * First line of a migration that must run with foreign keys off (SQLite's table-rebuild
- * procedure): the runner turns them off around it and runs `PRAGMA foreign_key_check` before commit.
- */
-export const FOREIGN_KEYS_OFF = '-- crumb:foreign-keys-off'
-
 const CREATE_TABLE = `CREATE TABLE IF NOT EXISTS schema_migrations (
   version    INTEGER PRIMARY KEY,
   name       TEXT NOT NULL,
@@ -126,26 +120,14 @@ export function migrate(db: BetterSqlite3.Database, options: MigrateOptions = {}
 
   const applied: Migration[] = []
   for (const m of migrations) {
-    // A migration that rebuilds a referenced table runs with foreign keys off (they cannot be
-    // switched inside a transaction) and checks them all before it commits.
-    const foreignKeysOff = m.sql.startsWith(FOREIGN_KEYS_OFF)
     const run = db.transaction((): boolean => {
       // re-check inside the write lock: another process may have applied it meanwhile
       if (selectOne.get(m.version)) return false
       db.exec(m.sql)
-      if (foreignKeysOff && db.prepare('PRAGMA foreign_key_check').all().length > 0) {
-        throw new Error(`migration ${m.name} leaves foreign keys that point nowhere`)
-      }
       insert.run(m.version, m.name, m.checksum, new Date().toISOString())
       return true
     })
-    const wasOn = foreignKeysOff && db.pragma('foreign_keys', { simple: true }) === 1
-    if (wasOn) db.pragma('foreign_keys = OFF')
-    try {
-      if (run.immediate()) applied.push(m)
-    } finally {
-      if (wasOn) db.pragma('foreign_keys = ON')
-    }
+    if (run.immediate()) applied.push(m)
   }
   return applied
 }

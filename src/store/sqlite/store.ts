@@ -7,6 +7,7 @@ import { createKeysRepo } from './keys.js'
 import { createOAuthRepo } from './oauth.js'
 import { createRevocationsRepo, type RevocationsRepo } from './revocations.js'
 import { asyncRepo } from './sync.js'
+import { createTrustPoliciesRepo } from './trust-policies.js'
 import { createUsersRepo } from './users.js'
 
 /** Options of {@link openSqliteStore}. */
@@ -42,6 +43,7 @@ const WRITES: Readonly<Record<keyof Repositories, readonly string[]>> = {
     'useRefreshToken',
     'prune',
   ],
+  trustPolicies: ['insert', 'delete', 'markExchanged', 'claimJti', 'pruneJtis'],
 }
 
 function syncRepos(db: BetterSqlite3.Database): {
@@ -54,6 +56,7 @@ function syncRepos(db: BetterSqlite3.Database): {
     revocations: createRevocationsRepo(db),
     deviceCodes: createDeviceCodesRepo(db),
     oauth: createOAuthRepo(db),
+    trustPolicies: createTrustPoliciesRepo(db),
   }
 }
 
@@ -79,6 +82,7 @@ class SqliteStore implements Store {
   readonly revocations: Store['revocations']
   readonly deviceCodes: Store['deviceCodes']
   readonly oauth: Store['oauth']
+  readonly trustPolicies: Store['trustPolicies']
   readonly #writer: BetterSqlite3.Database
   readonly #reader: BetterSqlite3.Database | undefined
   readonly #writerRepos: ReturnType<typeof syncRepos>
@@ -141,6 +145,7 @@ class SqliteStore implements Store {
     this.revocations = top('revocations')
     this.deviceCodes = top('deviceCodes')
     this.oauth = top('oauth')
+    this.trustPolicies = top('trustPolicies')
     this.#lastSeq = this.#readerRevocations.latestSeq()
   }
 
@@ -184,6 +189,7 @@ class SqliteStore implements Store {
       audit: asyncRepo(r.audit as never, guard),
       deviceCodes: asyncRepo(r.deviceCodes as never, guard),
       oauth: asyncRepo(r.oauth as never, guard),
+      trustPolicies: asyncRepo(r.trustPolicies as never, guard),
       revocations: {
         ...revocations,
         add: (revocation) => {

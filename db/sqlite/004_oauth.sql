@@ -1,46 +1,6 @@
--- crumb:foreign-keys-off
--- 003_oauth (#19): the OAuth 2.1 authorization server's tables, and key sources `oauth` and
--- `workload` (db/postgres/001_init.sql has them already).
---
--- SQLite cannot alter a CHECK constraint: the keys table is rebuilt (the procedure of
--- https://sqlite.org/lang_altertable.html#otheralter). The marker on the first line makes the
--- migration runner turn foreign keys off around this migration and run `PRAGMA foreign_key_check`
--- before it commits, so dropping the old table sets nothing to NULL in device_codes or keys.
-
-CREATE TABLE keys_new (
-  id                   TEXT PRIMARY KEY CHECK (id LIKE 'tok\_%' ESCAPE '\'),
-  user_id              TEXT NOT NULL REFERENCES users (id),
-  name                 TEXT NOT NULL,
-  hint                 TEXT NOT NULL,
-  source               TEXT NOT NULL CHECK (source IN ('register', 'cli-login', 'dashboard-session', 'api', 'oauth', 'workload')),
-  kid                  TEXT NOT NULL,
-  caveats              TEXT NOT NULL DEFAULT '[]' CHECK (json_valid(caveats) AND json_type(caveats) = 'array'),
-  created_at           TEXT NOT NULL,
-  expires_at           TEXT NOT NULL,
-  last_used_at         TEXT,
-  last_used_ip         TEXT,
-  last_used_user_agent TEXT,
-  revoked_at           TEXT,
-  revoked_reason       TEXT,
-  replaced_by          TEXT REFERENCES keys (id) ON DELETE SET NULL,
-  revoke_after         TEXT
-) STRICT;
-
-INSERT INTO keys_new (id, user_id, name, hint, source, kid, caveats, created_at, expires_at, last_used_at,
-                      last_used_ip, last_used_user_agent, revoked_at, revoked_reason, replaced_by, revoke_after)
-SELECT id, user_id, name, hint, source, kid, caveats, created_at, expires_at, last_used_at,
-       last_used_ip, last_used_user_agent, revoked_at, revoked_reason, replaced_by, revoke_after
-FROM keys;
-
-DROP TABLE keys;
-ALTER TABLE keys_new RENAME TO keys;
-
-CREATE INDEX keys_user_created ON keys (user_id, created_at);
-CREATE INDEX keys_user_name ON keys (user_id, name, created_at) WHERE revoked_at IS NULL;
-CREATE INDEX keys_revoked_at ON keys (revoked_at) WHERE revoked_at IS NOT NULL;
-CREATE INDEX keys_unused ON keys (COALESCE(last_used_at, created_at)) WHERE revoked_at IS NULL;
-CREATE INDEX keys_revoke_after ON keys (revoke_after) WHERE revoke_after IS NOT NULL AND revoked_at IS NULL;
-CREATE INDEX keys_replaced_by ON keys (replaced_by);
+-- 004_oauth (#19): the OAuth 2.1 authorization server's tables (key source `oauth` came with
+-- 003_workload_identity). No secret is stored: client secrets, authorization codes and refresh
+-- tokens are kept as their SHA-256.
 
 -- Clients registered through POST /oauth/register (RFC 7591). A client whose client_id is a
 -- metadata document URL is fetched, never stored. The secret is stored as its SHA-256.

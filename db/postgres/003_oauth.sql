@@ -1,5 +1,5 @@
--- 002_oauth (#19, PostgreSQL): the OAuth 2.1 authorization server's tables, the same as
--- db/sqlite/003_oauth.sql in PostgreSQL's types. (Key sources `oauth` and `workload` are in
+-- 003_oauth (#19, PostgreSQL): the OAuth 2.1 authorization server's tables, the same as
+-- db/sqlite/004_oauth.sql in PostgreSQL's types. (Key sources `oauth` and `workload` are in
 -- 001_init already.) No secret is stored: client secrets, authorization codes and refresh tokens
 -- are kept as their SHA-256.
 
