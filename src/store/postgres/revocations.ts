@@ -62,7 +62,7 @@ export function postgresRevocations(q: Queryable): RevocationsPort {
       // 2. a new statement, hence (READ COMMITTED) a snapshot taken with the lock held: it sees an
       //    entry for this token committed while we waited, and no other revoker can add one now.
       //    An existing entry not yet in force at $4 that the new one applies sooner than moves to
-      //    the next seq with the new fields (db/postgres/003): readers following the cursor get it.
+      //    the next seq with the new fields (db/postgres/004): readers following the cursor get it.
       const { rows } = await q.query<Row & { inserted: boolean }>(
         `WITH existing AS (
            SELECT * FROM revocations WHERE token_id = $1 AND revocation_id = $2

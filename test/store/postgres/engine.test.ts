@@ -4,7 +4,7 @@
 import type pg from 'pg'
 import { afterAll, beforeAll, expect, it } from 'vitest'
 import { ServiceUnavailable } from '../../../src/errors.js'
-import { readMigrations } from '../../../src/store/migrate.js'
+import { loadMigrations } from '../../../src/store/migrate.js'
 import { listenToChannel } from '../../../src/store/postgres/listener.js'
 import { migratePostgres, postgresMigrationsDir } from '../../../src/store/postgres/migrate.js'
 import { createPool } from '../../../src/store/postgres/pool.js'
@@ -39,8 +39,8 @@ describePostgres('PostgreSQL engine (#17)', () => {
   it('migrates once when several instances start together (advisory lock), then applies nothing', async () => {
     const pools = [createPool(db.url), createPool(db.url), createPool(db.url)]
     try {
-      const all = readMigrations(postgresMigrationsDir())
       const results = await Promise.all(pools.map((p) => migratePostgres(p)))
+      const all = loadMigrations(postgresMigrationsDir())
       expect(results.map((r) => r.length).sort()).toEqual([0, 0, all.length])
       expect(await migratePostgres(pool)).toEqual([])
       const { rows } = await pool.query<{ version: number }>(

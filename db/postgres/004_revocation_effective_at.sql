@@ -1,7 +1,7 @@
--- 003_revocation_effective_at (PostgreSQL): a whole-token entry may apply only from an instant (a
+-- 004_revocation_effective_at (PostgreSQL): a whole-token entry may apply only from an instant (a
 -- rotation's grace end, #15 item 4), so verifiers learn of it at rotation time and refuse the old
 -- token right after the grace. NULL: in force at once. Same column as
--- db/sqlite/004_revocation_effective_at.sql.
+-- db/sqlite/005_revocation_effective_at.sql.
 --
 -- An entry not yet in force is replaced when one that applies sooner is added (the key is revoked
 -- during its grace): with the revocation_feed counter row locked (001_init.sql), the row moves to
