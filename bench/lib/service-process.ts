@@ -1,8 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 
 /**
- * What the service benchmarks give every token service they start: quiet logs and creation and
- * registration limits out of the way (a benchmark on loopback would otherwise measure 429s).
+ * What the service benchmarks give every token service they start: quiet logs and the abuse limits
+ * (key creations, registrations, logins, public revocations per address, per token and per key) out of the
+ * way: every request of a benchmark comes from 127.0.0.1, which would otherwise measure 429s.
  */
 export const BENCH_SERVICE_ENV: Readonly<Record<string, string>> = {
   PORT: '0',
@@ -10,6 +11,12 @@ export const BENCH_SERVICE_ENV: Readonly<Record<string, string>> = {
   CRUMB_LOG_LEVEL: 'silent',
   CRUMB_KEY_CREATE_LIMIT: '1000000',
   CRUMB_REGISTER_LIMIT: '1000000',
+  CRUMB_LOGIN_LIMIT: '1000000',
+  CRUMB_REVOCATION_IP_LIMIT: '1000000',
+  CRUMB_REVOCATION_TOKEN_LIMIT: '1000000',
+  // the benchmarks revoke thousands of attenuations of one key: measured as pair entries, not as
+  // the key revoked after the 100th (the default limit)
+  CRUMB_REVOCATION_PAIR_LIMIT: '1000000',
 }
 
 /**
