@@ -66,13 +66,24 @@ function sameSecret(a: string, b: string): boolean {
  * if (!SAFE_METHODS.has(req.method)) checkCsrf(req, ctx.config.publicUrl)
  */
 export function checkCsrf(req: Request, publicUrl: string | undefined): void {
+  checkCsrfValue(req, publicUrl, req.get(CSRF_HEADER))
+}
+
+/**
+ * {@link checkCsrf} for a plain HTML form post (the OAuth consent, which must post as a form so
+ * the answer can redirect to the client): the same origin check, and the CSRF value comes in a
+ * hidden field instead of the header.
+ *
+ * @example
+ * checkCsrfValue(req, ctx.config.publicUrl, req.body.csrf)
+ */
+export function checkCsrfValue(req: Request, publicUrl: string | undefined, presented: unknown): void {
   const origin = requestOrigin(req)
   if (origin === undefined || !expectedOrigins(req, publicUrl).has(origin)) {
     throw new CrumbError('forbidden', 'cross-origin request refused: it does not come from the dashboard')
   }
   const cookie = csrfCookieOf(req)
-  const header = req.get(CSRF_HEADER)
-  if (cookie === undefined || header === undefined || !sameSecret(cookie, header)) {
+  if (cookie === undefined || typeof presented !== 'string' || !sameSecret(cookie, presented)) {
     throw new CrumbError('forbidden', 'missing or wrong CSRF token; reload the page and try again')
   }
 }

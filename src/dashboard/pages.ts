@@ -20,6 +20,8 @@ export interface LayoutOptions {
   readonly main: SafeHtml
   /** Extra class on `<main>`. */
   readonly mainClass?: string
+  /** The page's referrer policy (default `no-referrer`; the OAuth consent needs `same-origin` for its form's Origin). */
+  readonly referrer?: 'no-referrer' | 'same-origin'
 }
 
 const NAV: readonly { section: Section; href: string; label: string }[] = [
@@ -64,7 +66,7 @@ export function layout(options: LayoutOptions): SafeHtml {
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="${options.referrer ?? 'no-referrer'}">
 <title>${options.title} · crumb</title>
 <link rel="icon" href="/assets/favicon.svg" type="image/svg+xml">
 <link rel="stylesheet" href="/assets/dashboard.css">
@@ -383,12 +385,14 @@ export function deviceMain(userCode: string): SafeHtml {
 export function signInMain(options: { register: boolean; next: string }): SafeHtml {
   const { register, next } = options
   const forDevice = next.startsWith('/device')
+  const forApp = next.startsWith('/oauth/consent')
   const alt = register
     ? html`<p class="alt">Already have an account? <a href="/sign-in?next=${encodeURIComponent(next)}">Sign in</a></p>`
     : html`<p class="alt">New to crumb? <a href="/register?next=${encodeURIComponent(next)}">Create an account</a></p>`
   return html`<div class="auth-card card">
   <h1>${register ? 'Create your account' : 'Sign in to crumb'}</h1>
   ${forDevice ? html`<p class="notice info">Sign in to approve the device that is waiting, then you will come right back.</p>` : ''}
+  ${forApp ? html`<p class="notice info">An app asks for access to your account. Sign in to see what it asks for; you will come right back to decide.</p>` : ''}
   <form id="auth-form" data-mode="${register ? 'register' : 'sign-in'}" data-next="${next}" novalidate>
     <div class="field">
       <label for="email">Email</label>

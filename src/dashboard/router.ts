@@ -17,6 +17,7 @@ import {
   setSessionCookie,
 } from './cookies.js'
 import { checkCsrf } from './csrf.js'
+import { oauthPages } from './oauth.js'
 import {
   auditMain,
   deviceMain,
@@ -207,6 +208,9 @@ export function dashboardRoutes(ctx: Service): Router {
       }).value,
     )
   })
+
+  // the OAuth authorization endpoint and its consent (#19)
+  router.use(oauthPages(ctx))
 
   for (const register of [false, true]) {
     router.get(register ? '/register' : '/sign-in', pageHeaders, async (req: Request, res: Response) => {

@@ -16,12 +16,18 @@ import type { Clock } from './clock.js'
 import type { ServiceConfig } from './config.js'
 import type { ServiceContext } from './context.js'
 import { redactUrl } from './logger.js'
+import { methodNotAllowed, oauthErrorHandler } from './oauth/request.js'
 import { bodyLimit, errorHandler, notFoundHandler } from './problem.js'
 import { auditRoutes } from './routes/audit.js'
 import { deviceRoutes } from './routes/auth-device.js'
 import { loginRoutes } from './routes/auth-login.js'
 import { oidcRoutes } from './routes/auth-oidc.js'
 import { healthRoutes } from './routes/health.js'
+import { oauthIntrospectRoutes } from './routes/oauth-introspect.js'
+import { OAUTH_ENDPOINTS, oauthMetadataRoutes } from './routes/oauth-metadata.js'
+import { oauthRegisterRoutes } from './routes/oauth-register.js'
+import { oauthRevokeRoutes } from './routes/oauth-revoke.js'
+import { oauthTokenRoutes } from './routes/oauth-token.js'
 import { openApiRoutes } from './routes/openapi.js'
 import { revocationsRoutes } from './routes/revocations.js'
 import { sessionsRoutes } from './routes/sessions.js'
@@ -122,6 +128,15 @@ export function createApp(deps: AppDeps): CrumbApp {
   )
   app.use(bodyLimit(MAX_BODY_BYTES))
   app.use(express.json({ limit: MAX_BODY_BYTES, type: ['application/json', 'application/*+json'] }))
+
+  // OAuth 2.1 authorization server (#19): RFC 6749 JSON errors at these paths, never problem+json
+  app.use(oauthMetadataRoutes(ctx))
+  app.use(oauthRegisterRoutes(ctx))
+  app.use(oauthTokenRoutes(ctx))
+  app.use(oauthRevokeRoutes(ctx))
+  app.use(oauthIntrospectRoutes(ctx))
+  app.all([...OAUTH_ENDPOINTS], methodNotAllowed)
+  app.use([...OAUTH_ENDPOINTS], oauthErrorHandler(logger))
 
   app.use(healthRoutes(ctx))
   app.use(openApiRoutes(ctx))

@@ -119,6 +119,20 @@ export const envSchema = z.object({
   CRUMB_USAGE_FLUSH_INTERVAL: duration(5000, { min: 10, max: MAX_TIMER_MS }),
   /** Clock-skew allowance for `expires` / `not-before` caveats. */
   CRUMB_LEEWAY: duration(30_000, { max: HOUR }),
+  /**
+   * Accept Client ID Metadata Documents at `http://` URLs on a loopback host (development and
+   * tests); https client ids are always accepted.
+   */
+  CRUMB_OAUTH_ALLOW_LOOPBACK_CLIENT_IDS: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
+  /** OAuth client registrations (`POST /oauth/register`, public) allowed per IP per hour. */
+  CRUMB_OAUTH_REGISTER_LIMIT: int(1, 1_000_000, 30),
+  /** OAuth authorization requests (`GET /oauth/authorize`) allowed per IP per hour. */
+  CRUMB_OAUTH_AUTHORIZE_LIMIT: int(1, 1_000_000, 300),
+  /** Requests to `/oauth/token`, `/oauth/revoke` and `/oauth/introspect` allowed per IP per minute. */
+  CRUMB_OAUTH_TOKEN_LIMIT: int(1, 1_000_000, 120),
   /** How long SIGTERM waits for in-flight requests before closing connections. */
   CRUMB_SHUTDOWN_TIMEOUT: duration(10_000, { max: MAX_TIMER_MS }),
   /** Admit http OIDC issuers on a loopback host in trust policies (development and tests; #20). */
@@ -145,6 +159,10 @@ export interface ServiceConfig extends ServiceSettings {
   readonly jobIntervalMs: number
   readonly usageFlushIntervalMs: number
   readonly shutdownTimeoutMs: number
+  readonly oauthAllowLoopbackClientIds: boolean
+  readonly oauthRegisterLimit: number
+  readonly oauthAuthorizeLimit: number
+  readonly oauthTokenLimit: number
   /** `CRUMB_OIDC_ALLOW_LOOPBACK_ISSUERS=true`: http issuers on a loopback host (DESIGN.md, "Workload identity"). */
   readonly oidcAllowLoopbackIssuers?: boolean
 }
@@ -218,6 +236,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): ServiceConfig 
     usageFlushIntervalMs: e.CRUMB_USAGE_FLUSH_INTERVAL,
     leewayMs: e.CRUMB_LEEWAY,
     shutdownTimeoutMs: e.CRUMB_SHUTDOWN_TIMEOUT,
+    oauthAllowLoopbackClientIds: e.CRUMB_OAUTH_ALLOW_LOOPBACK_CLIENT_IDS,
+    oauthRegisterLimit: e.CRUMB_OAUTH_REGISTER_LIMIT,
+    oauthAuthorizeLimit: e.CRUMB_OAUTH_AUTHORIZE_LIMIT,
+    oauthTokenLimit: e.CRUMB_OAUTH_TOKEN_LIMIT,
     oidcAllowLoopbackIssuers: e.CRUMB_OIDC_ALLOW_LOOPBACK_ISSUERS,
   }
 }

@@ -43,6 +43,12 @@ export interface Service {
      * (which a page elsewhere can cause): a separate, larger budget, so such GETs never lock approvals out.
      */
     readonly deviceLookup: SlidingWindowLimiter
+    /** `POST /oauth/register` per client IP (public: keeps the clients table small). */
+    readonly oauthRegister: SlidingWindowLimiter
+    /** `GET /oauth/authorize` per client IP (each stores a pending request). */
+    readonly oauthAuthorize: SlidingWindowLimiter
+    /** `/oauth/token`, `/oauth/revoke`, `/oauth/introspect` per client IP. */
+    readonly oauthToken: SlidingWindowLimiter
   }
 }
 

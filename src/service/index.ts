@@ -26,6 +26,7 @@ export * from './jobs.js'
 export * from './key-json.js'
 export * from './keys.js'
 export * from './limiter.js'
+export * from './oauth/index.js'
 export * from './revocation.js'
 export * from './sessions.js'
 export * from './settings.js'
@@ -84,6 +85,9 @@ export function createService<C extends ServiceSettings>(
       deviceStart: limiter(config.deviceStartLimit, 3_600_000),
       deviceCode: limiter(config.loginLimit, config.loginWindowMs),
       deviceLookup: limiter(config.loginLimit * 10, config.loginWindowMs),
+      oauthRegister: limiter(config.oauthRegisterLimit, 3_600_000),
+      oauthAuthorize: limiter(config.oauthAuthorizeLimit, 3_600_000),
+      oauthToken: limiter(config.oauthTokenLimit, 60_000),
     },
   }
 }

@@ -16,7 +16,12 @@ export interface JobReport {
   readonly pruned: number
   /** Expired device authorization requests dropped. */
   readonly deviceCodesPruned: number
+  /** OAuth authorization requests (a day past their expiry) and expired refresh tokens dropped. */
+  readonly oauthPruned: number
 }
+
+/** OAuth authorization requests are kept this long past their expiry, so a replayed code is still recognised. */
+const OAUTH_REQUEST_RETENTION_MS = 86_400_000
 
 /**
  * Feed entries are kept this long past their expiry: longer than any verifier's leeway (a token
@@ -104,9 +109,10 @@ export async function runJobs(svc: Service): Promise<JobReport> {
 
   const pruned = await svc.feed.prune(pruneMargin(svc))
   const deviceCodesPruned = await store.deviceCodes.prune(now)
+  const oauthPruned = await store.oauth.prune(now, new Date(now.getTime() - OAUTH_REQUEST_RETENTION_MS))
   await svc.feed.sync()
-  const report = { rotated, autoRevoked, hardDeleted, pruned, deviceCodesPruned }
-  if (rotated + autoRevoked + hardDeleted + pruned + deviceCodesPruned > 0)
+  const report = { rotated, autoRevoked, hardDeleted, pruned, deviceCodesPruned, oauthPruned }
+  if (rotated + autoRevoked + hardDeleted + pruned + deviceCodesPruned + oauthPruned > 0)
     logger.info({ jobs: report }, 'jobs ran')
   return report
 }

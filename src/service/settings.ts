@@ -30,4 +30,12 @@ export interface ServiceSettings {
   readonly deviceCodeTtlMs: number
   readonly devicePollIntervalS: number
   readonly leewayMs: number
+  /** Accept `http://` Client ID Metadata Document URLs on a loopback host (`CRUMB_OAUTH_ALLOW_LOOPBACK_CLIENT_IDS`). */
+  readonly oauthAllowLoopbackClientIds: boolean
+  /** `POST /oauth/register` (public) per client IP per hour. */
+  readonly oauthRegisterLimit: number
+  /** `GET /oauth/authorize` requests (each stores a pending request) per client IP per hour. */
+  readonly oauthAuthorizeLimit: number
+  /** `POST /oauth/token`, `/oauth/revoke` and `/oauth/introspect` per client IP per minute. */
+  readonly oauthTokenLimit: number
 }

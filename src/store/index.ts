@@ -6,6 +6,7 @@
 export * from './audit.js'
 export * from './device-codes.js'
 export * from './keys.js'
+export * from './oauth.js'
 export * from './port.js'
 export * from './revocations.js'
 export * from './time.js'

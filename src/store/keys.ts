@@ -1,7 +1,7 @@
 import { type Instant, toIso } from './time.js'
 
 /** Where a key came from (DESIGN.md, "Token lifecycle"). */
-export const KEY_SOURCES = ['register', 'cli-login', 'dashboard-session', 'api', 'workload'] as const
+export const KEY_SOURCES = ['register', 'cli-login', 'dashboard-session', 'api', 'oauth', 'workload'] as const
 /** Where a key came from. */
 export type KeySource = (typeof KEY_SOURCES)[number]
 /** Derived status: revoked if `revokedAt` is set, expired if `expiresAt <= now`, else active. */

@@ -17,7 +17,7 @@
  *   tells in-process waiters that entries may have arrived (from this process or another).
  *
  * Record types live beside each repository (`users.ts`, `keys.ts`, `audit.ts`, `revocations.ts`,
- * `device-codes.ts`); times are `Date#toISOString()` strings.
+ * `device-codes.ts`, `oauth.ts`); times are `Date#toISOString()` strings.
  */
 import type { AuditEvent, AuditPage, ListAuditOptions, NewAuditEvent } from './audit.js'
 import type { DeviceCodeRecord, NewDeviceCode } from './device-codes.js'
@@ -29,6 +29,17 @@ import type {
   NewKey,
   UsageReport,
 } from './keys.js'
+import type {
+  AuthorizationApproval,
+  AuthorizationRecord,
+  NewAuthorization,
+  NewOAuthClient,
+  NewOAuthGrant,
+  NewRefreshToken,
+  OAuthClientRecord,
+  OAuthGrantRecord,
+  RefreshTokenRecord,
+} from './oauth.js'
 import type { NewRevocation } from './revocations.js'
 import type { Instant } from './time.js'
 import type { ExchangedJti, NewTrustPolicy, TrustPolicyRecord } from './trust-policies.js'
@@ -192,6 +203,64 @@ export interface DeviceCodesPort {
   prune(now: Instant): Promise<number>
 }
 
+/**
+ * The OAuth authorization server's state: registered clients, authorization requests and their
+ * codes, grants, refresh tokens. State changes are conditional (a code or a refresh token is used
+ * once, even when two instances race).
+ */
+export interface OAuthPort {
+  /** @example await tx.oauth.insertClient({ id, name, redirectUris, authMethod: 'none', createdAt }) */
+  insertClient(client: NewOAuthClient): Promise<OAuthClientRecord>
+  /** @example await store.oauth.getClient('cli_abc') */
+  getClient(id: string): Promise<OAuthClientRecord | undefined>
+  /** @example await store.oauth.createAuthorization(request) */
+  createAuthorization(request: NewAuthorization): Promise<AuthorizationRecord>
+  /** @example await store.oauth.getAuthorization('azr_abc') */
+  getAuthorization(id: string): Promise<AuthorizationRecord | undefined>
+  /**
+   * A pending, unexpired request becomes approved with the consent and the code's hash; undefined
+   * when it was not pending (decided already, expired, unknown).
+   *
+   * @example
+   * const approved = await tx.oauth.approveAuthorization(id, { userId, grantedScope, caveats, grantTtlMs, codeHash, codeExpiresAt }, now)
+   */
+  approveAuthorization(
+    id: string,
+    approval: AuthorizationApproval,
+    at: Instant,
+  ): Promise<AuthorizationRecord | undefined>
+  /** A pending, unexpired request is denied; false otherwise. @example await tx.oauth.denyAuthorization(id, uid, now) */
+  denyAuthorization(id: string, userId: string, at: Instant): Promise<boolean>
+  /** @example await tx.oauth.findAuthorizationByCode(secretHash(code)) */
+  findAuthorizationByCode(codeHash: string): Promise<AuthorizationRecord | undefined>
+  /**
+   * Approved → consumed with the grant's key, once, while the code is unexpired: of two
+   * concurrent exchanges one gets true.
+   *
+   * @example
+   * if (!(await tx.oauth.consumeAuthorization(codeHash, keyId, now))) throw replay
+   */
+  consumeAuthorization(codeHash: string, keyId: string, at: Instant): Promise<boolean>
+  /** @example await tx.oauth.insertGrant({ keyId, userId, clientId, resource, scope, createdAt }) */
+  insertGrant(grant: NewOAuthGrant): Promise<OAuthGrantRecord>
+  /** @example await store.oauth.getGrant('tok_abc') */
+  getGrant(keyId: string): Promise<OAuthGrantRecord | undefined>
+  /** @example await tx.oauth.insertRefreshToken({ tokenHash, keyId, clientId, createdAt, expiresAt }) */
+  insertRefreshToken(token: NewRefreshToken): Promise<RefreshTokenRecord>
+  /** @example await tx.oauth.findRefreshToken(secretHash(presented)) */
+  findRefreshToken(tokenHash: string): Promise<RefreshTokenRecord | undefined>
+  /** Marks an unused refresh token used, once: false when it was used already. @example await tx.oauth.useRefreshToken(hash, now) */
+  useRefreshToken(tokenHash: string, at: Instant): Promise<boolean>
+  /**
+   * Deletes authorization requests that expired before `before` (kept a while after use, so a
+   * replayed code is still recognised) and refresh tokens that expired before `now`.
+   *
+   * @example
+   * await store.oauth.prune(now, dayAgo)
+   */
+  prune(now: Instant, before: Instant): Promise<number>
+}
+
 /** Trust policies and the ID tokens exchanged under them (DESIGN.md, "Workload identity"). */
 export interface TrustPoliciesPort {
   /** @example await tx.trustPolicies.insert({ id: 'tp_…', userId, keyId, name, issuer, audience, conditions, caveats, ttlMs, createdAt }) */
@@ -225,6 +294,7 @@ export interface Repositories {
   readonly audit: AuditPort
   readonly revocations: RevocationsPort
   readonly deviceCodes: DeviceCodesPort
+  readonly oauth: OAuthPort
   readonly trustPolicies: TrustPoliciesPort
 }
 

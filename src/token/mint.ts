@@ -13,8 +13,9 @@ export interface MintedToken {
 }
 
 /**
- * Mints a root token under the ring's primary key, with server-chosen caveats (at least an
- * `expires`, by the service's policy).
+ * Mints a root token under the ring's primary key (or `kid`, to re-mint a key's token under the
+ * key it was first minted with), with server-chosen caveats (at least an `expires`, by the
+ * service's policy).
  *
  * @example
  * const { token, tokenId } = mintRootToken({ ring, userId: 'usr_…', caveats: ['expires = 2027-01-01T00:00:00Z'] })

@@ -14,6 +14,7 @@ import {
 } from '../../src/service/index.js'
 import { FEED_START, type Store } from '../../src/store/index.js'
 import { generateKeyRing } from '../../src/token/index.js'
+import { oauthContract } from './contract-oauth.js'
 import { addKey, addUser, at, DAY } from './helpers.js'
 
 /** A database for one test: a store on it, a second store on the same database, and clean-up. */
@@ -324,6 +325,8 @@ export function storeContract(engine: EngineFactory): void {
         }
       })
     })
+
+    describe('OAuth authorization server (#19)', () => oauthContract(test))
 
     describe('invariants under concurrency (#16 item 3)', () => {
       const registered = async (

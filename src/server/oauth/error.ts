@@ -1,5 +1,6 @@
 import type { Response } from 'express'
-import { OAuthError, type OAuthErrorCode } from '../../service/oauth/errors.js'
+import { CrumbError, RateLimited, ServiceUnavailable } from '../../errors.js'
+import { authorizationErrorUrl, OAuthError, type OAuthErrorCode } from '../../service/oauth/errors.js'
 
 /** HTTP status of each OAuth error at the token, registration, revocation and introspection endpoints. */
 const STATUS: Record<OAuthErrorCode, number> = {
@@ -17,6 +18,7 @@ const STATUS: Record<OAuthErrorCode, number> = {
   unsupported_token_type: 400,
   invalid_redirect_uri: 400,
   invalid_client_metadata: 400,
+  invalid_target: 400,
 }
 
 /** The RFC 6749 §5.2 error body. */
@@ -38,6 +40,31 @@ export function oauthErrorBody(error: unknown): OAuthErrorBody {
 }
 
 /**
+ * A failure at an OAuth endpoint in OAuth's terms: an OAuthError as it is; too many requests or an
+ * unreachable database `temporarily_unavailable` (429 / 503 with Retry-After, see sendOAuthError);
+ * an unreadable body (bad JSON, wrong size, bad encoding) `invalid_request`; anything else
+ * `server_error`.
+ *
+ * @example
+ * asOAuthError(new RateLimited('slow down', 10)).code // 'temporarily_unavailable'
+ */
+export function asOAuthError(error: unknown): unknown {
+  if (error instanceof OAuthError) return error
+  if (error instanceof RateLimited) return new OAuthError('temporarily_unavailable', error.message)
+  if (error instanceof ServiceUnavailable)
+    return new OAuthError('temporarily_unavailable', 'the authorization server cannot reach its database')
+  if (
+    error instanceof CrumbError &&
+    (error.code === 'payload_too_large' || error.code === 'validation_failed')
+  )
+    return new OAuthError('invalid_request', error.message)
+  const status = (error as { status?: unknown; type?: unknown } | null)?.status
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return new OAuthError('invalid_request', 'the request body could not be read')
+  return error
+}
+
+/**
  * Answers an `/oauth/*` request with RFC 6749 JSON: `{error, error_description}`, the status that
  * code takes, `Cache-Control: no-store`. `invalid_client` is a 401 with `WWW-Authenticate: Basic`
  * (RFC 6749 §5.2: required when the client used HTTP Basic, allowed otherwise).
@@ -46,8 +73,13 @@ export function oauthErrorBody(error: unknown): OAuthErrorBody {
  * try { … } catch (error) { sendOAuthError(res, error) }
  */
 export function sendOAuthError(res: Response, error: unknown): void {
-  const body = oauthErrorBody(error)
-  const status = STATUS[body.error]
+  const oauth = asOAuthError(error)
+  const body = oauthErrorBody(oauth)
+  let status = STATUS[body.error]
+  if (error instanceof RateLimited || error instanceof ServiceUnavailable) {
+    status = error instanceof RateLimited ? 429 : 503
+    res.setHeader('Retry-After', String(error.retryAfterS))
+  }
   if (body.error === 'invalid_client') res.setHeader('WWW-Authenticate', 'Basic realm="crumb"')
   res.setHeader('Cache-Control', 'no-store')
   res.setHeader('Pragma', 'no-cache')
@@ -55,24 +87,10 @@ export function sendOAuthError(res: Response, error: unknown): void {
 }
 
 /**
- * The URL an authorization error is redirected to (RFC 6749 §4.1.2.1, RFC 9207): the client's
- * redirect URI — which the caller must have matched against the registration first — with
- * `error`, `error_description`, `state` and `iss` added to its query.
+ * The URL an authorization error is redirected to: the service's {@link authorizationErrorUrl}
+ * (the dashboard's `/oauth/authorize` uses it directly).
  *
  * @example
  * errorRedirectUrl('https://app.example/cb', new OAuthError('access_denied', 'the user denied access'), { state: 'xyz', iss: 'https://crumb.example' })
- * // 'https://app.example/cb?error=access_denied&error_description=the+user+denied+access&state=xyz&iss=https%3A%2F%2Fcrumb.example'
  */
-export function errorRedirectUrl(
-  redirectUri: string,
-  error: unknown,
-  params: { state?: string | undefined; iss: string },
-): string {
-  const body = oauthErrorBody(error)
-  const url = new URL(redirectUri)
-  url.searchParams.set('error', body.error)
-  url.searchParams.set('error_description', body.error_description)
-  if (params.state !== undefined) url.searchParams.set('state', params.state)
-  url.searchParams.set('iss', params.iss)
-  return url.href
-}
+export const errorRedirectUrl = authorizationErrorUrl

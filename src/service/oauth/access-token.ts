@@ -10,6 +10,8 @@ export interface GrantKey {
   /** The key's token id (`tok_…`). */
   readonly tokenId: string
   readonly userId: string
+  /** The ring key the grant was minted under: its access tokens are re-minted under it, so a key-ring rotation leaves them valid. */
+  readonly kid: string
   /** The root token's caveats, `expires` first, exactly as minted (the root token is re-minted from them). */
   readonly rootCaveats: readonly string[]
 }
@@ -38,12 +40,15 @@ export function issueAccessToken(options: {
   resource: string
   now: Date
   ttlMs?: number
+  /** Further caveats (a refresh that asks for a narrower scope). */
+  extraCaveats?: readonly string[]
 }): IssuedAccessToken {
   const { grant, now } = options
   const root = mintRootToken({
     ring: options.ring,
     userId: grant.userId,
     tokenId: grant.tokenId,
+    kid: grant.kid,
     caveats: grant.rootCaveats,
   })
   const grantEnd = effectiveScope(grant.rootCaveats.map((t) => defaultRegistry().parseCaveat(t))).expiresAt
@@ -53,6 +58,7 @@ export function issueAccessToken(options: {
   const accessToken = attenuate(root.token, [
     `aud = ${options.resource}`,
     `expires = ${formatInstant(expiresAt.getTime())}`,
+    ...(options.extraCaveats ?? []),
   ])
   return { accessToken, expiresIn: Math.round((expiresAt.getTime() - now.getTime()) / 1000), expiresAt }
 }

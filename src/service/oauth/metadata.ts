@@ -58,3 +58,14 @@ export function authorizationServerMetadata(issuer: string): AuthorizationServer
     authorization_response_iss_parameter_supported: true,
   }
 }
+
+/**
+ * The issuer identifier this server answers as: `CRUMB_PUBLIC_URL` when set, else the origin the
+ * request addressed (set `CRUMB_PUBLIC_URL` in production: clients compare `iss` with it).
+ *
+ * @example
+ * issuerOf(undefined, 'http://127.0.0.1:8080') // 'http://127.0.0.1:8080'
+ */
+export function issuerOf(publicUrl: string | undefined, requestOrigin: string): string {
+  return (publicUrl ?? requestOrigin).replace(/\/+$/, '')
+}

@@ -5,6 +5,7 @@ import { postgresDeviceCodes } from './device-codes.js'
 import { postgresKeys } from './keys.js'
 import { type ChannelListener, listenToChannel } from './listener.js'
 import { migratePostgres } from './migrate.js'
+import { postgresOAuth } from './oauth.js'
 import { createPool, type PoolOptions } from './pool.js'
 import type { Queryable } from './queryable.js'
 import { postgresRevocations } from './revocations.js'
@@ -31,6 +32,7 @@ function repositories(q: Queryable): Repositories {
     audit: postgresAudit(q),
     revocations: postgresRevocations(q),
     deviceCodes: postgresDeviceCodes(q),
+    oauth: postgresOAuth(q),
     trustPolicies: postgresTrustPolicies(q),
   }
 }

@@ -4,6 +4,7 @@ import { createAuditRepo } from './audit.js'
 import { type OpenDatabaseOptions, openDatabase } from './database.js'
 import { createDeviceCodesRepo } from './device-codes.js'
 import { createKeysRepo } from './keys.js'
+import { createOAuthRepo } from './oauth.js'
 import { createRevocationsRepo, type RevocationsRepo } from './revocations.js'
 import { asyncRepo } from './sync.js'
 import { createTrustPoliciesRepo } from './trust-policies.js'
@@ -31,6 +32,17 @@ const WRITES: Readonly<Record<keyof Repositories, readonly string[]>> = {
   audit: ['append'],
   revocations: ['add', 'prune'],
   deviceCodes: ['create', 'markPolled', 'approve', 'deny', 'consume', 'prune'],
+  oauth: [
+    'insertClient',
+    'createAuthorization',
+    'approveAuthorization',
+    'denyAuthorization',
+    'consumeAuthorization',
+    'insertGrant',
+    'insertRefreshToken',
+    'useRefreshToken',
+    'prune',
+  ],
   trustPolicies: ['insert', 'delete', 'markExchanged', 'claimJti', 'pruneJtis'],
 }
 
@@ -43,6 +55,7 @@ function syncRepos(db: BetterSqlite3.Database): {
     audit: createAuditRepo(db),
     revocations: createRevocationsRepo(db),
     deviceCodes: createDeviceCodesRepo(db),
+    oauth: createOAuthRepo(db),
     trustPolicies: createTrustPoliciesRepo(db),
   }
 }
@@ -68,6 +81,7 @@ class SqliteStore implements Store {
   readonly audit: Store['audit']
   readonly revocations: Store['revocations']
   readonly deviceCodes: Store['deviceCodes']
+  readonly oauth: Store['oauth']
   readonly trustPolicies: Store['trustPolicies']
   readonly #writer: BetterSqlite3.Database
   readonly #reader: BetterSqlite3.Database | undefined
@@ -130,6 +144,7 @@ class SqliteStore implements Store {
     this.audit = top('audit')
     this.revocations = top('revocations')
     this.deviceCodes = top('deviceCodes')
+    this.oauth = top('oauth')
     this.trustPolicies = top('trustPolicies')
     this.#lastSeq = this.#readerRevocations.latestSeq()
   }
@@ -173,6 +188,7 @@ class SqliteStore implements Store {
       keys: asyncRepo(r.keys as never, guard),
       audit: asyncRepo(r.audit as never, guard),
       deviceCodes: asyncRepo(r.deviceCodes as never, guard),
+      oauth: asyncRepo(r.oauth as never, guard),
       trustPolicies: asyncRepo(r.trustPolicies as never, guard),
       revocations: {
         ...revocations,

@@ -7,6 +7,7 @@ import {
   inspectToken,
   mintRootToken,
   RevocationList,
+  rotateKeyRing,
   verifyToken,
 } from '../../../src/token/index.js'
 
@@ -14,11 +15,39 @@ const ring = generateKeyRing()
 const grant = {
   tokenId: 'tok_AAAAAAAAAAAAAAAAAAAAAA',
   userId: 'usr_BBBBBBBBBBBBBBBBBBBBBB',
+  kid: ring.primary,
   rootCaveats: ['expires = 2026-09-01T00:00:00Z', 'ops = read', 'org = acme'],
 }
 const now = new Date('2026-06-01T12:00:00.250Z')
 
 describe('issueAccessToken', () => {
+  it('re-mints under the grant key’s own kid, so a key-ring rotation leaves the grant working', () => {
+    const rotated = rotateKeyRing(ring, now)
+    expect(rotated.primary).not.toBe(grant.kid)
+    const { accessToken } = issueAccessToken({
+      ring: rotated,
+      grant,
+      resource: 'https://deploy.example',
+      now,
+    })
+    expect(inspectToken(accessToken).identifier?.kid).toBe(grant.kid)
+    const root = mintRootToken({
+      ring,
+      userId: grant.userId,
+      tokenId: grant.tokenId,
+      caveats: grant.rootCaveats,
+    })
+    // the same root the key was minted as: same identifier, same chain
+    expect(inspectToken(accessToken).identifierText).toBe(inspectToken(root.token).identifierText)
+    const claims = verifyToken(accessToken, {
+      keys: rotated,
+      now,
+      request: { op: 'read', org: 'acme' },
+      audience: 'https://deploy.example',
+    })
+    expect(claims.kid).toBe(grant.kid)
+  })
+
   it('attenuates the re-minted grant token with aud and a one-hour expiry', () => {
     const issued = issueAccessToken({ ring, grant, resource: 'https://deploy.example', now })
     expect(issued.expiresIn).toBe(3600)

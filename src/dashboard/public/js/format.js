@@ -171,6 +171,8 @@ export const SOURCE_LABELS = Object.freeze({
   'cli-login': 'CLI login',
   api: 'API',
   'dashboard-session': 'Dashboard',
+  oauth: 'OAuth app',
+  workload: 'Workload',
 })
 
 /**
