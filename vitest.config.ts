@@ -10,6 +10,7 @@ const shared = { testTimeout: 30_000, hookTimeout: 60_000, pool: 'forks' } as co
 const SERVICE_SUITES = [
   'test/server/{auth,concurrency,device,engine,issue-18,jobs,logging,openapi,problems}.test.ts',
   'test/server/{revocations,sessions,tokens,users-login,verify-usage-audit,workload.e2e}.test.ts',
+  'test/server/oauth/*.test.ts',
   'test/security/{device-approval,http-fuzz,login,public-writes,revocation-window}.test.ts',
   'test/security/{service-hardening,small-items,verify-op}.test.ts',
   'test/dashboard/{page-queries,stale-figure}.test.ts',
