@@ -7,6 +7,7 @@ import { startServer } from '../../src/server/start.js'
 import { decodeIdentifier, decodeToken } from '../../src/token/index.js'
 import * as crumb from '../../src/verifier/index.js'
 import { callApi, registerViaApi } from '../helpers/http.js'
+import { engineEnv } from '../helpers/test-engine.js'
 import { email, quietLogger, useTempDirs } from '../server/helpers.js'
 import { eventually, memoryLogger } from '../verifier/helpers.js'
 import { useCleanups } from './helpers.js'
@@ -26,7 +27,7 @@ describe('a retired key id reaches remote verifiers through the feed', () => {
     const server = await startServer({
       port: 0,
       dataDir,
-      env: { CRUMB_JOB_INTERVAL: '1h' },
+      env: { CRUMB_JOB_INTERVAL: '1h', ...(await engineEnv(dataDir)) },
       logger: quietLogger(),
     })
     later(() => server.close())
