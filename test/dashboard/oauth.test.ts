@@ -48,14 +48,20 @@ let as: oauth.AuthorizationServer
 let client: oauth.Client
 let resource: string
 
-/** Waits for the loopback redirect URI to be called (the browser arriving with the code). */
-async function nextCallback(after: number): Promise<URL> {
+/**
+ * Waits for the loopback redirect URI to be called with `state` (the browser arriving with the
+ * code or the error). Matching the state, not counting calls: the browser also asks the callback
+ * origin for `/favicon.ico` a moment after it lands there, and that late request once passed for
+ * the answer to the next consent.
+ */
+async function callbackWith(state: string): Promise<URL> {
   const end = Date.now() + 15_000
-  while (callbacks.length <= after) {
+  for (;;) {
+    const back = callbacks.find((u) => u.searchParams.get('state') === state)
+    if (back !== undefined) return back
     if (Date.now() > end) throw new Error('the app was never called back')
     await new Promise((r) => setTimeout(r, 50))
   }
-  return callbacks[after] as URL
 }
 
 /** Calls deploy-api with a token (or none). */
@@ -87,7 +93,6 @@ async function consentInBrowser(
   authorizationUrl: URL,
   choice: { orgs?: string; readOnly?: boolean; decision?: 'Approve' | 'Deny' },
 ): Promise<URL> {
-  const before = callbacks.length
   await page.goto(authorizationUrl.href)
   if (new URL(page.url()).pathname === '/sign-in') {
     await page.getByLabel('Email').fill(EMAIL)
@@ -99,7 +104,7 @@ async function consentInBrowser(
   if (choice.orgs !== undefined) await page.getByLabel('Only these orgs').fill(choice.orgs)
   if (choice.readOnly === true) await page.getByLabel(/^Read-only/).check()
   await page.getByRole('button', { name: choice.decision ?? 'Approve' }).click()
-  return nextCallback(before)
+  return callbackWith(authorizationUrl.searchParams.get('state') ?? '')
 }
 
 /** A fresh authorization URL for `clientId`, with PKCE and state; returns what the exchange needs. */
@@ -163,7 +168,12 @@ beforeAll(async () => {
   })
   resource = deploy.url
   callback = createServer((req, res) => {
-    callbacks.push(new URL(req.url ?? '/', callbackUrl))
+    const url = new URL(req.url ?? '/', callbackUrl)
+    if (url.pathname !== '/callback') {
+      res.writeHead(404).end() // the browser's /favicon.ico
+      return
+    }
+    callbacks.push(url)
     res.writeHead(200, { 'content-type': 'text/plain' }).end('You may close this window.')
   })
   callback.listen(0, '127.0.0.1')
