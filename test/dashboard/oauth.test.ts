@@ -12,6 +12,7 @@ import { ensureBuilt, isolatedEnv, runCli } from '../cli/helpers.js'
 import { OAUTH_CLIENT_MAIN, type Running, startDeployApi, startProcess } from '../verifier/e2e/processes.js'
 import {
   callApi,
+  cspDirectives,
   type Dashboard,
   launchBrowser,
   PASSWORD,
@@ -351,8 +352,16 @@ describe('OAuth 2.1 for a third-party app, end to end (#19)', () => {
     try {
       const docClient: oauth.Client = { client_id: docUrl, token_endpoint_auth_method: 'none' }
       const { url, verifier, state } = await authorizationRequest(docUrl, 'read')
-      await page.goto(url.href)
+      const shown = await page.goto(url.href)
       expect(await page.locator('#client-name').textContent()).toBe('Doc Agent')
+      // the consent's CSP is every dashboard page's, its form-action also admitting the app's origin
+      const dashboardPolicy = cspDirectives(
+        (await callApi(dash.url, 'GET', '/sign-in')).headers.get('content-security-policy'),
+      )
+      expect(cspDirectives(shown?.headers()['content-security-policy'])).toEqual(
+        new Map([...dashboardPolicy, ['form-action', ["'self'", new URL(callbackUrl).origin]]]),
+      )
+      expect(dashboardPolicy.get('form-action')).toEqual(["'self'"])
       const back = await consentInBrowser(url, {})
       const tokens = await exchangeCode(docClient, back, verifier, state)
       expect(tokens.scope).toBe('read')
