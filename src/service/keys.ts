@@ -407,21 +407,17 @@ export async function rotateKey(
       replaced_by: minted.key.id,
       grace_ms: graceMs,
     })
-    // on the feed now, in force at the grace end: verifiers refuse the old token right after it,
-    // without waiting for the jobs to revoke the key (#15 item 4). The last write (PostgreSQL holds
-    // the feed's counter row until commit).
+    const previous = await tx.keys.get(current.id, now)
+    if (previous === undefined) throw new Error('rotated key vanished')
+    // on the feed now, in force at once or at the grace end: verifiers refuse the old token right
+    // after the grace without waiting for the jobs to revoke the key (#15 item 4). The entry last:
+    // on PostgreSQL it takes the feed's counter row, held until commit
     await tx.revocations.add({
       tokenId: current.id,
       expiresAt: current.expiresAt,
       createdAt: now,
       ...(graceMs === 0 ? {} : { effectiveAt: graceEnd }),
     })
-    const previous = await tx.keys.get(current.id, now)
-    if (previous === undefined) throw new Error('rotated key vanished')
-    if (graceMs === 0) {
-      // the feed entry last: on PostgreSQL it takes the feed's counter row, held until commit
-      await tx.revocations.add({ tokenId: current.id, expiresAt: current.expiresAt, createdAt: now })
-    }
     return { token: minted.token, key: minted.key, previous }
   })
 }
