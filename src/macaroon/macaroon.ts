@@ -1,5 +1,5 @@
 import { toBase64Url, toBytes, utf8OrUndefined } from './bytes.js'
-import { bindSignature, deriveMacaroonKey, hmac } from './crypto.js'
+import { bindSignature, deriveMacaroonKey, digestBytes, hmac, hmacDigest, hmacStep } from './crypto.js'
 import { decodeMacaroonData, type MacaroonInput } from './decode.js'
 import { encodeJsonV1, encodeJsonV2, type MacaroonJsonV1, type MacaroonJsonV2 } from './json.js'
 import { LIMITS } from './limits.js'
@@ -130,14 +130,16 @@ export class Macaroon {
     if (this.#data.caveats.length + predicates.length > LIMITS.maxCaveats) {
       throw malformed(`more than ${LIMITS.maxCaveats} caveats`)
     }
+    if (predicates.length === 0) return new Macaroon({ ...this.#data, caveats: [...this.#data.caveats] })
     const caveats = [...this.#data.caveats]
-    let signature = this.#data.signature
-    for (const p of predicates) {
-      const identifier = toBytes(p)
-      signature = hmac(signature, identifier)
+    // The signatures in between stay digest strings: only the last one is copied into bytes.
+    let signature = ''
+    for (let i = 0; i < predicates.length; i++) {
+      const identifier = toBytes(predicates[i]!)
+      signature = i === 0 ? hmacDigest(this.#data.signature, identifier) : hmacStep(signature, identifier)
       caveats.push({ identifier })
     }
-    return new Macaroon({ ...this.#data, caveats, signature })
+    return new Macaroon({ ...this.#data, caveats, signature: digestBytes(signature) })
   }
 
   /**
@@ -197,7 +199,7 @@ export class Macaroon {
       toBytes(rootKey),
       check,
       discharges.map((d) => d.#data),
-      observe,
+      observe && ((signature, caveatsSoFar) => observe(digestBytes(signature), caveatsSoFar)),
     )
   }
 

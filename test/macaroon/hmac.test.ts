@@ -8,7 +8,7 @@ import { createHmac } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { hmacJs } from '../../bench/hmac-options.js'
-import { hmac, hmac2 } from '../../src/macaroon/crypto.js'
+import { digestBytes, hmac, hmac2, hmac2Digest, hmacDigest, hmacStep } from '../../src/macaroon/crypto.js'
 
 const reference = (key: Uint8Array, data: Uint8Array): Buffer =>
   createHmac('sha256', key).update(data).digest()
@@ -105,6 +105,54 @@ describe('hmac', () => {
       ),
       { numRuns: 500 },
     )
+  })
+})
+
+describe('digest strings (the chain keeps its signatures as latin1 strings)', () => {
+  it('hmacDigest, then hmacStep keyed by the previous digest, equal a createHmac chain', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 100 }),
+        fc.array(fc.uint8Array({ maxLength: 300 }), { minLength: 1, maxLength: 8 }),
+        (key, messages) => {
+          let expected = reference(key, messages[0]!)
+          let digest = hmacDigest(key, messages[0]!)
+          expect(digest).toHaveLength(32)
+          expect(Buffer.from(digestBytes(digest))).toEqual(expected)
+          for (const message of messages.slice(1)) {
+            expected = reference(expected, message)
+            digest = hmacStep(digest, message)
+            expect(Buffer.from(digestBytes(digest))).toEqual(expected)
+            expect(Buffer.from(digest, 'latin1')).toEqual(expected)
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('hmacStep keyed by any string of byte-valued characters up to one block equals createHmac', () => {
+    fc.assert(
+      fc.property(
+        fc.string({
+          unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)),
+          maxLength: 64,
+        }),
+        fc.uint8Array({ maxLength: 300 }),
+        (key, data) => {
+          expect(Buffer.from(digestBytes(hmacStep(key, data)))).toEqual(
+            reference(Buffer.from(key, 'latin1'), data),
+          )
+        },
+      ),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('hmac2Digest is hmac2 as a string', () => {
+    const key = new Uint8Array(32).fill(3)
+    const [a, b] = [new TextEncoder().encode('a'), new TextEncoder().encode('bb')]
+    expect(Buffer.from(hmac2Digest(key, a, b), 'latin1')).toEqual(Buffer.from(hmac2(key, a, b)))
   })
 })
 
