@@ -41,7 +41,7 @@ class Reader {
     }
     const length = this.varint()
     if (length > this.bytes.byteLength - this.pos) throw malformed('field data too long')
-    this.data = this.bytes.subarray(this.pos, this.pos + length)
+    this.data = copyOf(this.bytes, this.pos, length)
     this.pos += length
     return type
   }
@@ -70,6 +70,19 @@ class Reader {
 
 const EMPTY = new Uint8Array(0)
 
+/**
+ * A copy of `length` bytes at `start`: decoded fields never alias the input, so a caller may
+ * decode from shared scratch (base64IntoScratch) or reuse its buffer. Fields up to 64 bytes
+ * (identifiers, caveats, the signature) are allocated on V8's heap, so the copy costs about what
+ * a subarray view did.
+ */
+function copyOf(bytes: Uint8Array, start: number, length: number): Uint8Array {
+  const out = new Uint8Array(length)
+  if (length > 64) out.set(bytes.subarray(start, start + length))
+  else for (let i = 0; i < length; i++) out[i] = bytes[start + i] as number
+  return out
+}
+
 function text(data: Uint8Array | undefined, what: string): string | undefined {
   if (data === undefined) return undefined
   const s = utf8OrUndefined(data)
@@ -80,7 +93,7 @@ function text(data: Uint8Array | undefined, what: string): string | undefined {
 const HEADER_FIELDS = (1 << LOCATION) | (1 << IDENTIFIER)
 const CAVEAT_FIELDS = (1 << LOCATION) | (1 << IDENTIFIER) | (1 << VID)
 
-/** Reads V2 binary (version byte 2) strictly: no unknown fields, no trailing bytes. */
+/** Reads V2 binary (version byte 2) strictly: no unknown fields, no trailing bytes. Keeps no view of `bytes`. */
 export function decodeV2(bytes: Uint8Array): MacaroonData {
   if (bytes.byteLength === 0 || bytes[0] !== 2) throw malformed('not V2 binary')
   const r = new Reader(bytes)
