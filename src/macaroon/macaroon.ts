@@ -7,7 +7,7 @@ import { malformed } from './malformed.js'
 import { thirdPartyStep } from './third-party.js'
 import type { Caveat, MacaroonData, MacaroonVersion } from './types.js'
 import { encodeV1 } from './v1-binary.js'
-import { encodeV2 } from './v2-binary.js'
+import { encodeV2, encodeV2Base64Url } from './v2-binary.js'
 import { type ChainObserver, type PredicateChecker, verifyMacaroon } from './verify.js'
 
 /** Serialization formats `encode` writes. */
@@ -237,6 +237,6 @@ export class Macaroon {
 
   /** base64url (no padding) of the V2 binary form. */
   toBase64(format: 'v2' | 'v1' = 'v2'): string {
-    return toBase64Url(this.encode(format))
+    return format === 'v2' ? encodeV2Base64Url(this.#data) : toBase64Url(this.encode(format))
   }
 }

@@ -1,3 +1,4 @@
+import { Buffer } from 'node:buffer'
 import { utf8OrUndefined } from './bytes.js'
 import { LIMITS } from './limits.js'
 import { malformed } from './malformed.js'
@@ -138,45 +139,89 @@ function varintLength(n: number): number {
 
 const enc = new TextEncoder()
 
+/** Bytes of a field: type, length varint, data. */
+function fieldLength(dataLength: number): number {
+  return 1 + varintLength(dataLength) + dataLength
+}
+
+/** The length of `encodeV2(m)`; `locations` receives the UTF-8 of each location, in order. */
+function encodedLength(m: MacaroonData, locations: Uint8Array[]): number {
+  let size = 1
+  if (m.location) {
+    const l = enc.encode(m.location)
+    locations.push(l)
+    size += fieldLength(l.byteLength)
+  }
+  size += fieldLength(m.identifier.byteLength) + 1
+  for (const c of m.caveats) {
+    if (c.location) {
+      const l = enc.encode(c.location)
+      locations.push(l)
+      size += fieldLength(l.byteLength)
+    }
+    size += fieldLength(c.identifier.byteLength) + 1
+    if (c.verificationId) size += fieldLength(c.verificationId.byteLength)
+  }
+  return size + 1 + fieldLength(m.signature.byteLength)
+}
+
+/**
+ * Writes the V2 form of `m` into `out` (which must hold encodedLength bytes). One pass that
+ * writes fields in place: building a list of [type, data] pairs, and TypedArray.set's fixed cost
+ * for each short field, took longer than the HMAC of a caveat in attenuate.
+ */
+function writeV2(m: MacaroonData, locations: readonly Uint8Array[], out: Uint8Array): number {
+  let pos = 0
+  let nextLocation = 0
+  out[pos++] = 2
+  if (m.location) pos = writeField(out, pos, LOCATION, locations[nextLocation++]!)
+  pos = writeField(out, pos, IDENTIFIER, m.identifier)
+  out[pos++] = EOS
+  for (const c of m.caveats) {
+    if (c.location) pos = writeField(out, pos, LOCATION, locations[nextLocation++]!)
+    pos = writeField(out, pos, IDENTIFIER, c.identifier)
+    if (c.verificationId) pos = writeField(out, pos, VID, c.verificationId)
+    out[pos++] = EOS
+  }
+  out[pos++] = EOS
+  return writeField(out, pos, SIGNATURE, m.signature)
+}
+
+/** Writes one field at `pos`; returns the position after it. */
+function writeField(out: Uint8Array, pos: number, type: number, data: Uint8Array): number {
+  out[pos++] = type
+  const length = data.byteLength
+  let n = length
+  while (n >= 0x80) {
+    out[pos++] = (n & 0x7f) | 0x80
+    n = Math.floor(n / 128)
+  }
+  out[pos++] = n
+  if (length > 64) out.set(data, pos)
+  else for (let i = 0; i < length; i++) out[pos + i] = data[i] as number
+  return pos + length
+}
+
 /** Writes V2 binary, the canonical form of crumb tokens. */
 export function encodeV2(m: MacaroonData): Uint8Array {
-  const fields: Array<[number, Uint8Array] | null> = []
-  const push = (type: number, data: Uint8Array): void => {
-    fields.push([type, data])
-  }
-  if (m.location) push(LOCATION, enc.encode(m.location))
-  push(IDENTIFIER, m.identifier)
-  fields.push(null)
-  for (const c of m.caveats) {
-    if (c.location) push(LOCATION, enc.encode(c.location))
-    push(IDENTIFIER, c.identifier)
-    if (c.verificationId) push(VID, c.verificationId)
-    fields.push(null)
-  }
-  fields.push(null)
-  push(SIGNATURE, m.signature)
-
-  let size = 1
-  for (const f of fields) size += f === null ? 1 : 1 + varintLength(f[1].byteLength) + f[1].byteLength
-  const out = new Uint8Array(size)
-  out[0] = 2
-  let pos = 1
-  const writeVarint = (n: number): void => {
-    while (n >= 0x80) {
-      out[pos++] = (n & 0x7f) | 0x80
-      n = Math.floor(n / 128)
-    }
-    out[pos++] = n
-  }
-  for (const f of fields) {
-    if (f === null) {
-      out[pos++] = EOS
-      continue
-    }
-    out[pos++] = f[0]
-    writeVarint(f[1].byteLength)
-    out.set(f[1], pos)
-    pos += f[1].byteLength
-  }
+  const locations: Uint8Array[] = []
+  const out = new Uint8Array(encodedLength(m, locations))
+  writeV2(m, locations, out)
   return out
+}
+
+/** Encodes V2 binary into shared scratch for the base64url writer (no array of its own). */
+const scratch = Buffer.allocUnsafeSlow(16 * 1024)
+
+/**
+ * base64url (no padding) of `encodeV2(m)`. A crumb token is a few hundred bytes: writing them
+ * into scratch and encoding from there spares a fresh array of over 64 bytes, which V8 allocates
+ * outside its heap (~0.2 µs).
+ */
+export function encodeV2Base64Url(m: MacaroonData): string {
+  const locations: Uint8Array[] = []
+  const size = encodedLength(m, locations)
+  if (size > scratch.length) return Buffer.from(encodeV2(m).buffer).toString('base64url')
+  writeV2(m, locations, scratch)
+  return scratch.toString('base64url', 0, size)
 }

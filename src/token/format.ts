@@ -1,9 +1,8 @@
-import { Buffer } from 'node:buffer'
 import { CrumbError } from '../errors.js'
 import { base64IntoScratch } from '../macaroon/bytes.js'
 import { LIMITS } from '../macaroon/limits.js'
 import { Macaroon } from '../macaroon/macaroon.js'
-import { decodeV2 } from '../macaroon/v2-binary.js'
+import { decodeV2, encodeV2Base64Url } from '../macaroon/v2-binary.js'
 
 /** Every crumb token starts with this, so leaked tokens are greppable by secret scanners. */
 export const TOKEN_PREFIX = 'crumb_'
@@ -15,8 +14,7 @@ export const TOKEN_PREFIX = 'crumb_'
  * const text = encodeToken(macaroon) // "crumb_AgEL…"
  */
 export function encodeToken(m: Macaroon): string {
-  const bytes = m.encode('v2')
-  return TOKEN_PREFIX + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
+  return TOKEN_PREFIX + encodeV2Base64Url(m.data)
 }
 
 /**
