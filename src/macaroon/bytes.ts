@@ -46,6 +46,9 @@ export function toBase64Url(bytes: Uint8Array): string {
 const SCRATCH_BYTES = 48 * 1024
 // One buffer of its own (not from Buffer's pool), reused by every decode.
 const scratch = Buffer.allocUnsafeSlow(SCRATCH_BYTES)
+// The same bytes as a plain Uint8Array: what callers get, so the decoders that read them see one
+// kind of array (a Buffer view there as well would make their element reads polymorphic).
+const scratchBytes = new Uint8Array(scratch.buffer, scratch.byteOffset, SCRATCH_BYTES)
 
 /**
  * Decodes base64 in its canonical form, URL-safe and unpadded ('base64url') or standard and
@@ -65,7 +68,7 @@ export function base64IntoScratch(text: string, encoding: 'base64url' | 'base64'
   if (text.length === 0 || (text.length * 3) >> 2 > SCRATCH_BYTES) return undefined
   const n = scratch.write(text, 0, encoding)
   if (scratch.toString(encoding, 0, n) !== text) return undefined
-  return scratch.subarray(0, n)
+  return scratchBytes.subarray(0, n)
 }
 
 const BASE64_ANY = /^[A-Za-z0-9+/_-]*={0,2}$/

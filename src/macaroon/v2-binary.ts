@@ -11,40 +11,68 @@ const IDENTIFIER = 2
 const VID = 4
 const SIGNATURE = 6
 
-/** A cursor over untrusted bytes; every read is bounds-checked. */
+/**
+ * A cursor over untrusted bytes; every read is bounds-checked. `next()` only locates a field's
+ * data (`start`, `length`); a section copies it out once the field's type is known to be allowed.
+ */
 class Reader {
-  pos = 0
-  constructor(readonly bytes: Uint8Array) {}
+  readonly bytes: Uint8Array
+  readonly end: number
+  pos: number
+  /** Where the data of the field `next()` read last starts, and its length (0 for EOS). */
+  start = 0
+  length = 0
+
+  constructor(bytes: Uint8Array, pos: number) {
+    this.bytes = bytes
+    this.end = bytes.byteLength
+    this.pos = pos
+  }
 
   varint(): number {
-    let value = 0
-    let shift = 0
-    for (;;) {
-      if (this.pos >= this.bytes.byteLength) throw malformed('unterminated varint')
-      const b = this.bytes[this.pos++]!
+    const bytes = this.bytes
+    let pos = this.pos
+    if (pos >= this.end) throw malformed('unterminated varint')
+    let b = bytes[pos++]!
+    // Types and lengths below 128 (nearly all) are one byte.
+    if (b < 0x80) {
+      this.pos = pos
+      return b
+    }
+    let value = b & 0x7f
+    let scale = 128
+    for (let shift = 7; ; shift += 7) {
+      if (pos >= this.end) throw malformed('unterminated varint')
+      b = bytes[pos++]!
       // Lengths above 2^28 cannot be real (tokens are capped at 64 KiB); refuse before overflow.
       if (shift > 21 && b > 0x0f) throw malformed('varint out of range')
-      value += (b & 0x7f) * 2 ** shift
-      if ((b & 0x80) === 0) return value
-      shift += 7
+      value += (b & 0x7f) * scale
+      if ((b & 0x80) === 0) {
+        this.pos = pos
+        return value
+      }
+      scale *= 128
     }
   }
 
-  /** Data of the field `next()` read last (empty for EOS). */
-  data: Uint8Array = EMPTY
-
-  /** Reads one field: returns its type, and leaves its data in `data` (EOS has none). */
+  /** Reads one field: returns its type, and leaves where its data is in `start` / `length`. */
   next(): number {
     const type = this.varint()
     if (type === EOS) {
-      this.data = EMPTY
+      this.length = 0
       return EOS
     }
     const length = this.varint()
-    if (length > this.bytes.byteLength - this.pos) throw malformed('field data too long')
-    this.data = copyOf(this.bytes, this.pos, length)
+    if (length > this.end - this.pos) throw malformed('field data too long')
+    this.start = this.pos
+    this.length = length
     this.pos += length
     return type
+  }
+
+  /** A copy of the data of the field `next()` read last. */
+  data(): Uint8Array {
+    return copyOf(this.bytes, this.start, this.length)
   }
 
   /**
@@ -63,13 +91,11 @@ class Reader {
       if (type <= last) throw malformed('fields out of order')
       if (type > 30 || ((1 << type) & allowed) === 0) throw malformed(`unexpected field ${type} in ${where}`)
       last = type
-      out[type] = this.data
+      out[type] = this.data()
       count++
     }
   }
 }
-
-const EMPTY = new Uint8Array(0)
 
 /**
  * A copy of `length` bytes at `start`: decoded fields never alias the input, so a caller may
@@ -97,8 +123,7 @@ const CAVEAT_FIELDS = (1 << LOCATION) | (1 << IDENTIFIER) | (1 << VID)
 /** Reads V2 binary (version byte 2) strictly: no unknown fields, no trailing bytes. Keeps no view of `bytes`. */
 export function decodeV2(bytes: Uint8Array): MacaroonData {
   if (bytes.byteLength === 0 || bytes[0] !== 2) throw malformed('not V2 binary')
-  const r = new Reader(bytes)
-  r.pos = 1
+  const r = new Reader(bytes, 1)
   const f: Array<Uint8Array | undefined> = [undefined, undefined, undefined, undefined, undefined]
   r.section(f, HEADER_FIELDS, 'header')
   const identifier = f[IDENTIFIER]
@@ -120,8 +145,8 @@ export function decodeV2(bytes: Uint8Array): MacaroonData {
       })
   }
   const type = r.next()
-  const signature = r.data
   if (type !== SIGNATURE) throw malformed('missing signature')
+  const signature = r.data()
   if (signature.byteLength !== 32) throw malformed('signature must be 32 bytes')
   if (r.pos !== bytes.byteLength) throw malformed('trailing bytes after signature')
   const m: MacaroonData = { identifier, caveats, signature, version: 2 }

@@ -11,7 +11,8 @@ import { describe, expect, it } from 'vitest'
 import { base64IntoScratch } from '../../src/macaroon/bytes.js'
 import { decodeMacaroonData } from '../../src/macaroon/decode.js'
 import { Macaroon } from '../../src/macaroon/index.js'
-import { decodeV2, encodeV2 } from '../../src/macaroon/v2-binary.js'
+import type { MacaroonData } from '../../src/macaroon/types.js'
+import { decodeV2, encodeV2, encodeV2Base64Url } from '../../src/macaroon/v2-binary.js'
 import { decodeToken } from '../../src/token/format.js'
 
 const ENCODINGS = ['base64url', 'base64'] as const
@@ -142,5 +143,51 @@ describe('decoding from shared scratch', () => {
     expect(sloppy).not.toBe(text)
     expect(JSON.stringify(Macaroon.decode(sloppy).toJSON())).toBe(JSON.stringify(a.toJSON()))
     expect(JSON.stringify(decodeToken(`crumb_${sloppy}`).toJSON())).toBe(JSON.stringify(a.toJSON()))
+  })
+})
+
+describe('V2 written in place and read back (encodeV2, encodeV2Base64Url, decodeV2)', () => {
+  // Fields on both sides of 64 bytes (copied by loop, or by TypedArray.set) and of 128 (a
+  // two-byte length varint); locations in UTF-8 beyond ASCII.
+  const field = fc.uint8Array({ maxLength: 300 })
+  const location = fc.option(fc.string({ minLength: 1, maxLength: 150 }), { nil: undefined })
+  const data: fc.Arbitrary<MacaroonData> = fc
+    .record({
+      identifier: field,
+      location,
+      caveats: fc.array(
+        fc.record({
+          identifier: field,
+          verificationId: fc.option(fc.uint8Array({ minLength: 1, maxLength: 200 }), { nil: undefined }),
+          location,
+        }),
+        { maxLength: 5 },
+      ),
+      signature: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+    })
+    .map(({ identifier, location, caveats, signature }) => ({
+      identifier,
+      signature,
+      version: 2 as const,
+      ...(location ? { location } : {}),
+      caveats: caveats.map((c) => ({
+        identifier: c.identifier,
+        ...(c.verificationId ? { verificationId: c.verificationId } : {}),
+        ...(c.location ? { location: c.location } : {}),
+      })),
+    }))
+
+  it('base64url from scratch equals base64url of the array, and both read back to the same fields', () => {
+    fc.assert(
+      fc.property(data, (m) => {
+        const bytes = encodeV2(m)
+        const text = encodeV2Base64Url(m)
+        expect(text).toBe(Buffer.from(bytes).toString('base64url'))
+        const back = decodeV2(Uint8Array.from(Buffer.from(text, 'base64url')))
+        expect(back).toEqual({ ...m, caveats: m.caveats.map((c) => ({ ...c })) })
+        expect(Buffer.from(encodeV2(back)).equals(Buffer.from(bytes))).toBe(true)
+      }),
+      { numRuns: 500 },
+    )
   })
 })

@@ -8,7 +8,15 @@ import { createHmac } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { hmacJs } from '../../bench/hmac-options.js'
-import { digestBytes, hmac, hmac2, hmac2Digest, hmacDigest, hmacStep } from '../../src/macaroon/crypto.js'
+import {
+  constantTimeEqual,
+  digestBytes,
+  hmac,
+  hmac2,
+  hmac2Digest,
+  hmacDigest,
+  hmacStep,
+} from '../../src/macaroon/crypto.js'
 
 const reference = (key: Uint8Array, data: Uint8Array): Buffer =>
   createHmac('sha256', key).update(data).digest()
@@ -173,5 +181,30 @@ describe("hmacJs (the bench's JavaScript SHA-256 HMAC)", () => {
       )
         expect.fail(`length ${n}`)
     }
+  })
+})
+
+describe('constantTimeEqual (short operands are copied to off-heap scratch first)', () => {
+  it('equals Buffer.equals for arrays and views of every length up to 100, called in any order', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 100 }),
+        fc.uint8Array({ maxLength: 100 }),
+        fc.nat(3),
+        (a, b, flip) => {
+          const b2 = flip === 0 ? Uint8Array.from(a) : flip === 1 ? b : Buffer.from(a)
+          const expected = Buffer.from(a).equals(Buffer.from(b2))
+          expect(constantTimeEqual(a, b2)).toBe(expected)
+          // A differing last byte, after an equal pair of the same length: nothing carries over.
+          if (a.length > 0) {
+            const c = Uint8Array.from(a)
+            c[c.length - 1]! ^= 1
+            expect(constantTimeEqual(a, c)).toBe(false)
+            expect(constantTimeEqual(a.subarray(0, a.length - 1), c.subarray(0, c.length - 1))).toBe(true)
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    )
   })
 })
