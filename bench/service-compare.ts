@@ -6,13 +6,14 @@
  * attenuated tokens, feed reads, authenticated reads (`GET /v1/whoami`), and logins are left out
  * on purpose (scrypt dominates them).
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import autocannon from 'autocannon'
 import { attenuate } from '../src/token/index.js'
 import { json } from './http.js'
+import { launchService } from './lib/service-process.js'
 
 const HERE = resolve(import.meta.dirname, '..')
 const BASE = process.env.BENCH_BASE
@@ -36,28 +37,9 @@ process.once('exit', () => {
 async function launch(root: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'crumb-bench-cmp-'))
   dirs.push(dir)
-  const child = spawn(process.execPath, [join(root, 'dist/src/server/main.js')], {
-    cwd: root,
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      CRUMB_DATA_DIR: dir,
-      CRUMB_LOG_LEVEL: 'silent',
-      CRUMB_KEY_CREATE_LIMIT: '1000000',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
-  })
-  children.push(child)
-  return new Promise((resolveUrl, reject) => {
-    let out = ''
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      const m = /crumb listening on (http:\/\/\S+)/.exec(out)
-      if (m?.[1]) resolveUrl(m[1])
-    })
-    child.once('exit', (code) => reject(new Error(`server in ${root} exited with ${code}`)))
-  })
+  const started = await launchService([join(root, 'dist/src/server/main.js')], { CRUMB_DATA_DIR: dir }, root)
+  children.push(started.child)
+  return started.url
 }
 
 interface Target {

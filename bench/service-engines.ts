@@ -18,6 +18,7 @@ import { attenuate, inspectToken } from '../src/token/index.js'
 import { type PostgresCluster, startPostgresCluster } from '../test/helpers/postgres-cluster.js'
 import { type Running, SERVER_MAIN, startProcess } from '../test/verifier/e2e/processes.js'
 import { json } from './http.js'
+import { BENCH_SERVICE_ENV, percentile } from './lib/service-process.js'
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 3)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16)
@@ -36,19 +37,7 @@ process.once('exit', () => {
 })
 
 function start(env: Record<string, string>): Promise<Running> {
-  return startProcess(SERVER_MAIN, {
-    PORT: '0',
-    HOST: '127.0.0.1',
-    CRUMB_LOG_LEVEL: 'silent',
-    CRUMB_KEY_CREATE_LIMIT: '1000000',
-    CRUMB_REGISTER_LIMIT: '1000000',
-    ...env,
-  })
-}
-
-function pct(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN
+  return startProcess(SERVER_MAIN, { ...BENCH_SERVICE_ENV, ...env })
 }
 
 /** autocannon over several instances at once (one run per instance, connections split). */
@@ -193,10 +182,10 @@ async function measure(urls: readonly string[]): Promise<EngineResult> {
     creations,
     revocations,
     feedReads,
-    sameP50: pct(same, 50),
-    sameP99: pct(same, 99),
-    crossP50: pct(cross, 50),
-    crossP99: pct(cross, 99),
+    sameP50: percentile(same, 50),
+    sameP99: percentile(same, 99),
+    crossP50: percentile(cross, 50),
+    crossP99: percentile(cross, 99),
   }
 }
 

@@ -11,13 +11,14 @@
  *    a verifier that short-polls every second (what a feed without long-poll gives). Target: p99 < 1 s
  *    (Unkey documents up to 60 s for a disabled key to stop working).
  */
-import { type ChildProcess, spawn } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import autocannon from 'autocannon'
 import { attenuate, inspectToken } from '../src/token/index.js'
 import { json } from './http.js'
+import { launchService, percentile } from './lib/service-process.js'
 
 const ROOT = resolve(import.meta.dirname, '..')
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 3)
@@ -35,32 +36,11 @@ process.once('exit', () => {
 })
 
 async function launch(): Promise<string> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(ROOT, 'src/server/main.ts')], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      HOST: '127.0.0.1',
-      CRUMB_DATA_DIR: dir,
-      CRUMB_LOG_LEVEL: 'silent',
-      CRUMB_KEY_CREATE_LIMIT: '1000000',
-    },
-    stdio: ['ignore', 'pipe', 'inherit'],
+  const started = await launchService(['--import', 'tsx', join(ROOT, 'src/server/main.ts')], {
+    CRUMB_DATA_DIR: dir,
   })
-  server = child
-  return new Promise((resolveUrl, reject) => {
-    let out = ''
-    child.stdout?.on('data', (chunk: Buffer) => {
-      out += chunk.toString()
-      const m = /crumb listening on (http:\/\/\S+)/.exec(out)
-      if (m?.[1]) resolveUrl(m[1])
-    })
-    child.once('exit', (code) => reject(new Error(`server exited with ${code}`)))
-  })
-}
-
-function pct(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN
+  server = started.child
+  return started.url
 }
 
 interface Rate {
@@ -244,18 +224,18 @@ async function main(): Promise<void> {
       errors: feedReads.errors,
     },
   })
-  const longP99 = pct(longDelays, 99)
+  const longP99 = percentile(longDelays, 99)
   console.table({
     [`long-poll (${LONG_POLLERS} verifiers)`]: {
       deliveries: longDelays.length,
-      p50: ms(pct(longDelays, 50)),
+      p50: ms(percentile(longDelays, 50)),
       p99: ms(longP99),
       max: ms(longDelays.at(-1) ?? Number.NaN),
     },
     [`short poll every ${SHORT_POLL_MS / 1000} s (peer)`]: {
       deliveries: shortDelays.length,
-      p50: ms(pct(shortDelays, 50)),
-      p99: ms(pct(shortDelays, 99)),
+      p50: ms(percentile(shortDelays, 50)),
+      p99: ms(percentile(shortDelays, 99)),
       max: ms(shortDelays.at(-1) ?? Number.NaN),
     },
   })
@@ -263,7 +243,7 @@ async function main(): Promise<void> {
   console.log(
     `propagation over ${Math.round(revocations)} revocations: p99 ${ms(longP99)} ` +
       `(target < ${TARGET_P99_MS} ms: ${longP99 < TARGET_P99_MS ? 'met' : 'MISSED'}; ` +
-      `${(pct(shortDelays, 99) / longP99).toFixed(0)}× faster than 1 s short polling, ` +
+      `${(percentile(shortDelays, 99) / longP99).toFixed(0)}× faster than 1 s short polling, ` +
       `${(60_000 / longP99).toFixed(0)}× under Unkey's documented 60 s)`,
   )
   server?.kill('SIGTERM')

@@ -1,6 +1,7 @@
 import * as z from 'zod'
 import { type DurationBounds, durationSchema, formatDuration, MAX_TIMER_MS } from '../duration.js'
-import { OWASP_SCRYPT, type ScryptCost } from '../service/password.js'
+import { OWASP_SCRYPT } from '../service/password.js'
+import type { ServiceSettings } from '../service/settings.js'
 
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
@@ -141,8 +142,11 @@ export const envSchema = z.object({
     .transform((v) => v === 'true'),
 })
 
-/** The parsed configuration of the token service. */
-export interface ServiceConfig {
+/**
+ * The parsed configuration of the token service: the service layer's policy ({@link ServiceSettings})
+ * plus what only the server process needs (where to listen and store, logging, timers).
+ */
+export interface ServiceConfig extends ServiceSettings {
   readonly port: number
   readonly host: string
   readonly dataDir: string
@@ -150,31 +154,10 @@ export interface ServiceConfig {
   readonly databaseUrl: string | undefined
   readonly keyringPath: string | undefined
   readonly keyringAllowInsecureMode: boolean
-  readonly publicUrl: string | undefined
   readonly logLevel: (typeof LOG_LEVELS)[number]
   readonly trustProxy: boolean | number | string
-  readonly tokenTtlMs: number
-  readonly tokenMaxTtlMs: number
-  readonly sessionTtlMs: number
-  readonly rotationMaxGraceMs: number
-  readonly keyCreateLimit: number
-  readonly keyCreateWindowMs: number
-  /** Password hashing cost (OWASP_SCRYPT unless CRUMB_SCRYPT_N lowers N for tests). */
-  readonly scrypt: ScryptCost
-  readonly loginLimit: number
-  readonly loginWindowMs: number
-  readonly registerLimit: number
-  readonly deviceStartLimit: number
-  readonly revokeIpLimit: number
-  readonly revokeTokenLimit: number
-  readonly revocationPairLimit: number
-  readonly unusedKeyTtlMs: number
-  readonly revokedRetentionMs: number
   readonly jobIntervalMs: number
-  readonly deviceCodeTtlMs: number
-  readonly devicePollIntervalS: number
   readonly usageFlushIntervalMs: number
-  readonly leewayMs: number
   readonly shutdownTimeoutMs: number
   readonly oauthAllowLoopbackClientIds: boolean
   readonly oauthRegisterLimit: number

@@ -1,11 +1,12 @@
 import type { OpenAPIRegistry, RouteConfig, ZodRequestBody } from '@asteasolutions/zod-to-openapi'
 import * as z from 'zod'
-import { ERROR_CODES } from '../errors.js'
 import type { TokenClaims } from '../token/index.js'
 import { keyIdSchema, keySchema } from '../wire/key.js'
+import { problemSchema } from '../wire/problem.js'
 
 /** A key as the API shows it (DESIGN.md "Key"): the wire schema the CLI reads too. */
-export { keyIdSchema, keySchema }
+/** The problem+json body of every error: the wire's schema, beside its type. */
+export { keyIdSchema, keySchema, problemSchema }
 
 /** The restricting dimensions of verified claims, snake_case; null = unrestricted on that dimension. */
 export const claimsScopeSchema = z.object({
@@ -43,26 +44,6 @@ export const userSchema = z.object({ id: z.string(), email: z.string() }).meta({
 export const mintedSchema = z
   .object({ token: z.string().meta({ description: 'the secret; shown once' }), key: keySchema })
   .meta({ id: 'MintedKey' })
-
-/** The problem+json body of every error. */
-export const problemSchema = z
-  .object({
-    type: z.string(),
-    title: z.string(),
-    status: z.number().int(),
-    code: z.enum(Object.keys(ERROR_CODES) as [keyof typeof ERROR_CODES, ...(keyof typeof ERROR_CODES)[]]),
-    detail: z.string(),
-    errors: z
-      .array(
-        z.object({
-          in: z.enum(['body', 'query', 'params', 'header']),
-          path: z.string(),
-          message: z.string(),
-        }),
-      )
-      .optional(),
-  })
-  .meta({ id: 'Problem' })
 
 /** `:id` of a key route. */
 export const keyIdParams = z.object({ id: keyIdSchema })

@@ -27,6 +27,10 @@ export class RevocationFeed {
   #syncing: Promise<number> | undefined
   #again = false
   #closed = false
+  /** Bumped by every change notice: a read started after it sees what the notice announced. */
+  #generation = 0
+  /** Reads in flight, by generation and cursor: long-polls woken together share one. */
+  readonly #reads = new Map<string, Promise<FeedRead>>()
 
   constructor(store: Store, clock: Clock, logger?: Logger) {
     this.#store = store
@@ -42,6 +46,7 @@ export class RevocationFeed {
   }
 
   #changed(): void {
+    this.#generation++
     this.sync().catch((err: unknown) => this.#logger?.warn({ err }, 'revocation feed sync failed'))
     for (const w of [...this.#waiters]) w()
   }
@@ -94,18 +99,36 @@ export class RevocationFeed {
    * const page = await feed.poll('42', 30_000, abort.signal)
    */
   async poll(since: string | undefined, waitMs = 0, signal?: AbortSignal): Promise<FeedRead> {
-    const first = await this.#store.revocations.read(since)
+    let generation = this.#generation
+    const first = await this.#read(since)
     if (since === undefined || first.entries.length > 0 || first.reset !== undefined || waitMs <= 0)
       return first
     const deadline = Date.now() + waitMs
     let page = first
     while (!this.#closed && !signal?.aborted && Date.now() < deadline) {
-      await this.#wait(deadline - Date.now(), signal)
+      // a notice that came while the last read ran may be news that read missed: read again at once
+      if (generation === this.#generation) await this.#wait(deadline - Date.now(), signal)
       if (this.#closed || signal?.aborted) break
-      page = await this.#store.revocations.read(first.cursor)
+      generation = this.#generation
+      page = await this.#read(first.cursor)
       if (page.entries.length > 0 || page.reset !== undefined) return page
     }
     return page
+  }
+
+  /**
+   * One page after `cursor`, shared with every caller asking for the same cursor since the same
+   * change notice: a revocation wakes every long-poll at once, and those holding one cursor (most
+   * verifiers) cost the store one read instead of one each.
+   */
+  #read(cursor: string | undefined): Promise<FeedRead> {
+    const key = `${this.#generation}\n${cursor ?? ''}`
+    let read = this.#reads.get(key)
+    if (read === undefined) {
+      read = this.#store.revocations.read(cursor).finally(() => this.#reads.delete(key))
+      this.#reads.set(key, read)
+    }
+    return read
   }
 
   #wait(ms: number, signal: AbortSignal | undefined): Promise<void> {

@@ -2,7 +2,7 @@ import { REVOCATION_RETENTION_MS } from '../token/index.js'
 import { audit } from './audit.js'
 import { unusedPhrase } from './authenticate.js'
 import { type Service, SYSTEM } from './context.js'
-import { revokeKey } from './keys.js'
+import { type RevokeKeyOptions, revokeKeyIn } from './keys.js'
 
 /** What one run of the background jobs did. */
 export interface JobReport {
@@ -45,6 +45,10 @@ export async function runJobs(svc: Service): Promise<JobReport> {
   const now = clock.now()
   // uses seen by this process count before anything is judged unused
   await svc.usage.flush()
+  // true only for the instance whose transaction revoked it: another instance running the jobs at
+  // the same moment finds the key revoked already and counts (and audits) nothing
+  const revokeOnce = (options: RevokeKeyOptions): Promise<boolean> =>
+    store.transaction((tx) => revokeKeyIn(svc, tx, options, now))
   const each = async <T>(items: readonly T[], fn: (item: T) => Promise<boolean>): Promise<number> => {
     let n = 0
     for (const item of items) {
@@ -57,21 +61,20 @@ export async function runJobs(svc: Service): Promise<JobReport> {
     return n
   }
 
-  const rotated = await each(await store.keys.dueForRevocation(now), async (key) => {
-    await revokeKey(svc, {
+  const rotated = await each(await store.keys.dueForRevocation(now), (key) =>
+    revokeOnce({
       key,
       who: SYSTEM,
       event: 'revoked',
       reason: 'rotated',
       protectLast: false,
       detail: { replaced_by: key.replacedBy },
-    })
-    return true
-  })
+    }),
+  )
 
   const unusedCutoff = new Date(now.getTime() - config.unusedKeyTtlMs)
-  const autoRevoked = await each(await store.keys.unusedSince(unusedCutoff, now), async (key) => {
-    await revokeKey(svc, {
+  const autoRevoked = await each(await store.keys.unusedSince(unusedCutoff, now), (key) =>
+    revokeOnce({
       key,
       who: SYSTEM,
       event: 'auto_revoked',
@@ -81,9 +84,8 @@ export async function runJobs(svc: Service): Promise<JobReport> {
         unused_since: key.lastUsedAt ?? key.createdAt,
         message: `revoked ${unusedPhrase(key.lastUsedAt ?? key.createdAt)}`,
       },
-    })
-    return true
-  })
+    }),
+  )
 
   const retentionCutoff = new Date(now.getTime() - config.revokedRetentionMs)
   const old = [

@@ -263,6 +263,13 @@ export async function renameKey(svc: Service, key: KeyRecord, name: string, who:
   return after
 }
 
+/**
+ * The keys that let their holder manage the account (sign in, create keys): what last-key protection
+ * keeps one of. Dashboard sessions, OAuth grants and workload keys are not among them — revoking the
+ * last login key while a grant lives on would lock the user out of their own account.
+ */
+export const ACCOUNT_KEY_SOURCES: readonly KeySource[] = ['register', 'cli-login', 'api']
+
 /** What {@link revokeKey} takes. */
 export interface RevokeKeyOptions {
   readonly key: KeyRecord
@@ -295,8 +302,8 @@ export async function revokeKeyIn(
   if (
     options.protectLast &&
     current.status === 'active' &&
-    current.source !== 'dashboard-session' &&
-    (await tx.keys.countActive(current.userId, now, { excludeSessions: true })) <= 1
+    ACCOUNT_KEY_SOURCES.includes(current.source) &&
+    (await tx.keys.countActive(current.userId, now, { sources: ACCOUNT_KEY_SOURCES })) <= 1
   ) {
     throw new CrumbError(
       'last_key_protected',

@@ -56,3 +56,28 @@ export function readMigrations(dir: string): Migration[] {
 export function loadMigrations(dir: string): Migration[] {
   return readMigrations(dir)
 }
+
+/**
+ * Refuses a database whose applied migrations this build cannot vouch for: one it does not know
+ * (the schema is newer) or one whose file changed after it was applied. Same rule on every engine.
+ *
+ * @example
+ * checkAppliedMigrations(migrations, rows) // throws on the first mismatch
+ */
+export function checkAppliedMigrations(
+  migrations: readonly Migration[],
+  applied: Iterable<{ readonly version: number; readonly name: string; readonly checksum: string }>,
+): void {
+  const known = new Map(migrations.map((m) => [m.version, m]))
+  for (const row of applied) {
+    const m = known.get(row.version)
+    if (!m) {
+      throw new Error(
+        `database has migration ${row.version} (${row.name}) that this build does not know: schema is newer`,
+      )
+    }
+    if (m.checksum !== row.checksum) {
+      throw new Error(`migration ${m.name} was changed after it was applied; add a new migration instead`)
+    }
+  }
+}

@@ -122,11 +122,16 @@ export interface KeysPort {
   markReplaced(id: string, replacedBy: string, revokeAfter: Instant): Promise<boolean>
   /** Unrevoked keys whose rotation grace has ended. @example await store.keys.dueForRevocation(now) */
   dueForRevocation(now: Instant): Promise<KeyRecord[]>
-  /** Active keys of a user at `now`. @example await tx.keys.countActive(uid, now, { excludeSessions: true }) */
+  /**
+   * Active keys of a user at `now`, of the given sources only when `sources` is set.
+   *
+   * @example
+   * await tx.keys.countActive(uid, now, { sources: ['register', 'cli-login', 'api'] })
+   */
   countActive(
     userId: string,
     now: Instant,
-    options?: { excludeSessions?: boolean | undefined },
+    options?: { sources?: readonly KeySource[] | undefined },
   ): Promise<number>
   /** Last-use reports; last use only moves forward. Returns rows updated. @example await store.keys.recordUsage(reports) */
   recordUsage(reports: readonly UsageReport[]): Promise<number>

@@ -1,6 +1,8 @@
 import type { ServerResponse } from 'node:http'
+import * as z from 'zod'
 import {
   type CrumbError,
+  ERROR_CODES,
   ERROR_TITLES,
   type ErrorCode,
   PROBLEM_TYPE_PREFIX,
@@ -40,6 +42,40 @@ export interface ProblemBody {
   detail: string
   errors?: ProblemIssue[]
 }
+
+/**
+ * The schema of {@link ProblemBody}, for the OpenAPI document and for readers that validate what
+ * they receive. Checked against the interface below at compile time, so the two cannot drift.
+ *
+ * @example
+ * problemSchema.safeParse(await res.json()).success
+ */
+export const problemSchema = z
+  .object({
+    type: z.string(),
+    title: z.string(),
+    status: z.number().int(),
+    code: z.enum(Object.keys(ERROR_CODES) as [ErrorCode, ...ErrorCode[]]),
+    detail: z.string(),
+    errors: z
+      .array(
+        z.object({
+          in: z.enum(['body', 'query', 'params', 'header']),
+          path: z.string(),
+          message: z.string(),
+        }),
+      )
+      .optional(),
+  })
+  .meta({ id: 'Problem' })
+
+// compile-time agreement of the schema and the interface: the same fields, and every body the
+// writer makes is one the schema describes
+type SameKeys<A, B> = [keyof A] extends [keyof B] ? ([keyof B] extends [keyof A] ? true : false) : false
+const sameFields: SameKeys<z.infer<typeof problemSchema>, ProblemBody> = true
+const bodyFitsSchema = (body: ProblemBody): z.infer<typeof problemSchema> => body
+void sameFields
+void bodyFitsSchema
 
 /**
  * The problem+json body of a CrumbError. Its `detail` is the error message, which by crumb's rule

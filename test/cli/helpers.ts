@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { engineEnv } from '../helpers/test-engine.js'
 
 /**
  * Helpers for the CLI's process tests: build once, run the built `crumb` as a subprocess with an
@@ -168,6 +169,7 @@ export async function startService(dataDir: string, extraEnv: Record<string, str
       CRUMB_LOGIN_LIMIT: '1000',
       CRUMB_SCRYPT_N: '1024', // test-only password hashing cost
       CRUMB_REGISTER_LIMIT: '1000',
+      ...(await engineEnv(dataDir)),
       ...extraEnv,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

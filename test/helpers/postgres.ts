@@ -106,3 +106,37 @@ export function usePostgresDatabase(): PostgresDatabase {
     },
   }
 }
+
+let template: Promise<PostgresDatabase> | undefined
+
+/**
+ * A database with the schema migrated, for one test: a copy of a template this process migrated
+ * once (`CREATE DATABASE … TEMPLATE`, much faster than migrating each time). Drop it with
+ * {@link dropPostgresDatabase}.
+ *
+ * @example
+ * const db = await createMigratedPostgresDatabase()
+ * const store = await openPostgresStore(db.url)
+ */
+export async function createMigratedPostgresDatabase(
+  adminUrl = postgresAdminUrl(),
+): Promise<PostgresDatabase> {
+  if (adminUrl === undefined) throw new Error('no PostgreSQL in this run')
+  template ??= (async () => {
+    const db = await createPostgresDatabase(adminUrl)
+    const { openPostgresStore } = await import('../../src/store/postgres/index.js')
+    // migrated, then closed: a template database must have no connections when it is copied
+    await (await openPostgresStore(db.url, { max: 1 })).close()
+    return db
+  })()
+  const source = await template
+  const name = `crumb_test_${randomBytes(6).toString('hex')}`
+  const admin = new pg.Client({ connectionString: adminUrl })
+  await admin.connect()
+  try {
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${source.name}`)
+  } finally {
+    await admin.end()
+  }
+  return { url: withDatabase(adminUrl, name), name }
+}

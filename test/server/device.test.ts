@@ -33,7 +33,7 @@ describe('device authorization grant (RFC 8628)', () => {
     expect(d.verification_uri_complete).toBe(`https://crumb.example/device?user_code=${d.user_code}`)
     expect(d.expires_in).toBe(600)
     expect(d.interval).toBe(5)
-    const rows = JSON.stringify(t.db.prepare('SELECT * FROM device_codes').all())
+    const rows = JSON.stringify(await t.rawQuery('SELECT * FROM device_codes'))
     expect(rows).not.toContain(d.device_code)
     expect(rows).toContain(hashDeviceCode(d.device_code))
     expect(normalizeUserCode(d.user_code.toLowerCase().replace('-', ' '))).toBe(d.user_code)

@@ -11,9 +11,17 @@ import { loadConfig, type ServiceConfig } from '../../src/server/config.js'
 import { createLogger } from '../../src/server/logger.js'
 import type { Store } from '../../src/store/index.js'
 import { openStore } from '../../src/store/open.js'
+import { openPostgresStore } from '../../src/store/postgres/index.js'
 import { generateKeyRing, type KeyRing } from '../../src/token/index.js'
+import { deferredStore } from '../helpers/deferred-store.js'
 import { PASSWORD } from '../helpers/http.js'
 import { type PerTest, perTest } from '../helpers/per-test.js'
+import {
+  createMigratedPostgresDatabase,
+  dropPostgresDatabase,
+  type PostgresDatabase,
+} from '../helpers/postgres.js'
+import { TEST_ENGINE } from '../helpers/test-engine.js'
 
 export { PASSWORD }
 
@@ -23,7 +31,9 @@ export const DAY = 86_400_000
 export const TEST_SCRYPT = { n: 1024, r: 8, p: 1 } as const
 export const HOUR = 3_600_000
 
-/** A service over a fresh SQLite file, a manual clock and a captured log stream. */
+export { TEST_ENGINE }
+
+/** A service over a fresh store (see {@link TEST_ENGINE}), a manual clock and a captured log stream. */
 export interface TestService {
   app: CrumbApp
   store: Store
@@ -31,8 +41,11 @@ export interface TestService {
   clock: ReturnType<typeof manualClock>
   config: ServiceConfig
   dir: string
-  /** A raw connection to the same SQLite file (for checks on what is stored; opened on first use). */
-  readonly db: Database.Database
+  /**
+   * Runs one SQL statement (literal values only) on the service's database, whichever the engine,
+   * and returns the rows it produced: for checks on what is stored, and for breaking things.
+   */
+  rawQuery(sql: string): Promise<unknown[]>
   /** Every log line written so far. */
   logs: string[]
   cleanup(): Promise<void>
@@ -44,10 +57,59 @@ export interface TestServiceOptions {
   start?: string
 }
 
+interface TestStore {
+  readonly store: Store
+  rawQuery(sql: string): Promise<unknown[]>
+  drop(): Promise<void>
+}
+
+function sqliteTestStore(dir: string): TestStore {
+  const path = join(dir, 'crumb.db')
+  let raw: Database.Database | undefined
+  return {
+    store: openStore(path),
+    async rawQuery(sql) {
+      raw ??= new Database(path)
+      const statement = raw.prepare(sql)
+      if (statement.reader) return statement.all()
+      statement.run()
+      return []
+    },
+    async drop() {
+      raw?.close()
+    },
+  }
+}
+
+function postgresTestStore(): TestStore {
+  const database: Promise<PostgresDatabase> = createMigratedPostgresDatabase()
+  const store = deferredStore(
+    'postgres',
+    database.then((db) => openPostgresStore(db.url, { max: 4 })),
+  )
+  return {
+    store,
+    async rawQuery(sql) {
+      const { default: pg } = await import('pg')
+      const client = new pg.Client({ connectionString: (await database).url })
+      await client.connect()
+      try {
+        return (await client.query(sql)).rows
+      } finally {
+        await client.end()
+      }
+    },
+    async drop() {
+      await dropPostgresDatabase(await database)
+    },
+  }
+}
+
 /** Builds a service on a temp directory; `config` overrides the defaults. */
 export function testService(options: TestServiceOptions = {}): TestService {
   const dir = mkdtempSync(join(tmpdir(), 'crumb-server-'))
-  const store = openStore(join(dir, 'crumb.db'))
+  const storage = TEST_ENGINE === 'postgres' ? postgresTestStore() : sqliteTestStore(dir)
+  const store = storage.store
   const ring = generateKeyRing()
   const clock = manualClock(options.start ?? new Date().toISOString())
   // scrypt at a test-only cost (explicitly): OWASP's N=2^17 would cost seconds per user here
@@ -61,12 +123,8 @@ export function testService(options: TestServiceOptions = {}): TestService {
   })
   const logger = createLogger({ level: 'debug', destination })
   const app = createApp({ store, ring, config, logger, clock })
-  let raw: Database.Database | undefined
   return {
-    get db() {
-      raw ??= new Database(join(dir, 'crumb.db'))
-      return raw
-    },
+    rawQuery: (sql) => storage.rawQuery(sql),
     app,
     store,
     ring,
@@ -75,9 +133,9 @@ export function testService(options: TestServiceOptions = {}): TestService {
     dir,
     logs,
     async cleanup() {
-      raw?.close()
       await app.service.close()
       await store.close()
+      await storage.drop()
       rmSync(dir, { recursive: true, force: true })
     },
   }

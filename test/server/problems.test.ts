@@ -50,7 +50,7 @@ describe('problem+json errors', () => {
 
   it('an unexpected failure is a 500 problem without a stack', async () => {
     const u = await register(t.app)
-    t.db.exec('DROP TABLE audit_events')
+    await t.rawQuery('DROP TABLE audit_events')
     const res = await api(t.app, u.token).post('/v1/tokens').send({ name: 'x' })
     expect(res.status).toBe(500)
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/)

@@ -62,8 +62,9 @@ describe('POST /v1/tokens', () => {
       'ops = deploy',
     ])
     // the token itself is never stored
-    const row = JSON.stringify(t.db.prepare('SELECT * FROM keys WHERE id = ?').get(res.body.key.id))
-    expect(row).not.toContain(res.body.token.slice(6))
+    const rows = await t.rawQuery(`SELECT * FROM keys WHERE id = '${res.body.key.id}'`)
+    expect(rows).toHaveLength(1)
+    expect(JSON.stringify(rows)).not.toContain(res.body.token.slice(6))
   })
 
   it('defaults to 90 days and refuses expires_in above the maximum', async () => {

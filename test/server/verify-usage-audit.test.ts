@@ -178,8 +178,8 @@ describe('GET /v1/audit', () => {
 
   it('is append-only in the database', async () => {
     const u = await register(t.app)
-    expect(() => t.db.prepare("UPDATE audit_events SET actor = 'x'").run()).toThrow(/append-only/)
-    expect(() => t.db.prepare('DELETE FROM audit_events').run()).toThrow(/append-only/)
+    await expect(t.rawQuery("UPDATE audit_events SET actor = 'x'")).rejects.toThrow(/append-only/)
+    await expect(t.rawQuery('DELETE FROM audit_events')).rejects.toThrow(/append-only/)
     expect((await t.store.audit.list(u.userId)).events).toHaveLength(1)
   })
 })

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inspectToken } from '../../src/token/index.js'
 import { isolatedEnv, runCli } from '../cli/helpers.js'
 import { type OidcIssuer, startOidcIssuer } from '../helpers/oidc-issuer.js'
+import { engineEnv } from '../helpers/test-engine.js'
 import { callApi as callDeploy, TokenServiceClient } from '../verifier/e2e/client.js'
 import {
   build,
@@ -89,6 +90,7 @@ beforeAll(async () => {
       CRUMB_OIDC_ALLOW_LOOPBACK_ISSUERS: 'true',
       CRUMB_KEY_CREATE_LIMIT: '10000',
       CRUMB_REGISTER_LIMIT: '10000',
+      ...(await engineEnv(dataDir)),
     },
     { name: 'token service' },
   )

@@ -150,7 +150,7 @@ describe('keys', () => {
     expect(await t.store.keys.markReplaced(old.id, fresh.id, at(1))).toBe(false)
   })
 
-  it('counts active keys, optionally without sessions', async () => {
+  it('counts active keys, optionally of some sources only', async () => {
     const uid = await addUser(t.store)
     const now = at(10)
     expect(await t.store.keys.countActive(uid, now)).toBe(0)
@@ -159,9 +159,11 @@ describe('keys', () => {
     await addKey(t.store, uid, { expiresAt: at(5) }) // expired
     await addKey(t.store, await addUser(t.store)) // someone else's
     expect(await t.store.keys.countActive(uid, now)).toBe(2)
-    expect(await t.store.keys.countActive(uid, now, { excludeSessions: true })).toBe(1)
+    expect(await t.store.keys.countActive(uid, now, { sources: ['api', 'register'] })).toBe(1)
+    expect(await t.store.keys.countActive(uid, now, { sources: ['dashboard-session'] })).toBe(1)
+    expect(await t.store.keys.countActive(uid, now, { sources: [] })).toBe(0)
     await t.store.keys.revoke(a.id, now, 'user')
-    expect(await t.store.keys.countActive(uid, now, { excludeSessions: true })).toBe(0)
+    expect(await t.store.keys.countActive(uid, now, { sources: ['api', 'register'] })).toBe(0)
   })
 
   it('recordUsage only moves last use forward and ignores unknown keys', async () => {

@@ -60,5 +60,6 @@ export function issueAccessToken(options: {
     `expires = ${formatInstant(expiresAt.getTime())}`,
     ...(options.extraCaveats ?? []),
   ])
-  return { accessToken, expiresIn: Math.round((expiresAt.getTime() - now.getTime()) / 1000), expiresAt }
+  // rounded down: `expires_in` never promises a second the token does not have
+  return { accessToken, expiresIn: Math.floor((expiresAt.getTime() - now.getTime()) / 1000), expiresAt }
 }

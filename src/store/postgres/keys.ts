@@ -158,8 +158,8 @@ export function postgresKeys(q: Queryable): KeysPort {
     async countActive(userId, now, options = {}) {
       const { rows } = await q.query<{ n: string }>(
         `SELECT count(*) AS n FROM keys WHERE user_id = $1 AND revoked_at IS NULL AND expires_at > $2
-           AND NOT ($3 AND source = 'dashboard-session')`,
-        [userId, toIso(now), options.excludeSessions === true],
+           AND ($3::text[] IS NULL OR source = ANY($3::text[]))`,
+        [userId, toIso(now), options.sources === undefined ? null : [...options.sources]],
       )
       return Number(rows[0]?.n ?? 0)
     },

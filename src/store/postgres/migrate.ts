@@ -1,7 +1,7 @@
 import { existsSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type pg from 'pg'
-import { loadMigrations, type Migration } from '../migrate.js'
+import { checkAppliedMigrations, loadMigrations, type Migration } from '../migrate.js'
 
 /**
  * The repository's `db/postgres/`, found from this module's URL so it works from `src/store/postgres/`
@@ -79,18 +79,7 @@ export async function migratePostgres(
       const { rows } = await client.query<MigrationRow>(
         'SELECT version, name, checksum FROM schema_migrations ORDER BY version',
       )
-      const known = new Map(migrations.map((m) => [m.version, m]))
-      for (const row of rows) {
-        const m = known.get(row.version)
-        if (!m) {
-          throw new Error(
-            `database has migration ${row.version} (${row.name}) that this build does not know: schema is newer`,
-          )
-        }
-        if (m.checksum !== row.checksum) {
-          throw new Error(`migration ${m.name} was changed after it was applied; add a new migration instead`)
-        }
-      }
+      checkAppliedMigrations(migrations, rows)
       const done = new Set(rows.map((r) => r.version))
       const applied: Migration[] = []
       for (const m of migrations) {

@@ -105,9 +105,9 @@ export function createKeysRepo(db: BetterSqlite3.Database): KeysRepo {
     `SELECT * FROM keys WHERE revoke_after IS NOT NULL AND revoked_at IS NULL AND revoke_after <= ?
      ORDER BY revoke_after`,
   )
-  const countActiveStmt = db.prepare<{ userId: string; now: string; excludeSessions: number }, { n: number }>(
+  const countActiveStmt = db.prepare<{ userId: string; now: string; sources: string | null }, { n: number }>(
     `SELECT count(*) AS n FROM keys WHERE user_id = @userId AND revoked_at IS NULL AND expires_at > @now
-       AND NOT (@excludeSessions AND source = 'dashboard-session')`,
+       AND (@sources IS NULL OR source IN (SELECT value FROM json_each(@sources)))`,
   )
   const usageStmt = db.prepare<{ id: string; at: string; ip: string | null; userAgent: string | null }>(
     `UPDATE keys SET last_used_at = @at, last_used_ip = @ip, last_used_user_agent = @userAgent
@@ -204,7 +204,7 @@ export function createKeysRepo(db: BetterSqlite3.Database): KeysRepo {
       const row = countActiveStmt.get({
         userId,
         now: toIso(now),
-        excludeSessions: flag(options.excludeSessions),
+        sources: options.sources === undefined ? null : JSON.stringify(options.sources),
       })
       return row?.n ?? 0
     },

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type BetterSqlite3 from 'better-sqlite3'
-import { FILE_PATTERN, type Migration, readMigrations } from '../migrate.js'
+import { checkAppliedMigrations, FILE_PATTERN, type Migration, readMigrations } from '../migrate.js'
 
 export type { Migration } from '../migrate.js'
 
@@ -98,7 +98,6 @@ export function appliedMigrations(db: BetterSqlite3.Database): AppliedMigration[
 export function migrate(db: BetterSqlite3.Database, options: MigrateOptions = {}): Migration[] {
   const migrations = loadMigrations(options.dir ?? migrationsDir())
   db.exec(CREATE_TABLE)
-  const known = new Map(migrations.map((m) => [m.version, m]))
   const selectOne = db.prepare<[number], MigrationRow>(
     'SELECT version, name, checksum, applied_at FROM schema_migrations WHERE version = ?',
   )
@@ -106,17 +105,7 @@ export function migrate(db: BetterSqlite3.Database, options: MigrateOptions = {}
     'INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)',
   )
 
-  for (const row of appliedMigrations(db)) {
-    const m = known.get(row.version)
-    if (!m) {
-      throw new Error(
-        `database has migration ${row.version} (${row.name}) that this build does not know: schema is newer`,
-      )
-    }
-    if (m.checksum !== row.checksum) {
-      throw new Error(`migration ${m.name} was changed after it was applied; add a new migration instead`)
-    }
-  }
+  checkAppliedMigrations(migrations, appliedMigrations(db))
 
   const applied: Migration[] = []
   for (const m of migrations) {

@@ -2,7 +2,7 @@
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
 import { inspectToken, verifyToken } from '../../../src/token/index.js'
-import { bearer, register, useTestService } from '../helpers.js'
+import { api, bearer, expectProblem, register, useTestService } from '../helpers.js'
 import {
   authorizeAndDecide,
   authorizeQuery,
@@ -40,7 +40,10 @@ describe('OAuth security (#19)', () => {
     const { user, clientId, code } = await codeFor({ orgs: ['acme'], readOnly: true })
     const res = await exchange(t, clientId, code)
     expect(res.status).toBe(200)
-    expect(res.body).toMatchObject({ token_type: 'Bearer', expires_in: 3600, scope: 'read org:acme' })
+    expect(res.body).toMatchObject({ token_type: 'Bearer', scope: 'read org:acme' })
+    // an hour, in whole seconds of the caveat's expiry: 3599 when the clock is inside a second
+    expect(res.body.expires_in).toBeGreaterThanOrEqual(3599)
+    expect(res.body.expires_in).toBeLessThanOrEqual(3600)
     const key = await keyOf(user.token)
     expect(key).toMatchObject({ source: 'oauth', status: 'active', caveats: ['ops = read', 'org = acme'] })
     const caveats = inspectToken(res.body.access_token as string).caveats.map((c) => c.text)
@@ -219,16 +222,17 @@ describe('OAuth security (#19)', () => {
       [clientId, secret ?? ''],
     )
     expect(tokens.status).toBe(200)
-    const dump = JSON.stringify(
-      [
-        'oauth_clients',
-        'oauth_refresh_tokens',
-        'oauth_authorizations',
-        'oauth_grants',
-        'keys',
-        'audit_events',
-      ].map((table) => t.db.prepare(`SELECT * FROM ${table}`).all()),
-    )
+    const tables = [
+      'oauth_clients',
+      'oauth_refresh_tokens',
+      'oauth_authorizations',
+      'oauth_grants',
+      'keys',
+      'audit_events',
+    ]
+    const rows = await Promise.all(tables.map((table) => t.rawQuery(`SELECT * FROM ${table}`)))
+    expect(rows.every((r) => r.length > 0)).toBe(true)
+    const dump = JSON.stringify(rows)
     for (const s of [secret, tokens.body.refresh_token, code2, tokens.body.access_token]) {
       expect(s).toBeTypeOf('string')
       expect(dump).not.toContain(s)
@@ -310,5 +314,16 @@ describe('OAuth security (#19)', () => {
       }),
       'invalid_grant',
     )
+  })
+
+  it('a grant does not count for last-key protection: the login key stays protected, the grant can go', async () => {
+    const { user, clientId, code } = await codeFor({ orgs: ['acme'], readOnly: true })
+    expect((await exchange(t, clientId, code)).status).toBe(200)
+    const grant = await keyOf(user.token)
+    expect(grant).toMatchObject({ source: 'oauth', status: 'active' })
+    // the grant cannot manage the account: revoking the only login key would lock the user out
+    expectProblem(await api(t.app, user.token).delete(`/v1/tokens/${user.keyId}`), 409, 'last_key_protected')
+    await api(t.app, user.token).delete(`/v1/tokens/${grant?.id}`).expect(200)
+    expect((await keyOf(user.token))?.status).toBe('revoked')
   })
 })

@@ -50,7 +50,8 @@ describe('issueAccessToken', () => {
 
   it('attenuates the re-minted grant token with aud and a one-hour expiry', () => {
     const issued = issueAccessToken({ ring, grant, resource: 'https://deploy.example', now })
-    expect(issued.expiresIn).toBe(3600)
+    // the caveat says 13:00:00 (whole seconds), 3599.75 s after `now`: expires_in never rounds up
+    expect(issued.expiresIn).toBe(3599)
     const info = inspectToken(issued.accessToken)
     expect(info.identifier).toMatchObject({ tokenId: grant.tokenId, userId: grant.userId })
     expect(info.caveats.map((c) => c.text)).toEqual([

@@ -3,6 +3,7 @@ import { once } from 'node:events'
 import { mkdtempSync, readdirSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { engineEnv } from '../../helpers/test-engine.js'
 
 /** The repository root (commands run from there). */
 export const ROOT = resolve(import.meta.dirname, '../../..')
@@ -120,7 +121,7 @@ export function tempDataDir(): string {
 }
 
 /** Starts the real token service on a loopback port (PORT=0 unless given) with its data in `dataDir`. */
-export function startTokenService(dataDir: string, port = 0): Promise<Running> {
+export async function startTokenService(dataDir: string, port = 0): Promise<Running> {
   return startProcess(
     SERVER_MAIN,
     {
@@ -131,6 +132,7 @@ export function startTokenService(dataDir: string, port = 0): Promise<Running> {
       CRUMB_KEY_CREATE_LIMIT: '10000',
       CRUMB_REGISTER_LIMIT: '10000',
       CRUMB_SCRYPT_N: '1024', // test-only password hashing cost
+      ...(await engineEnv(dataDir)),
     },
     { name: 'token service' },
   )

@@ -1,0 +1,76 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { manualClock } from '../../src/server/clock.js'
+import { RevocationFeed } from '../../src/service/feed.js'
+import type { Store } from '../../src/store/index.js'
+import { addKey, addUser, at, DAY, tempStore } from '../store/helpers.js'
+
+const cleanups: Array<() => Promise<void>> = []
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c()
+})
+
+/** A real SQLite store whose feed reads are counted. */
+function countedStore(): { store: Store; reads: () => number } {
+  const t = tempStore()
+  cleanups.push(t.cleanup)
+  let reads = 0
+  const revocations = new Proxy(t.store.revocations, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop)
+      if (typeof value !== 'function') return value
+      if (prop !== 'read') return value.bind(target)
+      return (...args: unknown[]) => {
+        reads++
+        return value.apply(target, args)
+      }
+    },
+  })
+  const store = new Proxy(t.store, {
+    get(target, prop) {
+      if (prop === 'revocations') return revocations
+      const value = Reflect.get(target, prop)
+      // the engine's methods use private fields: call them on the engine itself
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+  return { store, reads: () => reads }
+}
+
+describe('the revocation feed (long-polls)', () => {
+  it('answers 100 long-polls on one cursor with a handful of store reads, not one each', async () => {
+    const { store, reads } = countedStore()
+    const feed = new RevocationFeed(store, manualClock('2026-01-01T00:00:00Z'))
+    cleanups.unshift(async () => feed.close())
+    const user = await addUser(store)
+    const key = await addKey(store, user)
+    const { cursor } = await feed.poll(undefined)
+    const polls = Array.from({ length: 100 }, () => feed.poll(cursor, 10_000))
+    await new Promise((r) => setTimeout(r, 50))
+    expect(feed.waiting).toBe(100)
+    const before = reads()
+    await store.revocations.add({ tokenId: key.id, expiresAt: at(90 * DAY) })
+    const pages = await Promise.all(polls)
+    for (const page of pages) expect(page.entries.map((e) => e.tokenId)).toEqual([key.id])
+    // one shared read for the waiters (and the feed's own sync), whatever their number
+    expect(reads() - before).toBeLessThanOrEqual(4)
+  })
+
+  it('never leaves a long-poll waiting for a revocation committed while it was reading', async () => {
+    const { store } = countedStore()
+    const feed = new RevocationFeed(store, manualClock('2026-01-01T00:00:00Z'))
+    cleanups.unshift(async () => feed.close())
+    const user = await addUser(store)
+    const keys = await Promise.all(Array.from({ length: 20 }, () => addKey(store, user)))
+    let { cursor } = await feed.poll(undefined)
+    // one revocation after another while a follower keeps long-polling: each arrives promptly
+    for (const key of keys) {
+      const poll = feed.poll(cursor, 5_000)
+      await store.revocations.add({ tokenId: key.id, expiresAt: at(90 * DAY) })
+      const started = Date.now()
+      const page = await poll
+      expect(Date.now() - started).toBeLessThan(1_000)
+      expect(page.entries.map((e) => e.tokenId)).toContain(key.id)
+      cursor = page.cursor
+    }
+  })
+})
