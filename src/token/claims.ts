@@ -49,18 +49,6 @@ export function caveatTexts(m: Pick<Macaroon, 'caveats'>): string[] {
  * order, JSON included.
  */
 class Claims {
-  readonly userId: string
-  readonly tokenId: string
-  readonly kid: string
-  readonly device: string | undefined
-  readonly ops: readonly string[] | null
-  readonly orgs: readonly string[] | null
-  readonly apps: readonly string[] | null
-  readonly devices: readonly string[] | null
-  readonly expiresAt: Date | null
-  readonly notBefore: Date | null
-  readonly caveats: readonly string[]
-  declare readonly revocationId: string
   readonly #signature: Uint8Array
   #revocationId: string | undefined
 
@@ -80,17 +68,19 @@ class Claims {
     caveats: readonly string[],
     signature: Uint8Array,
   ) {
-    this.userId = id.userId
-    this.tokenId = id.tokenId
-    this.kid = id.kid
-    this.device = device
-    this.ops = scope.ops
-    this.orgs = scope.orgs
-    this.apps = scope.apps
-    this.devices = scope.devices
-    this.expiresAt = scope.expiresAt
-    this.notBefore = scope.notBefore
-    this.caveats = caveats
+    // TokenClaims' fields, assigned in its order (declaring them again here would only repeat it).
+    const self = this as unknown as { -readonly [K in keyof TokenClaims]: TokenClaims[K] }
+    self.userId = id.userId
+    self.tokenId = id.tokenId
+    self.kid = id.kid
+    self.device = device
+    self.ops = scope.ops
+    self.orgs = scope.orgs
+    self.apps = scope.apps
+    self.devices = scope.devices
+    self.expiresAt = scope.expiresAt
+    self.notBefore = scope.notBefore
+    self.caveats = caveats
     this.#signature = signature
     Object.defineProperty(this, 'revocationId', Claims.#revocationIdProperty)
   }
@@ -110,5 +100,11 @@ export function claimsOf(parts: {
   caveats: readonly string[]
   signature: Uint8Array
 }): TokenClaims {
-  return new Claims(parts.id, parts.scope, parts.device, parts.caveats, parts.signature)
+  return new Claims(
+    parts.id,
+    parts.scope,
+    parts.device,
+    parts.caveats,
+    parts.signature,
+  ) as unknown as TokenClaims
 }
