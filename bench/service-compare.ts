@@ -20,6 +20,7 @@ const BASE = process.env.BENCH_BASE
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 3)
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16)
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 4)
+const REVOKED_KEYS = 200
 
 if (BASE === undefined) {
   console.error('set BENCH_BASE to the checkout to compare against (built, with node_modules)')
@@ -46,6 +47,8 @@ interface Target {
   readonly label: string
   readonly url: string
   readonly token: string
+  /** Keys whose attenuations the revocation phase revokes, in turn. */
+  readonly keys: readonly string[]
   cursor: string
   n: number
 }
@@ -56,8 +59,19 @@ async function prepare(label: string, root: string): Promise<Target> {
     method: 'POST',
     body: JSON.stringify({ email: 'bench@example.com', password: 'correct horse battery staple' }),
   })
+  // attenuated revocations spread over many keys, a few dozen each, as a service sees them (one key
+  // with thousands of revoked attenuations would measure the per-key pair limit instead)
+  const keys: string[] = []
+  for (let i = 0; i < REVOKED_KEYS; i++) {
+    const created = await json<{ token: string }>(`${url}/v1/tokens`, {
+      method: 'POST',
+      token: reg.token,
+      body: JSON.stringify({ name: `revoked attenuations ${i}` }),
+    })
+    keys.push(created.token)
+  }
   const { cursor } = await json<{ cursor: string }>(`${url}/v1/revocations`, { token: reg.token })
-  return { label, url, token: reg.token, cursor, n: 0 }
+  return { label, url, token: reg.token, keys, cursor, n: 0 }
 }
 
 type Phase = (t: Target) => autocannon.Options
@@ -85,7 +99,9 @@ const PHASES: Record<string, Phase> = {
         headers: { 'content-type': 'application/json' },
         setupRequest: (req) => ({
           ...req,
-          body: JSON.stringify({ token: attenuate(t.token, [`app = b-${t.n++}`]) }),
+          body: JSON.stringify({
+            token: attenuate(t.keys[t.n % t.keys.length] ?? t.token, [`app = b-${t.n++}`]),
+          }),
         }),
       },
     ],

@@ -86,7 +86,10 @@ async function main(): Promise<void> {
         res.writeHead(404).end()
         return
       }
-      res.writeHead(200, { 'content-type': 'text/plain' }).end('Done: you may close this window.')
+      // `connection: close`, so the browser keeps no idle connection that holds this process open
+      res
+        .writeHead(200, { 'content-type': 'text/plain', connection: 'close' })
+        .end('Done: you may close this window.')
       resolve(url)
     })
   })

@@ -1,5 +1,4 @@
 import express, { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express'
-import helmet from 'helmet'
 import * as z from 'zod'
 import { org } from '../../caveats/org.js'
 import { CrumbError } from '../errors.js'
@@ -18,6 +17,7 @@ import {
 } from '../service/index.js'
 import { requestMeta } from '../wire/request-meta.js'
 import { clearSessionCookie, csrfCookieOf, issueCsrfCookie, sessionCookieOf } from './cookies.js'
+import { dashboardCsp } from './csp.js'
 import { checkCsrfValue } from './csrf.js'
 import { type ConsentForm, consentMain, initialConsentForm, oauthErrorMain } from './oauth-pages.js'
 import { layout } from './pages.js'
@@ -25,23 +25,9 @@ import { dashboardSession } from './session.js'
 
 /** The page's CSP: the dashboard's, with `form-action` admitting the one origin the consent may redirect to. */
 function consentPolicy(redirectOrigin: string | undefined): RequestHandler {
-  return helmet.contentSecurityPolicy({
-    useDefaults: false,
-    directives: {
-      defaultSrc: ["'none'"],
-      scriptSrc: ["'self'"],
-      styleSrc: ["'self'"],
-      imgSrc: ["'self'", 'data:'],
-      fontSrc: ["'self'"],
-      connectSrc: ["'self'"],
-      // Chromium applies form-action to the redirect that answers the form post: the client's
-      // registered redirect URI must be admitted, or the approval never arrives (DESIGN.md).
-      formAction: redirectOrigin === undefined ? ["'self'"] : ["'self'", redirectOrigin],
-      frameAncestors: ["'none'"],
-      baseUri: ["'none'"],
-      objectSrc: ["'none'"],
-    },
-  })
+  // Chromium applies form-action to the redirect that answers the form post: the client's
+  // registered redirect URI must be admitted, or the approval never arrives (DESIGN.md).
+  return dashboardCsp(redirectOrigin === undefined ? [] : [redirectOrigin])
 }
 
 const run = (handler: RequestHandler, req: Request, res: Response): Promise<void> =>

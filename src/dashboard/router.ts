@@ -2,7 +2,6 @@ import { existsSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import express, { type NextFunction, type Request, type RequestHandler, type Response, Router } from 'express'
-import helmet from 'helmet'
 import * as z from 'zod'
 import { credentialsSchema } from '../api-fields.js'
 import { actorFor, dashboardSignIn, keyJson, parseRequest, type Service, signOut } from '../service/index.js'
@@ -16,6 +15,7 @@ import {
   setDeviceCodeCookie,
   setSessionCookie,
 } from './cookies.js'
+import { dashboardCsp } from './csp.js'
 import { checkCsrf } from './csrf.js'
 import { oauthPages } from './oauth.js'
 import {
@@ -92,22 +92,7 @@ export const devicePageQuery = z.object({
 })
 
 /** Headers of every dashboard response: a strict CSP (no inline anything), no caching of pages. */
-const contentSecurityPolicy: RequestHandler = helmet.contentSecurityPolicy({
-  useDefaults: false,
-  directives: {
-    defaultSrc: ["'none'"],
-    scriptSrc: ["'self'"],
-    styleSrc: ["'self'"],
-    imgSrc: ["'self'", 'data:'],
-    fontSrc: ["'self'"],
-    connectSrc: ["'self'"],
-    manifestSrc: ["'self'"],
-    formAction: ["'self'"],
-    frameAncestors: ["'none'"],
-    baseUri: ["'none'"],
-    objectSrc: ["'none'"],
-  },
-})
+const contentSecurityPolicy: RequestHandler = dashboardCsp()
 
 function noStore(_req: Request, res: Response, next: NextFunction): void {
   res.set('Cache-Control', 'no-store')

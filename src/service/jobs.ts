@@ -94,15 +94,16 @@ export async function runJobs(svc: Service): Promise<JobReport> {
   ]
   const hardDeleted = await each(old, (key) =>
     store.transaction(async (tx) => {
-      if (key.revokedAt !== null) {
-        // the entry outlives the row (it is pruned when the token would have expired anyway)
-        await tx.revocations.add({ tokenId: key.id, expiresAt: key.expiresAt, createdAt: now })
-      }
       if (!(await tx.keys.hardDelete(key.id))) return false
       await audit(svc, tx, SYSTEM, 'hard_deleted', key.userId, key.id, {
         name: key.name,
         reason: key.revokedAt !== null ? 'revoked' : 'expired',
       })
+      if (key.revokedAt !== null) {
+        // the entry outlives the row (it is pruned when the token would have expired anyway); last,
+        // as on PostgreSQL it takes the feed's counter row until commit
+        await tx.revocations.add({ tokenId: key.id, expiresAt: key.expiresAt, createdAt: now })
+      }
       return true
     }),
   )

@@ -161,9 +161,10 @@ export async function mintKeyIn(svc: Service, tx: Transaction, options: MintKeyO
   }
   let replaced: KeyRecord | undefined
   if (previous !== undefined && (await tx.keys.revoke(previous.id, now, 'replaced', key.id))) {
-    await tx.revocations.add({ tokenId: previous.id, expiresAt: previous.expiresAt, createdAt: now })
     await audit(svc, tx, options.who, 'replaced', options.user.id, previous.id, { replaced_by: key.id })
     replaced = await tx.keys.get(previous.id, now)
+    // the feed entry last: on PostgreSQL it takes the feed's counter row, held until commit
+    await tx.revocations.add({ tokenId: previous.id, expiresAt: previous.expiresAt, createdAt: now })
   }
   return { token: minted.token, key, replaced }
 }
@@ -311,11 +312,13 @@ export async function revokeKeyIn(
     )
   }
   if (!(await tx.keys.revoke(current.id, now, options.reason))) return false
-  await tx.revocations.add({ tokenId: current.id, expiresAt: current.expiresAt, createdAt: now })
   await audit(svc, tx, options.who, options.event, current.userId, current.id, {
     reason: options.reason,
     ...options.detail,
   })
+  // the feed entry last: on PostgreSQL it takes the feed's counter row, held until commit (a
+  // caller that writes more in this transaction holds it longer)
+  await tx.revocations.add({ tokenId: current.id, expiresAt: current.expiresAt, createdAt: now })
   return true
 }
 
@@ -399,15 +402,16 @@ export async function rotateKey(
         ? await tx.keys.revoke(current.id, now, 'rotated', minted.key.id)
         : await tx.keys.markReplaced(current.id, minted.key.id, new Date(now.getTime() + graceMs))
     if (!consumed) throw new CrumbError('conflict', 'this key was rotated already')
-    if (graceMs === 0) {
-      await tx.revocations.add({ tokenId: current.id, expiresAt: current.expiresAt, createdAt: now })
-    }
     await audit(svc, tx, who, 'rotated', user.id, current.id, {
       replaced_by: minted.key.id,
       grace_ms: graceMs,
     })
     const previous = await tx.keys.get(current.id, now)
     if (previous === undefined) throw new Error('rotated key vanished')
+    if (graceMs === 0) {
+      // the feed entry last: on PostgreSQL it takes the feed's counter row, held until commit
+      await tx.revocations.add({ tokenId: current.id, expiresAt: current.expiresAt, createdAt: now })
+    }
     return { token: minted.token, key: minted.key, previous }
   })
 }

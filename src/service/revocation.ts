@@ -71,7 +71,6 @@ export async function revokeByToken(
         key?.expiresAt ??
         inspectToken(token, { now }).scope.expiresAt ??
         new Date(now.getTime() + svc.config.tokenMaxTtlMs)
-      await tx.revocations.add({ tokenId: id.tokenId, expiresAt, createdAt: now })
       const logout = options.reason === 'logout' && key !== undefined
       const reason = logout ? 'logout' : 'revoked by token holder'
       if (key !== undefined && (await tx.keys.revoke(key.id, now, reason))) {
@@ -80,23 +79,24 @@ export async function revokeByToken(
         const actor = user === undefined ? who : { ...who, actor: user.email }
         await audit(svc, tx, actor, 'revoked', key.userId, key.id, { reason })
       }
+      // the feed entry last: on PostgreSQL it takes the feed's counter row, held until commit
+      await tx.revocations.add({ tokenId: id.tokenId, expiresAt, createdAt: now })
       return { tokenId: id.tokenId }
     }
     const revocationId = revocationIdOf(primary.signature)
-    const pairs = (await tx.revocations.forToken(id.tokenId)).filter((e) => e.revocationId !== undefined)
-    if (
-      pairs.length >= svc.config.revocationPairLimit &&
-      !pairs.some((e) => e.revocationId === revocationId)
-    ) {
+    const limit = svc.config.revocationPairLimit
+    // counted up to the limit only: the cost of this check does not grow with the entries
+    const pairs = await tx.revocations.countPairs(id.tokenId, limit)
+    if (pairs >= limit && !(await tx.revocations.has(id.tokenId, revocationId))) {
       // the list every verifier holds stays bounded: one entry for the whole key instead
-      await tx.revocations.add({ tokenId: id.tokenId, expiresAt: key.expiresAt, createdAt: now })
-      const reason = `too many attenuated tokens revoked (${pairs.length + 1}): the whole key is revoked`
+      const reason = `too many attenuated tokens revoked (${pairs + 1}): the whole key is revoked`
       if (await tx.keys.revoke(key.id, now, reason)) {
         await audit(svc, tx, who, 'revoked', key.userId, key.id, {
           reason,
-          attenuated_revocations: pairs.length + 1,
+          attenuated_revocations: pairs + 1,
         })
       }
+      await tx.revocations.add({ tokenId: id.tokenId, expiresAt: key.expiresAt, createdAt: now })
       return { tokenId: id.tokenId }
     }
     const added = await tx.revocations.add({

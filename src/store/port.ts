@@ -186,6 +186,14 @@ export interface RevocationsPort {
   has(tokenId: string, revocationId?: string): Promise<boolean>
   /** A token's entries, oldest first. @example await store.revocations.forToken('tok_abc') */
   forToken(tokenId: string): Promise<FeedEntry[]>
+  /**
+   * How many attenuated-token (pair) entries a token id has, counting no further than `upTo`: the
+   * cost stays bounded however many there are.
+   *
+   * @example
+   * if ((await tx.revocations.countPairs(id, limit)) >= limit) revokeWholeKey()
+   */
+  countPairs(tokenId: string, upTo: number): Promise<number>
 }
 
 /** RFC 8628 device authorization requests; state changes are conditional (they happen once). */

@@ -128,9 +128,9 @@ describe('crumb against a real token service', () => {
   it('lists keys as a table for people', async () => {
     const { stdout } = ok(await crumb(['tokens', 'ls']))
     expect(stdout.split('\n')[0]).toMatch(
-      /^ID\s+NAME\s+HINT\s+SOURCE\s+CREATED\s+EXPIRES\s+LAST USED\s+STATUS$/,
+      /^ID\s+NAME\s+HINT\s+SOURCE\s+SCOPE\s+CREATED\s+EXPIRES\s+LAST USED\s+STATUS$/,
     )
-    expect(stdout).toMatch(/CLI login on laptop-7 \*\s+crumb_…[A-Za-z0-9_-]{4}\s+cli-login/)
+    expect(stdout).toMatch(/CLI login on laptop-7 \*\s+crumb_…[A-Za-z0-9_-]{4}\s+cli-login\s+full access/)
   })
 
   it('creates a CI key with caveats and prints its token once, alone on stdout', async () => {
@@ -162,6 +162,9 @@ describe('crumb against a real token service', () => {
     const days = (Date.parse(ci?.expires_at ?? '') - Date.now()) / 86_400_000
     expect(days).toBeGreaterThan(29.9)
     expect(days).toBeLessThanOrEqual(30)
+    // the table says what each key is narrowed to
+    const table = ok(await crumb(['tokens', 'ls'])).stdout
+    expect(table).toMatch(/CI deploy\s+crumb_…\S{4}\s+api\s+org = acme; app = web; ops = read,write,deploy\s/)
   })
 
   it('attenuates offline with the service stopped', async () => {

@@ -198,3 +198,18 @@ export function keyRow(page: Page, name: string): ReturnType<Page['locator']> {
     }),
   })
 }
+
+/**
+ * A Content-Security-Policy header as directive → values.
+ *
+ * @example
+ * cspDirectives("default-src 'none'; form-action 'self'").get('form-action') // ["'self'"]
+ */
+export function cspDirectives(csp: string | null | undefined): Map<string, string[]> {
+  return new Map(
+    (csp ?? '').split(';').map((d) => {
+      const [name = '', ...values] = d.trim().split(/\s+/)
+      return [name, values] as const
+    }),
+  )
+}

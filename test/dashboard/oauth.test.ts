@@ -9,9 +9,10 @@ import type { Browser, BrowserContext, Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { inspectToken } from '../../src/token/index.js'
 import { ensureBuilt, isolatedEnv, runCli } from '../cli/helpers.js'
-import { type Running, startDeployApi } from '../verifier/e2e/processes.js'
+import { OAUTH_CLIENT_MAIN, type Running, startDeployApi, startProcess } from '../verifier/e2e/processes.js'
 import {
   callApi,
+  cspDirectives,
   type Dashboard,
   launchBrowser,
   PASSWORD,
@@ -48,14 +49,20 @@ let as: oauth.AuthorizationServer
 let client: oauth.Client
 let resource: string
 
-/** Waits for the loopback redirect URI to be called (the browser arriving with the code). */
-async function nextCallback(after: number): Promise<URL> {
+/**
+ * Waits for the loopback redirect URI to be called with `state` (the browser arriving with the
+ * code or the error). Matching the state, not counting calls: the browser also asks the callback
+ * origin for `/favicon.ico` a moment after it lands there, and that late request once passed for
+ * the answer to the next consent.
+ */
+async function callbackWith(state: string): Promise<URL> {
   const end = Date.now() + 15_000
-  while (callbacks.length <= after) {
+  for (;;) {
+    const back = callbacks.find((u) => u.searchParams.get('state') === state)
+    if (back !== undefined) return back
     if (Date.now() > end) throw new Error('the app was never called back')
     await new Promise((r) => setTimeout(r, 50))
   }
-  return callbacks[after] as URL
 }
 
 /** Calls deploy-api with a token (or none). */
@@ -82,24 +89,27 @@ async function refusedByDeployApi(token: string): Promise<{ status: number; code
   }
 }
 
-/** Runs the authorization request in the browser; signs in when asked; narrows and decides. */
-async function consentInBrowser(
-  authorizationUrl: URL,
-  choice: { orgs?: string; readOnly?: boolean; decision?: 'Approve' | 'Deny' },
-): Promise<URL> {
-  const before = callbacks.length
-  await page.goto(authorizationUrl.href)
-  if (new URL(page.url()).pathname === '/sign-in') {
-    await page.getByLabel('Email').fill(EMAIL)
-    await page.getByLabel('Password').fill(PASSWORD)
-    await page.getByRole('button', { name: 'Sign in' }).click()
-    await page.waitForURL((u) => u.pathname === '/oauth/consent')
+type Choice = { orgs?: string; readOnly?: boolean; decision?: 'Approve' | 'Deny' }
+
+/** Opens an authorization URL in `p`; signs in when asked; narrows and decides on the consent page. */
+async function decideInBrowser(p: Page, authorizationUrl: string, choice: Choice): Promise<void> {
+  await p.goto(authorizationUrl)
+  if (new URL(p.url()).pathname === '/sign-in') {
+    await p.getByLabel('Email').fill(EMAIL)
+    await p.getByLabel('Password').fill(PASSWORD)
+    await p.getByRole('button', { name: 'Sign in' }).click()
+    await p.waitForURL((u) => u.pathname === '/oauth/consent')
   }
-  expect(new URL(page.url()).pathname).toBe('/oauth/consent')
-  if (choice.orgs !== undefined) await page.getByLabel('Only these orgs').fill(choice.orgs)
-  if (choice.readOnly === true) await page.getByLabel(/^Read-only/).check()
-  await page.getByRole('button', { name: choice.decision ?? 'Approve' }).click()
-  return nextCallback(before)
+  expect(new URL(p.url()).pathname).toBe('/oauth/consent')
+  if (choice.orgs !== undefined) await p.getByLabel('Only these orgs').fill(choice.orgs)
+  if (choice.readOnly === true) await p.getByLabel(/^Read-only/).check()
+  await p.getByRole('button', { name: choice.decision ?? 'Approve' }).click()
+}
+
+/** Runs the authorization request in the test's page; returns where the app was called back. */
+async function consentInBrowser(authorizationUrl: URL, choice: Choice): Promise<URL> {
+  await decideInBrowser(page, authorizationUrl.href, choice)
+  return callbackWith(authorizationUrl.searchParams.get('state') ?? '')
 }
 
 /** A fresh authorization URL for `clientId`, with PKCE and state; returns what the exchange needs. */
@@ -163,7 +173,12 @@ beforeAll(async () => {
   })
   resource = deploy.url
   callback = createServer((req, res) => {
-    callbacks.push(new URL(req.url ?? '/', callbackUrl))
+    const url = new URL(req.url ?? '/', callbackUrl)
+    if (url.pathname !== '/callback') {
+      res.writeHead(404).end() // the browser's /favicon.ico
+      return
+    }
+    callbacks.push(url)
     res.writeHead(200, { 'content-type': 'text/plain' }).end('You may close this window.')
   })
   callback.listen(0, '127.0.0.1')
@@ -337,8 +352,16 @@ describe('OAuth 2.1 for a third-party app, end to end (#19)', () => {
     try {
       const docClient: oauth.Client = { client_id: docUrl, token_endpoint_auth_method: 'none' }
       const { url, verifier, state } = await authorizationRequest(docUrl, 'read')
-      await page.goto(url.href)
+      const shown = await page.goto(url.href)
       expect(await page.locator('#client-name').textContent()).toBe('Doc Agent')
+      // the consent's CSP is every dashboard page's, its form-action also admitting the app's origin
+      const dashboardPolicy = cspDirectives(
+        (await callApi(dash.url, 'GET', '/sign-in')).headers.get('content-security-policy'),
+      )
+      expect(cspDirectives(shown?.headers()['content-security-policy'])).toEqual(
+        new Map([...dashboardPolicy, ['form-action', ["'self'", new URL(callbackUrl).origin]]]),
+      )
+      expect(dashboardPolicy.get('form-action')).toEqual(["'self'"])
       const back = await consentInBrowser(url, {})
       const tokens = await exchangeCode(docClient, back, verifier, state)
       expect(tokens.scope).toBe('read')
@@ -357,5 +380,69 @@ describe('OAuth 2.1 for a third-party app, end to end (#19)', () => {
       iss: dash.url,
     })
     expect(problems.errors).toEqual([])
+  })
+})
+
+describe('examples/oauth-client, run as the README says (#19)', () => {
+  it('prints the URL for a person; approved in chromium, it gets a narrowed token, calls deploy-api and refreshes', async () => {
+    const app = await startProcess(
+      OAUTH_CLIENT_MAIN,
+      { DEPLOY_API: deploy.url, SCOPE: 'read deploy' },
+      { name: 'examples/oauth-client', pattern: /open this URL in your browser.*\n\n {2}(\S+)\n/i },
+    )
+    const exited = once(app.child, 'exit') as Promise<[number | null, string | null]>
+    try {
+      // a person with a fresh browser: not signed in yet
+      const own = await browser.newContext({ viewport: { width: 1280, height: 900 } })
+      const person = await watchedPage(own)
+      await decideInBrowser(person.page, app.url, { orgs: 'acme', readOnly: true })
+      await person.page.waitForURL((u) => u.pathname === '/callback')
+      expect(await person.page.textContent('body')).toBe('Done: you may close this window.')
+      expect(person.problems.errors).toEqual([])
+      await own.close()
+
+      const [code] = await exited
+      const lines = app.output().trimEnd().split('\n')
+      expect(code, app.output()).toBe(0)
+      const userId = inspectToken(apiToken).identifier?.userId
+      expect(lines).toEqual([
+        'Open this URL in your browser, sign in and approve:',
+        '',
+        `  ${app.url}`,
+        '',
+        expect.stringMatching(/^granted scope: read org:acme; access token expires in (3599|3600) s$/),
+        expect.stringMatching(/^GET \/orgs\/acme\/apps\/web\/status -> 200 \{/),
+        'refreshed: a new access token and a new refresh token (the old one is spent: true)',
+      ])
+      // the app's call was admitted as the person who consented
+      expect(JSON.parse(lines[5]?.replace(/^.*? -> 200 /, '') ?? '')).toMatchObject({
+        org: 'acme',
+        app: 'web',
+        viewer: userId,
+      })
+      const asked = new URL(app.url)
+      expect(Object.fromEntries(asked.searchParams)).toMatchObject({
+        scope: 'read deploy',
+        resource: deploy.url,
+        code_challenge_method: 'S256',
+      })
+      // deploy-api really verified the token: its usage report reached the service for the grant
+      const end = Date.now() + 15_000
+      let grant: Record<string, unknown> | undefined
+      for (;;) {
+        const keys = await callApi(dash.url, 'GET', '/v1/tokens', { token: apiToken })
+        grant = (keys.body.keys as Record<string, unknown>[]).find((k) => k.name === 'crumb example app')
+        if (grant?.last_used_at != null || Date.now() > end) break
+        await new Promise((r) => setTimeout(r, 250))
+      }
+      expect(grant).toMatchObject({
+        source: 'oauth',
+        status: 'active',
+        caveats: ['ops = read', 'org = acme'],
+      })
+      expect(grant?.last_used_at).toEqual(expect.any(String))
+    } finally {
+      await app.stop()
+    }
   })
 })

@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { safeNext } from '../../src/dashboard/index.js'
 import {
   callApi,
+  cspDirectives,
   type Dashboard,
   launchBrowser,
   PASSWORD,
@@ -95,12 +96,7 @@ describe('security headers', () => {
       expect(response?.status(), path).toBe(200)
       const headers = response?.headers() ?? {}
       const csp = headers['content-security-policy'] ?? ''
-      const directives = new Map(
-        csp.split(';').map((d) => {
-          const [name = '', ...values] = d.trim().split(/\s+/)
-          return [name, values] as const
-        }),
-      )
+      const directives = cspDirectives(csp)
       expect(directives.get('script-src'), path).toEqual(["'self'"])
       expect(directives.get('style-src'), path).toEqual(["'self'"])
       expect(directives.get('default-src'), path).toEqual(["'none'"])

@@ -196,6 +196,12 @@ export function storeContract(engine: EngineFactory): void {
           '',
           'rid1',
         ])
+        // pair entries only, counted no further than asked
+        await store.revocations.add({ tokenId: 'tok_a', revocationId: 'rid2', expiresAt: at(DAY) })
+        await store.revocations.add({ tokenId: 'tok_b', revocationId: 'rid1', expiresAt: at(DAY) })
+        expect(await store.revocations.countPairs('tok_a', 100)).toBe(2)
+        expect(await store.revocations.countPairs('tok_a', 1)).toBe(1)
+        expect(await store.revocations.countPairs('tok_c', 100)).toBe(0)
       })
 
       test('is idempotent, including for whole-token entries', async ({ store }) => {

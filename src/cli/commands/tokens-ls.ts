@@ -5,8 +5,9 @@ import { clockTime, printJson, printLine, relativeTime, renderTable } from '../o
 import { tokenIdOf } from '../token-text.js'
 
 /**
- * `crumb tokens ls [--include-revoked]`: the keys, one row each — name, hint, source, created,
- * expires, last used (with IP) and status. Revoked and expired keys are hidden unless asked.
+ * `crumb tokens ls [--include-revoked]`: the keys, one row each — name, hint, source, scope (its
+ * caveats), created, expires, last used (with IP) and status. Revoked and expired keys are hidden
+ * unless asked.
  */
 
 function lastUsed(key: Key, now: Date): string {
@@ -22,6 +23,11 @@ function statusText(key: Key, now: Date): string {
   return key.status
 }
 
+/** The scope column: what the key is narrowed to (its caveats), or `full access`. */
+function scopeText(key: Key): string {
+  return key.caveats.length === 0 ? 'full access' : key.caveats.join('; ')
+}
+
 /**
  * The table `tokens ls` prints; `current` marks the key the CLI is using.
  *
@@ -30,12 +36,13 @@ function statusText(key: Key, now: Date): string {
  */
 export function keysTable(keys: readonly Key[], current: string | undefined, now: Date): string {
   return renderTable(
-    ['id', 'name', 'hint', 'source', 'created', 'expires', 'last used', 'status'],
+    ['id', 'name', 'hint', 'source', 'scope', 'created', 'expires', 'last used', 'status'],
     keys.map((k) => [
       k.id,
       k.id === current ? `${k.name} *` : k.name,
       k.hint ?? '',
       k.source ?? '',
+      scopeText(k),
       relativeTime(k.created_at, now),
       k.status === 'revoked' ? `revoked ${relativeTime(k.revoked_at, now)}` : relativeTime(k.expires_at, now),
       lastUsed(k, now),

@@ -1,5 +1,6 @@
 import * as z from 'zod'
-import { FetchJsonError, fetchJson } from '../workload/fetch-json.js'
+import { FetchJsonError, fetchJsonResponse } from '../workload/fetch-json.js'
+import type { FetchedClientDocument } from './client-id-document-cache.js'
 import type { ClientMetadata } from './client-metadata.js'
 import { OAuthError } from './errors.js'
 import { isLoopbackHost, redirectUriProblem } from './redirect-uri.js'
@@ -56,14 +57,29 @@ export async function fetchClientIdDocument(
   clientId: string,
   options: ClientIdDocumentOptions,
 ): Promise<ClientMetadata> {
+  return (await readClientIdDocument(clientId, options)).metadata
+}
+
+/**
+ * {@link fetchClientIdDocument}, also answering the response's headers (their cache lifetime:
+ * `ClientDocumentCache`).
+ *
+ * @example
+ * const { metadata, headers } = await readClientIdDocument(url, { allowLoopback: false })
+ */
+export async function readClientIdDocument(
+  clientId: string,
+  options: ClientIdDocumentOptions,
+): Promise<FetchedClientDocument> {
   if (!isClientIdUrl(clientId, options))
     throw new OAuthError('invalid_client', 'client_id is not a usable URL')
   let body: unknown
+  let headers: Headers
   try {
-    body = await fetchJson(new URL(clientId), {
+    ;({ body, headers } = await fetchJsonResponse(new URL(clientId), {
       timeoutMs: options.timeoutMs ?? CLIENT_DOCUMENT_TIMEOUT_MS,
       maxBytes: MAX_CLIENT_DOCUMENT_BYTES,
-    })
+    }))
   } catch (error) {
     const why = error instanceof FetchJsonError ? error.problem : 'unreachable'
     throw new OAuthError('invalid_client', `the client metadata document could not be used (${why})`, {
@@ -84,7 +100,7 @@ export async function fetchClientIdDocument(
     const problem = redirectUriProblem(uri)
     if (problem !== undefined) throw new OAuthError('invalid_client', `client metadata document: ${problem}`)
   }
-  return {
+  const metadata: ClientMetadata = {
     redirectUris: [...new Set(d.redirect_uris)],
     clientName: d.client_name ?? new URL(clientId).host,
     tokenEndpointAuthMethod: 'none',
@@ -92,4 +108,5 @@ export async function fetchClientIdDocument(
     logoUri: d.logo_uri,
     scope: undefined,
   }
+  return { metadata, headers }
 }

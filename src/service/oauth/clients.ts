@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto'
 import { RateLimited } from '../../errors.js'
 import type { OAuthClientAuthMethod, OAuthClientRecord } from '../../store/index.js'
 import type { RequestMeta, Service } from '../context.js'
-import { fetchClientIdDocument, isClientIdUrl } from './client-id-document.js'
+import { isClientIdUrl, readClientIdDocument } from './client-id-document.js'
+import { ClientDocumentCache } from './client-id-document-cache.js'
 import { type ClientMetadata, parseClientMetadata } from './client-metadata.js'
 import { OAuthError } from './errors.js'
 import { newSecret, secretHash, secretMatches } from './secrets.js'
@@ -90,21 +91,36 @@ export async function registerClient(
   return { client, secret }
 }
 
+const documentCaches = new WeakMap<object, ClientDocumentCache>()
+
+/** The service's cache of Client ID Metadata Documents (one per service, shared by its requests). */
+function documentCacheOf(svc: Pick<Service, 'clock'>): ClientDocumentCache {
+  let cache = documentCaches.get(svc)
+  if (cache === undefined) {
+    cache = new ClientDocumentCache(() => svc.clock.now().getTime())
+    documentCaches.set(svc, cache)
+  }
+  return cache
+}
+
 /**
  * The client a `client_id` names: a registered one (`cli_…`), or a Client ID Metadata Document
- * fetched from the URL (https; http on a loopback host when `CRUMB_OAUTH_ALLOW_LOOPBACK_CLIENT_IDS`).
+ * fetched from the URL (https; http on a loopback host when `CRUMB_OAUTH_ALLOW_LOOPBACK_CLIENT_IDS`)
+ * and kept as its cache headers say, between a minute and an hour ({@link ClientDocumentCache}).
  * Unknown: `invalid_client`.
  *
  * @example
  * const client = await resolveClient(svc, 'cli_3q2W1vXb0sPqH9tYk8mZ7A')
  */
 export async function resolveClient(
-  svc: Pick<Service, 'store' | 'config'>,
+  svc: Pick<Service, 'store' | 'config' | 'clock'>,
   clientId: string,
 ): Promise<OAuthClient> {
   const allowLoopback = svc.config.oauthAllowLoopbackClientIds
   if (isClientIdUrl(clientId, { allowLoopback })) {
-    const doc = await fetchClientIdDocument(clientId, { allowLoopback })
+    const doc = await documentCacheOf(svc).get(clientId, () =>
+      readClientIdDocument(clientId, { allowLoopback }),
+    )
     return {
       id: clientId,
       name: doc.clientName,
@@ -147,7 +163,7 @@ export interface ClientCredentials {
  * const client = await authenticateClient(svc, { clientId: 'cli_…' })
  */
 export async function authenticateClient(
-  svc: Pick<Service, 'store' | 'config'>,
+  svc: Pick<Service, 'store' | 'config' | 'clock'>,
   credentials: ClientCredentials,
 ): Promise<OAuthClient> {
   const { basic, clientId, clientSecret } = credentials

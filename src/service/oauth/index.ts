@@ -6,6 +6,7 @@
 export * from './access-token.js'
 export * from './authorize.js'
 export * from './client-id-document.js'
+export * from './client-id-document-cache.js'
 export * from './client-metadata.js'
 export * from './clients.js'
 export * from './errors.js'

@@ -59,6 +59,20 @@ async function readCapped(body: ReadableStream<Uint8Array>, maxBytes: number, ur
  *   { timeoutMs: 5000, maxBytes: 100_000 })
  */
 export async function fetchJson(url: URL, limits: FetchLimits): Promise<unknown> {
+  return (await fetchJsonResponse(url, limits)).body
+}
+
+/**
+ * {@link fetchJson}, also answering the response's headers (for its cache lifetime).
+ *
+ * @example
+ * const { body, headers } = await fetchJsonResponse(url, { timeoutMs: 5000, maxBytes: 65_536 })
+ * headers.get('cache-control')
+ */
+export async function fetchJsonResponse(
+  url: URL,
+  limits: FetchLimits,
+): Promise<{ readonly body: unknown; readonly headers: Headers }> {
   const signal = AbortSignal.timeout(limits.timeoutMs)
   const shown = url.href
   try {
@@ -79,7 +93,7 @@ export async function fetchJson(url: URL, limits: FetchLimits): Promise<unknown>
     }
     const text = response.body === null ? '' : await readCapped(response.body, limits.maxBytes, shown)
     try {
-      return JSON.parse(text) as unknown
+      return { body: JSON.parse(text) as unknown, headers: response.headers }
     } catch (cause) {
       throw new FetchJsonError('not_json', `${shown} did not answer JSON`, { cause })
     }

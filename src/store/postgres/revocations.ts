@@ -131,5 +131,12 @@ export function postgresRevocations(q: Queryable): RevocationsPort {
       ])
       return rows.map(toEntry)
     },
+    async countPairs(tokenId, upTo) {
+      const { rows } = await q.query<{ n: string }>(
+        `SELECT count(*) AS n FROM (SELECT 1 FROM revocations WHERE token_id = $1 AND revocation_id <> '' LIMIT $2) p`,
+        [tokenId, Math.max(0, Math.floor(upTo))],
+      )
+      return Number(rows[0]?.n ?? 0)
+    },
   }
 }

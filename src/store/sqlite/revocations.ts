@@ -60,6 +60,11 @@ export function createRevocationsRepo(db: BetterSqlite3.Database): RevocationsRe
   const forTokenStmt = db.prepare<[string], RevocationRow>(
     'SELECT * FROM revocations WHERE token_id = ? ORDER BY seq',
   )
+  const countPairsStmt = db
+    .prepare<[string, number], number>(
+      `SELECT count(*) FROM (SELECT 1 FROM revocations WHERE token_id = ? AND revocation_id <> '' LIMIT ?)`,
+    )
+    .pluck()
   const latestSeq = (): number => latestStmt.get() ?? 0
   const snapshot = (latest: number, reset: boolean): FeedRead => ({
     cursor: String(latest),
@@ -120,6 +125,9 @@ export function createRevocationsRepo(db: BetterSqlite3.Database): RevocationsRe
     },
     forToken(tokenId) {
       return forTokenStmt.all(tokenId).map(toEntry)
+    },
+    countPairs(tokenId, upTo) {
+      return countPairsStmt.get(tokenId, Math.max(0, Math.floor(upTo))) ?? 0
     },
   }
 }

@@ -9,6 +9,7 @@ import { engineEnv } from '../../helpers/test-engine.js'
 export const ROOT = resolve(import.meta.dirname, '../../..')
 export const SERVER_MAIN = join(ROOT, 'dist/src/server/main.js')
 export const EXAMPLE_MAIN = join(ROOT, 'dist/examples/deploy-api/main.js')
+export const OAUTH_CLIENT_MAIN = join(ROOT, 'dist/examples/oauth-client/main.js')
 
 function newestSource(dir: string): number {
   let newest = 0
@@ -62,13 +63,14 @@ process.once('exit', () => {
 })
 
 /**
- * Starts `node <script>` with `env` (added to this process's), waits for the URL it prints.
+ * Starts `node <script>` with `env` (added to this process's), waits for the URL it prints
+ * (`listening on <url>`, or the first group of `pattern`).
  * Fails (with its output) if it exits or prints none within `timeoutMs`.
  */
 export async function startProcess(
   script: string,
   env: Record<string, string>,
-  options: { timeoutMs?: number; name?: string } = {},
+  options: { timeoutMs?: number; name?: string; pattern?: RegExp } = {},
 ): Promise<Running> {
   const child = spawn(process.execPath, [script], {
     cwd: ROOT,
@@ -84,7 +86,7 @@ export async function startProcess(
     )
     const onData = (chunk: Buffer): void => {
       output += chunk.toString('utf8')
-      const match = URL_PATTERN.exec(output)
+      const match = (options.pattern ?? URL_PATTERN).exec(output)
       if (match?.[1] !== undefined) {
         clearTimeout(timer)
         resolveUrl(match[1])
