@@ -1,4 +1,4 @@
-import { fromBase64Lenient } from './bytes.js'
+import { base64IntoScratch, fromBase64Lenient } from './bytes.js'
 import { decodeJsonObject } from './json.js'
 import { LIMITS } from './limits.js'
 import { malformed } from './malformed.js'
@@ -28,6 +28,12 @@ function decodeText(text: string, depth: number): MacaroonData {
     }
     if (typeof parsed === 'string') return decodeText(parsed, depth + 1)
     return decodeJsonObject(parsed)
+  }
+  // Fast path: canonical base64 (URL-safe unpadded, or standard padded) of V2 binary, decoded in
+  // scratch with no regular expression and no allocation but the fields (decodeV2 copies them).
+  if (depth < MAX_NESTING) {
+    const canonical = base64IntoScratch(trimmed, 'base64url') ?? base64IntoScratch(trimmed, 'base64')
+    if (canonical !== undefined && canonical[0] === 2) return decodeV2(canonical)
   }
   // Line breaks are allowed inside base64 (libmacaroons and Python emit them).
   const bytes = fromBase64Lenient(trimmed.replace(/[\r\n]/g, ''))

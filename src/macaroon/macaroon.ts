@@ -1,5 +1,5 @@
 import { toBase64Url, toBytes, utf8OrUndefined } from './bytes.js'
-import { bindSignature, deriveMacaroonKey, hmac } from './crypto.js'
+import { bindSignature, deriveMacaroonKey, digestBytes, hmac, hmacDigest, hmacStep } from './crypto.js'
 import { decodeMacaroonData, type MacaroonInput } from './decode.js'
 import { encodeJsonV1, encodeJsonV2, type MacaroonJsonV1, type MacaroonJsonV2 } from './json.js'
 import { LIMITS } from './limits.js'
@@ -7,7 +7,7 @@ import { malformed } from './malformed.js'
 import { thirdPartyStep } from './third-party.js'
 import type { Caveat, MacaroonData, MacaroonVersion } from './types.js'
 import { encodeV1 } from './v1-binary.js'
-import { encodeV2 } from './v2-binary.js'
+import { encodeV2, encodeV2Base64Url } from './v2-binary.js'
 import { type ChainObserver, type PredicateChecker, verifyMacaroon } from './verify.js'
 
 /** Serialization formats `encode` writes. */
@@ -130,14 +130,16 @@ export class Macaroon {
     if (this.#data.caveats.length + predicates.length > LIMITS.maxCaveats) {
       throw malformed(`more than ${LIMITS.maxCaveats} caveats`)
     }
+    if (predicates.length === 0) return new Macaroon({ ...this.#data, caveats: [...this.#data.caveats] })
     const caveats = [...this.#data.caveats]
-    let signature = this.#data.signature
-    for (const p of predicates) {
-      const identifier = toBytes(p)
-      signature = hmac(signature, identifier)
+    // The signatures in between stay digest strings: only the last one is copied into bytes.
+    let signature = ''
+    for (let i = 0; i < predicates.length; i++) {
+      const identifier = toBytes(predicates[i]!)
+      signature = i === 0 ? hmacDigest(this.#data.signature, identifier) : hmacStep(signature, identifier)
       caveats.push({ identifier })
     }
-    return new Macaroon({ ...this.#data, caveats, signature })
+    return new Macaroon({ ...this.#data, caveats, signature: digestBytes(signature) })
   }
 
   /**
@@ -197,7 +199,7 @@ export class Macaroon {
       toBytes(rootKey),
       check,
       discharges.map((d) => d.#data),
-      observe,
+      observe && ((signature, caveatsSoFar) => observe(digestBytes(signature), caveatsSoFar)),
     )
   }
 
@@ -235,6 +237,6 @@ export class Macaroon {
 
   /** base64url (no padding) of the V2 binary form. */
   toBase64(format: 'v2' | 'v1' = 'v2'): string {
-    return toBase64Url(this.encode(format))
+    return format === 'v2' ? encodeV2Base64Url(this.#data) : toBase64Url(this.encode(format))
   }
 }

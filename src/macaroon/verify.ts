@@ -1,6 +1,16 @@
 import { CrumbError } from '../errors.js'
 import { bytesEqual, utf8OrUndefined } from './bytes.js'
-import { bindSignature, constantTimeEqual, deriveMacaroonKey, hmac, hmac2, openSecret } from './crypto.js'
+import {
+  bindSignature,
+  constantTimeEqual,
+  type Digest,
+  deriveMacaroonKeyDigest,
+  digestBytes,
+  hmac2Digest,
+  hmacDigest,
+  hmacStep,
+  openSecret,
+} from './crypto.js'
 import { LIMITS } from './limits.js'
 import type { MacaroonData } from './types.js'
 
@@ -12,6 +22,9 @@ export type PredicateChecker = (predicate: string, bytes: Uint8Array) => boolean
 
 /** Called with every signature of the primary's chain, before each caveat and after the last. */
 export type ChainObserver = (signature: Uint8Array, caveatsSoFar: number) => void
+
+/** A ChainObserver given each signature as a latin1 digest string (see crypto.ts's `Digest`). */
+export type DigestObserver = (signature: Digest, caveatsSoFar: number) => void
 
 function denied(reason: string): CrumbError {
   return new CrumbError('invalid_token', `macaroon verification failed: ${reason}`)
@@ -63,25 +76,28 @@ interface VerifyState {
 
 function verifyChain(
   m: MacaroonData,
-  key: Uint8Array,
+  key: Uint8Array | Digest,
   primarySignature: Uint8Array | undefined,
   depth: number,
   state: VerifyState,
-  observe: ChainObserver | undefined,
+  observe: DigestObserver | undefined,
 ): void {
   if (depth > LIMITS.maxDischargeDepth)
     throw denied(`discharges nested deeper than ${LIMITS.maxDischargeDepth}`)
-  let sig = hmac(key, m.identifier)
+  // The chain's signatures stay latin1 digest strings (no Uint8Array per step); only a
+  // third-party caveat's step, and a discharge's binding, need them as bytes.
+  let sig = typeof key === 'string' ? hmacStep(key, m.identifier) : hmacDigest(key, m.identifier)
   for (let i = 0; i < m.caveats.length; i++) {
     const c = m.caveats[i]!
     observe?.(sig, i)
     if (c.verificationId === undefined) {
       if (state.check !== undefined && !state.check(utf8OrUndefined(c.identifier) ?? '', c.identifier))
         throw denied(`caveat ${i} not satisfied`)
-      sig = hmac(sig, c.identifier)
+      sig = hmacStep(sig, c.identifier)
       continue
     }
-    const caveatKey = openSecret(sig, c.verificationId)
+    const sigBytes = digestBytes(sig)
+    const caveatKey = openSecret(sigBytes, c.verificationId)
     if (caveatKey === undefined) throw denied(`caveat ${i}: cannot decrypt verification id`)
     const index = findUnusedDischarge(state, c.identifier)
     if (index === -1) throw denied(`caveat ${i}: no discharge`)
@@ -95,10 +111,11 @@ function verifyChain(
       state,
       undefined,
     )
-    sig = hmac2(sig, c.verificationId, c.identifier)
+    sig = hmac2Digest(sigBytes, c.verificationId, c.identifier)
   }
   observe?.(sig, m.caveats.length)
-  const expected = primarySignature === undefined ? sig : bindSignature(primarySignature, sig)
+  const final = digestBytes(sig)
+  const expected = primarySignature === undefined ? final : bindSignature(primarySignature, final)
   if (!constantTimeEqual(expected, m.signature)) throw denied('signature mismatch')
 }
 
@@ -120,11 +137,11 @@ export function verifyMacaroon(
   rootKey: Uint8Array,
   check: PredicateChecker | undefined,
   discharges: readonly MacaroonData[] = [],
-  observe?: ChainObserver,
+  observe?: DigestObserver,
 ): void {
   checkResourceLimits(primary, discharges)
   const state: VerifyState = { discharges, used: discharges.map(() => false), check }
-  verifyChain(primary, deriveMacaroonKey(rootKey), undefined, 0, state, observe)
+  verifyChain(primary, deriveMacaroonKeyDigest(rootKey), undefined, 0, state, observe)
   const unused = state.used.indexOf(false)
   if (unused !== -1) throw denied(`discharge ${unused} was not used`)
 }

@@ -16,9 +16,11 @@ export function attenuate(
   options: { registry?: CaveatRegistry } = {},
 ): string {
   const registry = options.registry ?? defaultRegistry()
-  const [primary, ...discharges] = token.split(',')
-  const m = decodeToken(primary ?? '')
-  for (const [i, text] of caveats.entries()) {
+  // Indexes rather than split-and-destructure and entries(): this is most of attenuate's own time.
+  const comma = token.indexOf(',')
+  const m = decodeToken(comma === -1 ? token : token.slice(0, comma))
+  for (let i = 0; i < caveats.length; i++) {
+    const text = caveats[i]!
     try {
       registry.parseCaveat(text)
     } catch (e) {
@@ -35,7 +37,7 @@ export function attenuate(
   }
   // Discharges are bound to the primary's signature, which just changed: rebinding needs the
   // unbound discharges, so attenuating a token that travels with discharges is refused.
-  if (discharges.length > 0) {
+  if (comma !== -1) {
     throw new CrumbError('validation_failed', 'attenuate the primary token before binding its discharges')
   }
   return encodeToken(m.addFirstPartyCaveats(caveats))

@@ -5,8 +5,8 @@ import type { KeyRing } from './keyring.js'
 /** What a successful signature check proved about one exact token string. */
 export interface VerifiedChain {
   readonly id: TokenIdentifier
-  /** Signature of every prefix of the primary's chain (for per-token revocation). */
-  readonly prefixSignatures: readonly Uint8Array[]
+  /** Signature of every prefix of the primary's chain (for per-token revocation), as latin1 digest strings. */
+  readonly prefixSignatures: readonly string[]
   readonly signature: Uint8Array
   /** First-party caveat texts of the primary, then of each discharge. */
   readonly primaryCaveats: readonly string[]
@@ -24,9 +24,8 @@ interface Entry {
 }
 
 /**
- * What an entry holds, over-estimated: the key string, the caveat texts, a typed array per
- * signature (~150 bytes of object and backing store each), the objects around them, and the
- * cache's own node.
+ * What an entry holds, over-estimated: the key string, the caveat texts, a string or typed array
+ * per signature (under 160 bytes each), the objects around them, and the cache's own node.
  */
 export function chainEntryBytes(token: string, chain: VerifiedChain): number {
   let bytes = 1280 + token.length + 160 * (chain.prefixSignatures.length + 1)

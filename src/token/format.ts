@@ -1,13 +1,11 @@
-import { Buffer } from 'node:buffer'
 import { CrumbError } from '../errors.js'
+import { base64IntoScratch } from '../macaroon/bytes.js'
 import { LIMITS } from '../macaroon/limits.js'
 import { Macaroon } from '../macaroon/macaroon.js'
-import { decodeV2 } from '../macaroon/v2-binary.js'
+import { decodeV2, encodeV2Base64Url } from '../macaroon/v2-binary.js'
 
 /** Every crumb token starts with this, so leaked tokens are greppable by secret scanners. */
 export const TOKEN_PREFIX = 'crumb_'
-
-const BASE64URL = /^[A-Za-z0-9_-]+$/
 
 /**
  * `crumb_` + base64url (no padding) of the V2 binary macaroon.
@@ -16,8 +14,7 @@ const BASE64URL = /^[A-Za-z0-9_-]+$/
  * const text = encodeToken(macaroon) // "crumb_AgEL…"
  */
 export function encodeToken(m: Macaroon): string {
-  const bytes = m.encode('v2')
-  return TOKEN_PREFIX + Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64url')
+  return TOKEN_PREFIX + encodeV2Base64Url(m.data)
 }
 
 /**
@@ -30,13 +27,11 @@ export function decodeToken(text: string): Macaroon {
   const body = text.startsWith(TOKEN_PREFIX) ? text.slice(TOKEN_PREFIX.length) : text
   if (body.length === 0) throw new CrumbError('invalid_token', 'empty token')
   if (body.length > LIMITS.maxTokenBytes) throw new CrumbError('invalid_token', 'token too large')
-  // Fast path for the canonical form (base64url of V2 binary); anything else takes the general decoder.
-  if (body.startsWith('A') && body.length % 4 !== 1 && BASE64URL.test(body)) {
-    // Decoded straight into an unpooled buffer of its own: the decoded fields are views of it, and
-    // must neither share a pool slab with unrelated data nor cost a second copy.
-    const bytes = new Uint8Array((body.length * 3) >> 2)
-    Buffer.from(bytes.buffer).write(body, 'base64url')
-    return Macaroon.fromData(decodeV2(bytes))
+  // Fast path for the canonical form (base64url of V2 binary, which starts with 'A'); anything
+  // else takes the general decoder. decodeV2 copies the fields out of the shared scratch.
+  if (body.charCodeAt(0) === 0x41) {
+    const bytes = base64IntoScratch(body, 'base64url')
+    if (bytes !== undefined) return Macaroon.fromData(decodeV2(bytes))
   }
   return Macaroon.decode(body)
 }

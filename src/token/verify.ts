@@ -6,6 +6,7 @@ import {
   type RequestContext,
 } from '../../caveats/index.js'
 import { CrumbError } from '../errors.js'
+import { digestBytes } from '../macaroon/crypto.js'
 import { LIMITS } from '../macaroon/limits.js'
 import { verifyMacaroon } from '../macaroon/verify.js'
 import { type Check, compileCaveats, failedCheck } from './caveat-checks.js'
@@ -52,13 +53,14 @@ function verifyChain(tokens: string | readonly string[], keys: KeyRing): Verifie
   const [primary, ...discharges] = decodeTokenList(tokens)
   const id = decodeIdentifier(primary.identifierText)
   const rootKey = rootKeyFor(keys, id.kid, primary.identifier)
-  const prefixSignatures: Uint8Array[] = []
-  // Signatures only: the caveats are judged below, once, by the registry.
+  const prefixSignatures: string[] = []
+  // Signatures only: the caveats are judged below, once, by the registry. The prefix signatures
+  // are kept as the digest strings the chain made (bytes only if a revocation check needs them).
   verifyMacaroon(
     primary.data,
     rootKey,
     undefined,
-    discharges.map((d) => d.data),
+    discharges.length === 0 ? [] : discharges.map((d) => d.data),
     (sig) => {
       prefixSignatures.push(sig)
     },
@@ -81,7 +83,7 @@ function isRevoked(
   if (known === undefined) return false
   if (known === 'revoked') return true
   // Hashing happens only for token ids that have per-token entries.
-  return chain.prefixSignatures.some((sig) => known.has(revocationIdOf(sig)))
+  return chain.prefixSignatures.some((sig) => known.has(revocationIdOf(digestBytes(sig))))
 }
 
 const INDEX_TEXTS: string[] = []

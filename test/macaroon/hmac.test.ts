@@ -8,7 +8,15 @@ import { createHmac } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { hmacJs } from '../../bench/hmac-options.js'
-import { hmac, hmac2 } from '../../src/macaroon/crypto.js'
+import {
+  constantTimeEqual,
+  digestBytes,
+  hmac,
+  hmac2,
+  hmac2Digest,
+  hmacDigest,
+  hmacStep,
+} from '../../src/macaroon/crypto.js'
 
 const reference = (key: Uint8Array, data: Uint8Array): Buffer =>
   createHmac('sha256', key).update(data).digest()
@@ -108,6 +116,54 @@ describe('hmac', () => {
   })
 })
 
+describe('digest strings (the chain keeps its signatures as latin1 strings)', () => {
+  it('hmacDigest, then hmacStep keyed by the previous digest, equal a createHmac chain', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 100 }),
+        fc.array(fc.uint8Array({ maxLength: 300 }), { minLength: 1, maxLength: 8 }),
+        (key, messages) => {
+          let expected = reference(key, messages[0]!)
+          let digest = hmacDigest(key, messages[0]!)
+          expect(digest).toHaveLength(32)
+          expect(Buffer.from(digestBytes(digest))).toEqual(expected)
+          for (const message of messages.slice(1)) {
+            expected = reference(expected, message)
+            digest = hmacStep(digest, message)
+            expect(Buffer.from(digestBytes(digest))).toEqual(expected)
+            expect(Buffer.from(digest, 'latin1')).toEqual(expected)
+          }
+        },
+      ),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('hmacStep keyed by any string of byte-valued characters up to one block equals createHmac', () => {
+    fc.assert(
+      fc.property(
+        fc.string({
+          unit: fc.integer({ min: 0, max: 255 }).map((c) => String.fromCharCode(c)),
+          maxLength: 64,
+        }),
+        fc.uint8Array({ maxLength: 300 }),
+        (key, data) => {
+          expect(Buffer.from(digestBytes(hmacStep(key, data)))).toEqual(
+            reference(Buffer.from(key, 'latin1'), data),
+          )
+        },
+      ),
+      { numRuns: 1000 },
+    )
+  })
+
+  it('hmac2Digest is hmac2 as a string', () => {
+    const key = new Uint8Array(32).fill(3)
+    const [a, b] = [new TextEncoder().encode('a'), new TextEncoder().encode('bb')]
+    expect(Buffer.from(hmac2Digest(key, a, b), 'latin1')).toEqual(Buffer.from(hmac2(key, a, b)))
+  })
+})
+
 describe("hmacJs (the bench's JavaScript SHA-256 HMAC)", () => {
   it('equals createHmac for random keys and data, and at every length up to 140', () => {
     fc.assert(
@@ -125,5 +181,30 @@ describe("hmacJs (the bench's JavaScript SHA-256 HMAC)", () => {
       )
         expect.fail(`length ${n}`)
     }
+  })
+})
+
+describe('constantTimeEqual (short operands are copied to off-heap scratch first)', () => {
+  it('equals Buffer.equals for arrays and views of every length up to 100, called in any order', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 100 }),
+        fc.uint8Array({ maxLength: 100 }),
+        fc.nat(3),
+        (a, b, flip) => {
+          const b2 = flip === 0 ? Uint8Array.from(a) : flip === 1 ? b : Buffer.from(a)
+          const expected = Buffer.from(a).equals(Buffer.from(b2))
+          expect(constantTimeEqual(a, b2)).toBe(expected)
+          // A differing last byte, after an equal pair of the same length: nothing carries over.
+          if (a.length > 0) {
+            const c = Uint8Array.from(a)
+            c[c.length - 1]! ^= 1
+            expect(constantTimeEqual(a, c)).toBe(false)
+            expect(constantTimeEqual(a.subarray(0, a.length - 1), c.subarray(0, c.length - 1))).toBe(true)
+          }
+        },
+      ),
+      { numRuns: 2000 },
+    )
   })
 })
