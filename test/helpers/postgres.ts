@@ -44,18 +44,22 @@ function withDatabase(adminUrl: string, name: string): string {
 }
 
 /**
- * Create an empty database (dropped by {@link dropPostgresDatabase}) in the run's PostgreSQL.
+ * Create a database (dropped by {@link dropPostgresDatabase}) in the run's PostgreSQL: empty, or a
+ * copy of `template`.
  *
  * @example
  * const db = await createPostgresDatabase()
  */
-export async function createPostgresDatabase(adminUrl = postgresAdminUrl()): Promise<PostgresDatabase> {
+export async function createPostgresDatabase(
+  adminUrl = postgresAdminUrl(),
+  template = 'template0',
+): Promise<PostgresDatabase> {
   if (adminUrl === undefined) throw new Error('no PostgreSQL in this run')
   const name = `crumb_test_${randomBytes(6).toString('hex')}`
   const admin = new pg.Client({ connectionString: adminUrl })
   await admin.connect()
   try {
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE template0`)
+    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${template}`)
   } finally {
     await admin.end()
   }
@@ -129,14 +133,5 @@ export async function createMigratedPostgresDatabase(
     await (await openPostgresStore(db.url, { max: 1 })).close()
     return db
   })()
-  const source = await template
-  const name = `crumb_test_${randomBytes(6).toString('hex')}`
-  const admin = new pg.Client({ connectionString: adminUrl })
-  await admin.connect()
-  try {
-    await admin.query(`CREATE DATABASE ${name} TEMPLATE ${source.name}`)
-  } finally {
-    await admin.end()
-  }
-  return { url: withDatabase(adminUrl, name), name }
+  return createPostgresDatabase(adminUrl, (await template).name)
 }
