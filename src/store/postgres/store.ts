@@ -7,7 +7,7 @@ import { type ChannelListener, listenToChannel } from './listener.js'
 import { migratePostgres } from './migrate.js'
 import { postgresOAuth } from './oauth.js'
 import { createPool, type PoolOptions } from './pool.js'
-import type { Queryable } from './queryable.js'
+import { prepared, type Queryable } from './queryable.js'
 import { postgresRevocations } from './revocations.js'
 import { withTransaction } from './transaction.js'
 import { postgresTrustPolicies } from './trust-policies.js'
@@ -42,7 +42,7 @@ function unavailableAware(pool: pg.Pool): Queryable {
   return {
     query: (async (text: string, values?: unknown[]) => {
       try {
-        return await pool.query(text, values)
+        return await pool.query(prepared(text, values))
       } catch (err) {
         throw asUnavailable(err)
       }
@@ -92,7 +92,7 @@ export async function openPostgresStore(url: string, options: OpenPostgresOption
       const scoped: Queryable = {
         query: ((text: string, values?: unknown[]) => {
           if (ended) return Promise.reject(new Error('this transaction has ended'))
-          return client.query(text, values)
+          return client.query(prepared(text, values))
         }) as Queryable['query'],
       }
       const repos = repositories(scoped)
