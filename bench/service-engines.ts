@@ -54,7 +54,12 @@ async function cannon(urls: readonly string[], opts: (url: string) => autocannon
     ...o,
     requests: (o.requests ?? []).map((r) => ({
       ...r,
-      onResponse: (status: number, body: string, context: object, headers: IncomingHttpHeaders | undefined) => {
+      onResponse: (
+        status: number,
+        body: string,
+        context: object,
+        headers: IncomingHttpHeaders | undefined,
+      ) => {
         lastAnswer = performance.now()
         if (typeof r.onResponse === 'function') r.onResponse(status, body, context, headers)
       },

@@ -100,8 +100,7 @@ export async function runJobs(svc: Service): Promise<JobReport> {
         reason: key.revokedAt !== null ? 'revoked' : 'expired',
       })
       if (key.revokedAt !== null) {
-        // the entry outlives the row (it is pruned when the token would have expired anyway); last,
-        // as on PostgreSQL it takes the feed's counter row until commit
+        // the entry outlives the row (it is pruned when the token would have expired anyway)
         await tx.revocations.add({ tokenId: key.id, expiresAt: key.expiresAt, createdAt: now })
       }
       return true

@@ -163,7 +163,6 @@ export async function mintKeyIn(svc: Service, tx: Transaction, options: MintKeyO
   if (previous !== undefined && (await tx.keys.revoke(previous.id, now, 'replaced', key.id))) {
     await audit(svc, tx, options.who, 'replaced', options.user.id, previous.id, { replaced_by: key.id })
     replaced = await tx.keys.get(previous.id, now)
-    // the feed entry last: on PostgreSQL it takes the feed's counter row, held until commit
     await tx.revocations.add({ tokenId: previous.id, expiresAt: previous.expiresAt, createdAt: now })
   }
   return { token: minted.token, key, replaced }
@@ -316,8 +315,6 @@ export async function revokeKeyIn(
     reason: options.reason,
     ...options.detail,
   })
-  // the feed entry last: on PostgreSQL it takes the feed's counter row, held until commit (a
-  // caller that writes more in this transaction holds it longer)
   await tx.revocations.add({ tokenId: current.id, expiresAt: current.expiresAt, createdAt: now })
   return true
 }
@@ -410,8 +407,7 @@ export async function rotateKey(
     const previous = await tx.keys.get(current.id, now)
     if (previous === undefined) throw new Error('rotated key vanished')
     // on the feed now, in force at once or at the grace end: verifiers refuse the old token right
-    // after the grace without waiting for the jobs to revoke the key (#15 item 4). The entry last:
-    // on PostgreSQL it takes the feed's counter row, held until commit
+    // after the grace without waiting for the jobs to revoke the key (#15 item 4)
     await tx.revocations.add({
       tokenId: current.id,
       expiresAt: current.expiresAt,

@@ -79,7 +79,6 @@ export async function revokeByToken(
         const actor = user === undefined ? who : { ...who, actor: user.email }
         await audit(svc, tx, actor, 'revoked', key.userId, key.id, { reason })
       }
-      // the feed entry last: on PostgreSQL it takes the feed's counter row, held until commit
       await tx.revocations.add({ tokenId: id.tokenId, expiresAt, createdAt: now })
       return { tokenId: id.tokenId }
     }

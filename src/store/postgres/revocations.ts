@@ -26,10 +26,10 @@ const CURSOR = /^\d{1,15}$/
 /**
  * The revocation list and its feed on PostgreSQL.
  *
- * Writing: {@link RevocationsPort.add} takes the `revocation_feed` counter row lock, so revoking
- * transactions take seqs one at a time in commit order (why, and what else was considered: see
- * db/postgres/001_init.sql). Inside {@link Store.transaction} it should be the last write, since
- * the lock is held until commit.
+ * Writing: {@link RevocationsPort.add} writes the entry pending, without a seq; the store numbers
+ * it with {@link assignFeedSeqs} once the transaction has committed, so revoking transactions
+ * never wait on each other for the feed (why, and why a reader still never skips an entry: see
+ * db/postgres/005_feed_sequencer.sql).
  *
  * Reading: each page is one statement, so the page and the latest seq come from one snapshot;
  * since seqs are dense and commit in order, a page that holds fewer entries than its seq span
@@ -54,45 +54,43 @@ export function postgresRevocations(q: Queryable): RevocationsPort {
   return {
     async add(revocation): Promise<AddedRevocation> {
       const { revocationId, createdAt, effectiveAt } = newEntryFields(revocation)
-      // 1. the counter row lock: waits for any other revoking transaction to commit or roll back
-      const counter = await q.query<{ last_seq: string }>(
-        'SELECT last_seq FROM revocation_feed WHERE only_row FOR UPDATE',
-      )
-      const next = Number(counter.rows[0]?.last_seq ?? 0) + 1
-      // 2. a new statement, hence (READ COMMITTED) a snapshot taken with the lock held: it sees an
-      //    entry for this token committed while we waited, and no other revoker can add one now.
-      //    An existing entry not yet in force at $4 that the new one applies sooner than moves to
-      //    the next seq with the new fields (db/postgres/004): readers following the cursor get it.
-      const { rows } = await q.query<Row & { inserted: boolean }>(
-        `WITH existing AS (
-           SELECT * FROM revocations WHERE token_id = $1 AND revocation_id = $2
-         ), moved AS (
-           UPDATE revocations r
-           SET seq = $5, expires_at = $3::timestamptz, created_at = $4::timestamptz,
-               effective_at = $6::timestamptz
-           FROM existing e
-           WHERE r.seq = e.seq AND e.effective_at > $4::timestamptz
-             AND ($6::timestamptz IS NULL OR $6::timestamptz < e.effective_at)
-           RETURNING r.*
-         ), added AS (
-           INSERT INTO revocations (seq, token_id, revocation_id, expires_at, created_at, effective_at)
-           SELECT $5, $1, $2, $3::timestamptz, $4::timestamptz, $6::timestamptz
-           WHERE NOT EXISTS (SELECT 1 FROM existing)
-           RETURNING *
-         ), bumped AS (
-           UPDATE revocation_feed SET last_seq = $5
-           WHERE only_row AND (EXISTS (SELECT 1 FROM added) OR EXISTS (SELECT 1 FROM moved))
-         )
-         SELECT *, true AS inserted FROM added
-         UNION ALL
-         SELECT *, true AS inserted FROM moved
-         UNION ALL
-         SELECT *, false AS inserted FROM existing WHERE NOT EXISTS (SELECT 1 FROM moved)`,
-        [revocation.tokenId, revocationId, toIso(revocation.expiresAt), createdAt, next, effectiveAt],
-      )
-      const row = rows[0]
-      if (row === undefined) throw new Error('revocation insert returned no row')
-      return { inserted: row.inserted, entry: toEntry(row) }
+      const values = [revocation.tokenId, revocationId, toIso(revocation.expiresAt), createdAt, effectiveAt]
+      // Written pending (no seq): it takes its seq once this transaction has committed
+      // (db/postgres/005). An existing entry not yet in force at $4 that the new one applies
+      // sooner than takes the new fields and becomes pending again, so readers following the
+      // cursor get it anew (db/postgres/004). The conditions are on the row itself, so a
+      // concurrent replacement is judged against what it committed.
+      for (let attempt = 0; attempt < 2; attempt++) {
+        const { rows } = await q.query<Row & { inserted: boolean }>(
+          `WITH existing AS (
+             SELECT * FROM revocations WHERE token_id = $1 AND revocation_id = $2
+           ), moved AS (
+             UPDATE revocations r
+             SET seq = NULL, expires_at = $3::timestamptz, created_at = $4::timestamptz,
+                 effective_at = $5::timestamptz
+             WHERE r.token_id = $1 AND r.revocation_id = $2 AND r.effective_at > $4::timestamptz
+               AND ($5::timestamptz IS NULL OR $5::timestamptz < r.effective_at)
+             RETURNING r.*
+           ), added AS (
+             INSERT INTO revocations (token_id, revocation_id, expires_at, created_at, effective_at)
+             SELECT $1, $2, $3::timestamptz, $4::timestamptz, $5::timestamptz
+             WHERE NOT EXISTS (SELECT 1 FROM existing)
+             ON CONFLICT (token_id, revocation_id) DO NOTHING
+             RETURNING *
+           )
+           SELECT *, true AS inserted FROM added
+           UNION ALL
+           SELECT *, true AS inserted FROM moved
+           UNION ALL
+           SELECT *, false AS inserted FROM existing WHERE NOT EXISTS (SELECT 1 FROM moved)`,
+          values,
+        )
+        const row = rows[0]
+        if (row !== undefined) return { inserted: row.inserted, entry: toEntry(row) }
+        // another transaction added the same entry after this statement's snapshot and committed
+        // while the insert waited on it: the next statement's snapshot sees it
+      }
+      throw new Error('revocation insert returned no row')
     },
 
     async read(since, limit = FEED_PAGE_LIMIT) {
@@ -150,4 +148,25 @@ export function postgresRevocations(q: Queryable): RevocationsPort {
       return Number(rows[0]?.n ?? 0)
     },
   }
+}
+
+/**
+ * Numbers every committed pending entry (`revocation_feed_assign()`, db/postgres/005): run after
+ * each transaction that added one, and by the store's sweep for entries whose writer died between
+ * its commit and this call. Returns the feed's last seq.
+ *
+ * @example
+ * await assignFeedSeqs(pool)
+ */
+export async function assignFeedSeqs(q: Queryable): Promise<string> {
+  const { rows } = await q.query<{ last: string }>('SELECT revocation_feed_assign() AS last')
+  return rows[0]?.last ?? '0'
+}
+
+/**
+ * {@link assignFeedSeqs} only when an entry is pending (one probe of a partial index otherwise):
+ * what the store's sweep runs.
+ */
+export async function assignPendingFeedSeqs(q: Queryable): Promise<void> {
+  await q.query('SELECT revocation_feed_assign() WHERE EXISTS (SELECT 1 FROM revocations WHERE seq IS NULL)')
 }

@@ -8,7 +8,8 @@ import { loadMigrations } from '../../../src/store/migrate.js'
 import { listenToChannel } from '../../../src/store/postgres/listener.js'
 import { migratePostgres, postgresMigrationsDir } from '../../../src/store/postgres/migrate.js'
 import { createPool } from '../../../src/store/postgres/pool.js'
-import { postgresRevocations } from '../../../src/store/postgres/revocations.js'
+import { assignFeedSeqs, postgresRevocations } from '../../../src/store/postgres/revocations.js'
+import { openPostgresStore } from '../../../src/store/postgres/store.js'
 import { withTransaction } from '../../../src/store/postgres/transaction.js'
 import { isUnavailable } from '../../../src/store/postgres/unavailable.js'
 import { describePostgres, usePostgresDatabase } from '../../helpers/postgres.js'
@@ -17,6 +18,12 @@ const FUTURE = '2099-01-01T00:00:00.000Z'
 
 const addRevocation = (q: pg.PoolClient, r: { tokenId: string; expiresAt: string }) =>
   postgresRevocations(q).add(r)
+/** What the store does for a revocation: the entry in a transaction, numbered once it committed. */
+const revokeCommitted = async (pool: pg.Pool, tokenId: string) => {
+  const added = await withTransaction(pool, (c) => addRevocation(c, { tokenId, expiresAt: FUTURE }))
+  await assignFeedSeqs(pool)
+  return added
+}
 const latestRevocationSeq = async (q: pg.Pool): Promise<number> =>
   Number((await postgresRevocations(q).read(undefined)).cursor)
 const seqOf = async (q: pg.Pool, tokenId: string): Promise<number> =>
@@ -72,33 +79,40 @@ describePostgres('PostgreSQL engine (#17)', () => {
   })
 
   it('re-adding an entry returns the existing one and uses no seq', async () => {
-    const first = await withTransaction(pool, (c) =>
-      addRevocation(c, { tokenId: 'tok_re', expiresAt: FUTURE }),
-    )
-    const again = await withTransaction(pool, (c) =>
-      addRevocation(c, { tokenId: 'tok_re', expiresAt: FUTURE }),
-    )
+    const first = await revokeCommitted(pool, 'tok_re')
+    const seq = await seqOf(pool, 'tok_re')
+    expect(seq).toBeGreaterThan(0)
+    const again = await revokeCommitted(pool, 'tok_re')
     expect(first.inserted).toBe(true)
     expect(again).toMatchObject({ inserted: false, entry: first.entry })
-    expect(await latestRevocationSeq(pool)).toBe(await seqOf(pool, 'tok_re'))
+    expect(await seqOf(pool, 'tok_re')).toBe(seq)
+    expect(await latestRevocationSeq(pool)).toBe(seq)
   })
 
-  it('never lets a reader skip an entry: seqs are dense and commit in order under concurrent revokers', async () => {
+  it('never lets a reader skip an entry, and revokers never wait for each other (#17)', async () => {
     const start = await latestRevocationSeq(pool)
-    // a transaction that takes a seq and commits late must not be overtaken by a later seq
+    // a revoking transaction that stays open: the others commit (and are numbered) meanwhile
+    let slowCommitted = 0
     const slow = withTransaction(pool, async (c) => {
       const r = await addRevocation(c, { tokenId: 'tok_slow', expiresAt: FUTURE })
       await new Promise((res) => setTimeout(res, 300))
       return r
+    }).then(async (r) => {
+      slowCommitted = performance.now()
+      await assignFeedSeqs(pool)
+      return r
     })
     await new Promise((res) => setTimeout(res, 50))
-    const writers = Array.from({ length: 40 }, (_, i) =>
-      withTransaction(pool, (c) => addRevocation(c, { tokenId: `tok_w${i}`, expiresAt: FUTURE })),
-    )
+    let writersDone = 0
+    const writers = Promise.all(
+      Array.from({ length: 40 }, (_, i) => revokeCommitted(pool, `tok_w${i}`)),
+    ).then(() => {
+      writersDone = performance.now()
+    })
     // a reader following the feed the way a long-poll does, while the writers run
     const seen: number[] = []
     let cursor = String(start)
-    const all = Promise.all([slow, ...writers])
+    const all = Promise.all([slow, writers])
     let finished = false
     void all.then(() => {
       finished = true
@@ -113,9 +127,40 @@ describePostgres('PostgreSQL engine (#17)', () => {
       await new Promise((res) => setTimeout(res, 5))
     }
     await all
+    // every entry once, in seq order, no gaps
     expect(seen).toEqual(Array.from({ length: 41 }, (_, i) => start + i + 1))
-    // the slow one took its seq first; nobody could take a later one and commit before it
-    expect(await seqOf(pool, 'tok_slow')).toBe(start + 1)
+    // the open transaction held nobody up, and its entry was numbered after it committed
+    expect(writersDone).toBeLessThan(slowCommitted)
+    expect(await seqOf(pool, 'tok_slow')).toBe(start + 41)
+  })
+
+  it('an entry whose writer died before numbering it is numbered by the next call from anyone', async () => {
+    await withTransaction(pool, (c) => addRevocation(c, { tokenId: 'tok_orphan', expiresAt: FUTURE }))
+    const before = await latestRevocationSeq(pool)
+    expect(await postgresRevocations(pool).has('tok_orphan')).toBe(true)
+    expect(await seqOf(pool, 'tok_orphan')).toBe(0) // pending: not on the feed yet
+    await revokeCommitted(pool, 'tok_after_orphan')
+    expect(await seqOf(pool, 'tok_orphan')).toBe(before + 1)
+    expect(await seqOf(pool, 'tok_after_orphan')).toBe(before + 2)
+  })
+
+  it("the store's sweep numbers an orphaned entry, and its watchers hear of it", async () => {
+    const store = await openPostgresStore(db.url, { max: 2, feedSweepMs: 50 })
+    try {
+      let heard = 0
+      store.watchRevocations(() => heard++)
+      const cursor = (await store.revocations.read(undefined)).cursor
+      await new Promise((res) => setTimeout(res, 200)) // the listener is up
+      heard = 0
+      // committed, then its writer died before numbering it
+      await withTransaction(pool, (c) => addRevocation(c, { tokenId: 'tok_swept', expiresAt: FUTURE }))
+      for (let i = 0; i < 100 && heard === 0; i++) await new Promise((res) => setTimeout(res, 10))
+      expect(heard).toBeGreaterThan(0)
+      const page = await store.revocations.read(cursor)
+      expect(page.entries.map((e) => e.tokenId)).toContain('tok_swept')
+    } finally {
+      await store.close()
+    }
   })
 
   it('a notification reaches a listener on another connection within milliseconds of the commit', async () => {
@@ -130,7 +175,6 @@ describePostgres('PostgreSQL engine (#17)', () => {
     })
     try {
       await listening
-      let committedAt = 0
       await withTransaction(pool, async (c) => {
         const r = await addRevocation(c, { tokenId: 'tok_notify', expiresAt: FUTURE })
         // nothing is delivered before the commit
@@ -138,10 +182,12 @@ describePostgres('PostgreSQL engine (#17)', () => {
         expect(got).toEqual([])
         return r
       })
-      committedAt = performance.now()
+      await assignFeedSeqs(pool)
+      const numberedAt = performance.now()
       for (let i = 0; i < 200 && got.length === 0; i++) await new Promise((res) => setTimeout(res, 5))
-      expect(got.map((g) => g.payload)).toEqual([String(await seqOf(pool, 'tok_notify'))])
-      expect(got[0]!.at - committedAt).toBeLessThan(1000)
+      // one notice for the numbering transaction (listeners re-read from their cursor)
+      expect(got).toHaveLength(1)
+      expect(got[0]!.at - numberedAt).toBeLessThan(1000)
     } finally {
       await listener.close()
     }

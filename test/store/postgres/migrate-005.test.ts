@@ -1,0 +1,71 @@
+// #17: db/postgres/005 (feed entries numbered after commit) on a database that already has a feed:
+// a reader's cursor from before the upgrade goes on without a skip or a reset, and a writer of the
+// previous version (counter row locked in its own transaction) still fits in between.
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type pg from 'pg'
+import { afterAll, expect, it } from 'vitest'
+import { migratePostgres, postgresMigrationsDir } from '../../../src/store/postgres/migrate.js'
+import { createPool } from '../../../src/store/postgres/pool.js'
+import { assignFeedSeqs, postgresRevocations } from '../../../src/store/postgres/revocations.js'
+import { withTransaction } from '../../../src/store/postgres/transaction.js'
+import { describePostgres, usePostgresDatabase } from '../../helpers/postgres.js'
+
+const FUTURE = '2099-01-01T00:00:00.000Z'
+
+/** How the previous version added an entry: seq taken under the counter row lock, in its transaction. */
+async function addTheOldWay(c: pg.PoolClient, tokenId: string): Promise<void> {
+  const { rows } = await c.query<{ last_seq: string }>(
+    'SELECT last_seq FROM revocation_feed WHERE only_row FOR UPDATE',
+  )
+  const next = Number(rows[0]!.last_seq) + 1
+  await c.query(
+    `INSERT INTO revocations (seq, token_id, revocation_id, expires_at, created_at) VALUES ($1, $2, '', $3, now())`,
+    [next, tokenId, FUTURE],
+  )
+  await c.query('UPDATE revocation_feed SET last_seq = $1 WHERE only_row', [next])
+}
+
+describePostgres('db/postgres/005: the feed sequencer on an existing feed (#17)', () => {
+  const db = usePostgresDatabase()
+  const upTo004 = mkdtempSync(join(tmpdir(), 'crumb-migrations-'))
+  afterAll(() => rmSync(upTo004, { recursive: true, force: true }))
+
+  it('continues every cursor, and numbers old-style and new-style entries in one dense sequence', async () => {
+    for (const f of readdirSync(postgresMigrationsDir())) {
+      if (Number(f.slice(0, 3)) <= 4) cpSync(join(postgresMigrationsDir(), f), join(upTo004, f))
+    }
+    const pool = createPool(db.url, { max: 4 })
+    try {
+      await migratePostgres(pool, { dir: upTo004 })
+      for (const t of ['tok_a', 'tok_b', 'tok_c']) await withTransaction(pool, (c) => addTheOldWay(c, t))
+      const feed = postgresRevocations(pool)
+      const before = await feed.read('0')
+      expect(before.entries.map((e) => e.tokenId)).toEqual(['tok_a', 'tok_b', 'tok_c'])
+
+      const applied = await migratePostgres(pool)
+      expect(applied.map((m) => m.version)).toEqual([5])
+
+      await withTransaction(pool, (c) =>
+        postgresRevocations(c).add({ tokenId: 'tok_new', expiresAt: FUTURE }),
+      )
+      await assignFeedSeqs(pool)
+      // an instance of the previous version, still running during a rolling upgrade
+      await withTransaction(pool, (c) => addTheOldWay(c, 'tok_old_instance'))
+      await withTransaction(pool, (c) =>
+        postgresRevocations(c).add({ tokenId: 'tok_newer', expiresAt: FUTURE }),
+      )
+      await assignFeedSeqs(pool)
+
+      const after = await feed.read(before.cursor)
+      expect(after.reset).toBeUndefined()
+      expect(after.entries.map((e) => e.tokenId)).toEqual(['tok_new', 'tok_old_instance', 'tok_newer'])
+      expect(after.cursor).toBe('6')
+      const { rows } = await pool.query<{ seq: string }>('SELECT seq FROM revocations ORDER BY seq')
+      expect(rows.map((r) => Number(r.seq))).toEqual([1, 2, 3, 4, 5, 6])
+    } finally {
+      await pool.end()
+    }
+  })
+})
