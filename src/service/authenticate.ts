@@ -106,14 +106,15 @@ export async function authenticateToken(
   } catch (error) {
     throw await whyRevoked(svc, token, error)
   }
-  const key = await svc.store.keys.get(claims.tokenId, now)
-  if (key === undefined || key.userId !== claims.userId) throw new CrumbError('invalid_token', 'unknown key')
+  const found = await svc.store.keys.getWithOwner(claims.tokenId, now)
+  if (found === undefined || found.key.userId !== claims.userId)
+    throw new CrumbError('invalid_token', 'unknown key')
+  const { key, owner: user } = found
   if (key.revokedAt !== null) throw new CrumbError('token_revoked', revokedDetail(key))
   // a rotated key whose grace period has ended is dead now, not when the periodic job gets to it
   if (key.revokeAfter !== null && new Date(key.revokeAfter).getTime() <= now.getTime()) {
     throw new CrumbError('token_revoked', 'token has been revoked (rotation grace period ended)')
   }
-  const user = await svc.store.users.get(key.userId)
   if (user === undefined) throw new CrumbError('invalid_token', 'unknown user')
   return { claims, key, user, isRoot: isRootToken(token, key) }
 }

@@ -96,12 +96,26 @@ export interface UsersPort {
   setPasswordHash(id: string, passwordHash: string): Promise<boolean>
 }
 
+/** A key and the user it belongs to (undefined when that row is gone). */
+export interface KeyWithOwner {
+  key: KeyRecord
+  owner: UserRecord | undefined
+}
+
 /** Key metadata (never a token or a root key). Read methods take `now` for the derived status. */
 export interface KeysPort {
   /** @example await tx.keys.insert({ id, userId, name, hint, source: 'api', kid, caveats, createdAt, expiresAt }) */
   insert(key: NewKey): Promise<KeyRecord>
   /** @example await store.keys.get('tok_abc', now) */
   get(id: string, now?: Instant): Promise<KeyRecord | undefined>
+  /**
+   * The key and its owner in one read: what authenticating each request needs (one round trip on
+   * PostgreSQL instead of two). `owner` is undefined when the user row is gone.
+   *
+   * @example
+   * const found = await store.keys.getWithOwner('tok_abc', now)
+   */
+  getWithOwner(id: string, now?: Instant): Promise<KeyWithOwner | undefined>
   /** The key if it belongs to `userId`. @example await store.keys.getForUser(uid, id, now) */
   getForUser(userId: string, id: string, now?: Instant): Promise<KeyRecord | undefined>
   /** Newest active key of (user, name): the one a same-device login replaces. @example await tx.keys.findActiveByName(uid, name, now) */

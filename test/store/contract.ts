@@ -180,6 +180,21 @@ export function storeContract(engine: EngineFactory): void {
       })
     })
 
+    describe('keys', () => {
+      test('getWithOwner reads a key with its user in one call; the same as get and users.get', async ({
+        store,
+      }) => {
+        const uid = await addUser(store)
+        const k = await addKey(store, uid, { expiresAt: at(DAY) })
+        const found = await store.keys.getWithOwner(k.id, at(1))
+        expect(found?.key).toEqual(await store.keys.get(k.id, at(1)))
+        expect(found?.owner).toEqual(await store.users.get(uid))
+        expect(found?.owner?.id).toBe(uid)
+        expect((await store.keys.getWithOwner(k.id, at(DAY)))?.key.status).toBe('expired')
+        expect(await store.keys.getWithOwner('tok_missing')).toBeUndefined()
+      })
+    })
+
     describe('revocations and the feed', () => {
       test('adds whole-token and (token, revocation id) entries', async ({ store }) => {
         const a = await store.revocations.add({ tokenId: 'tok_a', expiresAt: at(DAY), createdAt: at(0) })

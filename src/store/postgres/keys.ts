@@ -22,6 +22,11 @@ interface KeyRow {
   revoke_after: Date | null
 }
 
+/** The owner's columns beside a key row (all null when the user row is gone). */
+type OwnerColumns =
+  | { owner_email: string; owner_password_hash: string; owner_created_at: Date }
+  | { owner_email: null; owner_password_hash: null; owner_created_at: null }
+
 function parseCaveats(value: unknown): string[] {
   if (!Array.isArray(value) || !value.every((c): c is string => typeof c === 'string')) {
     throw new Error('keys.caveats is not an array of strings')
@@ -98,6 +103,25 @@ export function postgresKeys(q: Queryable): KeysPort {
     },
     get(id, now) {
       return one('SELECT * FROM keys WHERE id = $1', [id], nowIsoOf(now))
+    },
+    async getWithOwner(id, now) {
+      const { rows } = await q.query<KeyRow & OwnerColumns>(
+        `SELECT k.*, u.email AS owner_email, u.password_hash AS owner_password_hash, u.created_at AS owner_created_at
+         FROM keys k LEFT JOIN users u ON u.id = k.user_id WHERE k.id = $1`,
+        [id],
+      )
+      const r = rows[0]
+      if (r === undefined) return undefined
+      const owner =
+        r.owner_email === null
+          ? undefined
+          : {
+              id: r.user_id,
+              email: r.owner_email,
+              passwordHash: r.owner_password_hash,
+              createdAt: isoOf(r.owner_created_at),
+            }
+      return { key: toKey(r, nowIsoOf(now)), owner }
     },
     getForUser(userId, id, now) {
       return one('SELECT * FROM keys WHERE id = $1 AND user_id = $2', [id, userId], nowIsoOf(now))

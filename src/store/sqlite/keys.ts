@@ -26,6 +26,11 @@ interface KeyRow {
   revoke_after: string | null
 }
 
+/** The owner's columns beside a key row (all null when the user row is gone). */
+type OwnerColumns =
+  | { owner_email: string; owner_password_hash: string; owner_created_at: string }
+  | { owner_email: null; owner_password_hash: null; owner_created_at: null }
+
 function parseCaveats(text: string): string[] {
   const value: unknown = JSON.parse(text)
   if (!Array.isArray(value) || !value.every((c): c is string => typeof c === 'string')) {
@@ -77,6 +82,10 @@ export function createKeysRepo(db: BetterSqlite3.Database): KeysRepo {
   )
   const byId = db.prepare<[string], KeyRow>('SELECT * FROM keys WHERE id = ?')
   const byIdForUser = db.prepare<[string, string], KeyRow>('SELECT * FROM keys WHERE id = ? AND user_id = ?')
+  const byIdWithOwner = db.prepare<[string], KeyRow & OwnerColumns>(
+    `SELECT k.*, u.email AS owner_email, u.password_hash AS owner_password_hash, u.created_at AS owner_created_at
+     FROM keys k LEFT JOIN users u ON u.id = k.user_id WHERE k.id = ?`,
+  )
   const activeByName = db.prepare<[string, string, string], KeyRow>(
     `SELECT * FROM keys WHERE user_id = ? AND name = ? AND revoked_at IS NULL AND expires_at > ?
      ORDER BY created_at DESC, rowid DESC LIMIT 1`,
@@ -161,6 +170,20 @@ export function createKeysRepo(db: BetterSqlite3.Database): KeysRepo {
     get(id, now) {
       const r = byId.get(id)
       return r && toKey(r, nowIsoOf(now))
+    },
+    getWithOwner(id, now) {
+      const r = byIdWithOwner.get(id)
+      if (r === undefined) return undefined
+      const owner =
+        r.owner_email === null
+          ? undefined
+          : {
+              id: r.user_id,
+              email: r.owner_email,
+              passwordHash: r.owner_password_hash,
+              createdAt: r.owner_created_at,
+            }
+      return { key: toKey(r, nowIsoOf(now)), owner }
     },
     getForUser(userId, id, now) {
       const r = byIdForUser.get(id, userId)
