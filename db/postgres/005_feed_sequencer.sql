@@ -1,28 +1,24 @@
--- 005_feed_sequencer (PostgreSQL): revoking transactions no longer take the feed's counter row.
+-- 005_feed_sequencer (PostgreSQL): revoking transactions no longer hold the feed's counter row
+-- across round trips.
 --
 -- Until now (001_init.sql) each revoking transaction locked revocation_feed's one row to take its
--- seq and held the lock until it committed: with several instances, revocations committed one at a
--- time, each holding the lock across its last round trips (measured in #17: PostgreSQL revoked at
--- 0.31x SQLite's rate).
+-- seq as it wrote its entry, and held the lock until the client's COMMIT arrived: with several
+-- instances, revocations committed one at a time, each holding the lock over its remaining round
+-- trips (measured in #17: PostgreSQL revoked at 0.31x SQLite's rate).
 --
--- Now an entry is written without a seq (pending), in the revoking transaction, and takes its
--- seq after that transaction has committed, from revocation_feed_assign(): one short statement
--- that locks the counter row, numbers every committed pending entry, moves last_seq and commits
--- at once. The lock is held inside one statement, never across a round trip to a client, and one
--- call numbers whatever is pending, so concurrent revokers share the work.
+-- Now an entry is written without a seq (pending), and a deferred constraint trigger numbers it as
+-- its transaction commits: revocation_feed_assign() locks the counter row, numbers the pending
+-- entries it can see (its own transaction's), moves last_seq, and the commit follows at once. The
+-- lock is held only inside the server's commit, never across a round trip to a client.
 --
 -- The feed's promise is unchanged: seqs are dense and a reader never skips an entry. An entry gets
--- its seq only in an assigning transaction, assigning transactions run one at a time (the counter
--- row lock, held to their commit), and each reads the pending entries after it took the lock (a
--- new statement inside a VOLATILE function under READ COMMITTED takes a new snapshot), so it sees
--- every earlier assignment. A reader sees last_seq and the entries up to it in one snapshot.
+-- its seq only in this commit-time step, those steps run one at a time (the counter row lock, held
+-- to their commit), and one that waited for the lock reads the pending entries with a new snapshot
+-- (a new statement inside a VOLATILE function under READ COMMITTED), after the one before it
+-- committed. A reader sees last_seq and the entries up to it in one snapshot. And since the number
+-- is taken in the entry's own commit, no committed entry is ever left without one.
 --
--- Who assigns: the store calls revocation_feed_assign() right after a transaction that added an
--- entry commits, before the request is answered, so an acknowledged revocation is on the feed. An
--- entry whose writer died between its commit and that call is numbered by the next call from
--- anyone: the next revocation on any instance, or the background jobs.
---
--- Instances of the previous version (which still write seqs under the counter row lock) keep
+-- Instances of the previous version (which write seqs under the counter row lock themselves) keep
 -- working beside this one during a rolling upgrade: both take the same lock to number entries.
 ALTER TABLE revocations DROP CONSTRAINT revocations_pkey;
 ALTER TABLE revocations ALTER COLUMN seq DROP NOT NULL;
@@ -47,8 +43,9 @@ $$;
 CREATE TRIGGER revocations_notify AFTER INSERT OR UPDATE OF seq ON revocations
   FOR EACH ROW EXECUTE FUNCTION revocations_notify();
 
--- Numbers every committed pending entry; returns the feed's last seq. Pending entries locked by a
--- transaction still open (one replacing that entry) are left to that transaction's own call.
+-- Numbers the pending entries this transaction can see (its own; any other's would be committed,
+-- which the trigger below never leaves pending) and returns the feed's last seq. Rows locked by a
+-- transaction still open are skipped: that transaction numbers them as it commits.
 CREATE FUNCTION revocation_feed_assign() RETURNS bigint LANGUAGE plpgsql VOLATILE AS $$
 DECLARE
   last bigint;
@@ -73,3 +70,18 @@ BEGIN
   RETURN newest;
 END
 $$;
+
+CREATE FUNCTION revocations_number_at_commit() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  PERFORM revocation_feed_assign();
+  RETURN NULL;
+END
+$$;
+
+-- Deferred: runs as the writing transaction commits, after all its statements. Once per pending
+-- row; the first numbers them all and the others find nothing left.
+CREATE CONSTRAINT TRIGGER revocations_number_at_commit
+  AFTER INSERT OR UPDATE OF seq ON revocations
+  DEFERRABLE INITIALLY DEFERRED
+  FOR EACH ROW WHEN (NEW.seq IS NULL)
+  EXECUTE FUNCTION revocations_number_at_commit();

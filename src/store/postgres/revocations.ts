@@ -26,9 +26,9 @@ const CURSOR = /^\d{1,15}$/
 /**
  * The revocation list and its feed on PostgreSQL.
  *
- * Writing: {@link RevocationsPort.add} writes the entry pending, without a seq; the store numbers
- * it with {@link assignFeedSeqs} once the transaction has committed, so revoking transactions
- * never wait on each other for the feed (why, and why a reader still never skips an entry: see
+ * Writing: {@link RevocationsPort.add} writes the entry pending, without a seq; a deferred trigger
+ * numbers it as its transaction commits, so revoking transactions never hold the feed's counter
+ * row across a round trip (why, and why a reader still never skips an entry: see
  * db/postgres/005_feed_sequencer.sql).
  *
  * Reading: each page is one statement, so the page and the latest seq come from one snapshot;
@@ -55,8 +55,7 @@ export function postgresRevocations(q: Queryable): RevocationsPort {
     async add(revocation): Promise<AddedRevocation> {
       const { revocationId, createdAt, effectiveAt } = newEntryFields(revocation)
       const values = [revocation.tokenId, revocationId, toIso(revocation.expiresAt), createdAt, effectiveAt]
-      // Written pending (no seq): it takes its seq once this transaction has committed
-      // (db/postgres/005). An existing entry not yet in force at $4 that the new one applies
+      // Written pending (no seq): it takes its seq as this transaction commits (db/postgres/005). An existing entry not yet in force at $4 that the new one applies
       // sooner than takes the new fields and becomes pending again, so readers following the
       // cursor get it anew (db/postgres/004). The conditions are on the row itself, so a
       // concurrent replacement is judged against what it committed.
@@ -148,25 +147,4 @@ export function postgresRevocations(q: Queryable): RevocationsPort {
       return Number(rows[0]?.n ?? 0)
     },
   }
-}
-
-/**
- * Numbers every committed pending entry (`revocation_feed_assign()`, db/postgres/005): run after
- * each transaction that added one, and by the store's sweep for entries whose writer died between
- * its commit and this call. Returns the feed's last seq.
- *
- * @example
- * await assignFeedSeqs(pool)
- */
-export async function assignFeedSeqs(q: Queryable): Promise<string> {
-  const { rows } = await q.query<{ last: string }>('SELECT revocation_feed_assign() AS last')
-  return rows[0]?.last ?? '0'
-}
-
-/**
- * {@link assignFeedSeqs} only when an entry is pending (one probe of a partial index otherwise):
- * what the store's sweep runs.
- */
-export async function assignPendingFeedSeqs(q: Queryable): Promise<void> {
-  await q.query('SELECT revocation_feed_assign() WHERE EXISTS (SELECT 1 FROM revocations WHERE seq IS NULL)')
 }

@@ -8,7 +8,7 @@ import { migratePostgres } from './migrate.js'
 import { postgresOAuth } from './oauth.js'
 import { createPool, type PoolOptions } from './pool.js'
 import { prepared, type Queryable } from './queryable.js'
-import { assignFeedSeqs, assignPendingFeedSeqs, postgresRevocations } from './revocations.js'
+import { postgresRevocations } from './revocations.js'
 import { withTransaction } from './transaction.js'
 import { postgresTrustPolicies } from './trust-policies.js'
 import { asUnavailable } from './unavailable.js'
@@ -21,11 +21,6 @@ export const REVOCATIONS_CHANNEL = 'crumb_revocations'
 export interface OpenPostgresOptions extends PoolOptions {
   /** Folder of the migrations; default the repository's `db/postgres/`. */
   migrationsDir?: string
-  /**
-   * How often pending feed entries left by a writer that died after its commit are looked for
-   * (db/postgres/005_feed_sequencer.sql). Default 2000 ms.
-   */
-  feedSweepMs?: number
   /** Told about connection trouble of the pool and of the listening connection (for the log). */
   onConnectionError?: (err: Error) => void
 }
@@ -87,7 +82,6 @@ export async function openPostgresStore(url: string, options: OpenPostgresOption
     { connectionTimeoutMs: options.connectionTimeoutMs ?? 2000 },
   )
   let closed = false
-  const topQueries = unavailableAware(pool)
 
   const transaction = async <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> => {
     let revoked = false
@@ -124,26 +118,14 @@ export async function openPostgresStore(url: string, options: OpenPostgresOption
         ended = true
       }
     })
-    if (revoked) {
-      // numbered on the feed before the caller answers: an acknowledged revocation is on it
-      await assignFeedSeqs(topQueries)
-      // this instance's own waiters need not wait for the notification's round trip
-      notify()
-    }
+    // this instance's own waiters need not wait for the notification's round trip
+    if (revoked) notify()
     return result
   }
 
-  const top = repositories(topQueries)
-  // an entry added outside a transaction is numbered on the feed like one added inside
+  const top = repositories(unavailableAware(pool))
+  // an entry added outside a transaction tells this instance's watchers like one added inside
   top.revocations.add = (r) => transaction((tx) => tx.revocations.add(r))
-  // entries whose writer died between its commit and numbering them (on any instance) are
-  // numbered here within a sweep; otherwise by the next revocation anywhere
-  const sweep = setInterval(() => {
-    assignPendingFeedSeqs(topQueries).catch((err: unknown) =>
-      onError?.(err instanceof Error ? err : new Error(String(err))),
-    )
-  }, options.feedSweepMs ?? 2000)
-  sweep.unref()
 
   return {
     engine: 'postgres',
@@ -167,7 +149,6 @@ export async function openPostgresStore(url: string, options: OpenPostgresOption
     async close() {
       if (closed) return
       closed = true
-      clearInterval(sweep)
       watchers.clear()
       await listener.close()
       await pool.end()

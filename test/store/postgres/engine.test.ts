@@ -8,8 +8,7 @@ import { loadMigrations } from '../../../src/store/migrate.js'
 import { listenToChannel } from '../../../src/store/postgres/listener.js'
 import { migratePostgres, postgresMigrationsDir } from '../../../src/store/postgres/migrate.js'
 import { createPool } from '../../../src/store/postgres/pool.js'
-import { assignFeedSeqs, postgresRevocations } from '../../../src/store/postgres/revocations.js'
-import { openPostgresStore } from '../../../src/store/postgres/store.js'
+import { postgresRevocations } from '../../../src/store/postgres/revocations.js'
 import { withTransaction } from '../../../src/store/postgres/transaction.js'
 import { isUnavailable } from '../../../src/store/postgres/unavailable.js'
 import { describePostgres, usePostgresDatabase } from '../../helpers/postgres.js'
@@ -18,12 +17,8 @@ const FUTURE = '2099-01-01T00:00:00.000Z'
 
 const addRevocation = (q: pg.PoolClient, r: { tokenId: string; expiresAt: string }) =>
   postgresRevocations(q).add(r)
-/** What the store does for a revocation: the entry in a transaction, numbered once it committed. */
-const revokeCommitted = async (pool: pg.Pool, tokenId: string) => {
-  const added = await withTransaction(pool, (c) => addRevocation(c, { tokenId, expiresAt: FUTURE }))
-  await assignFeedSeqs(pool)
-  return added
-}
+const revokeCommitted = (pool: pg.Pool, tokenId: string) =>
+  withTransaction(pool, (c) => addRevocation(c, { tokenId, expiresAt: FUTURE }))
 const latestRevocationSeq = async (q: pg.Pool): Promise<number> =>
   Number((await postgresRevocations(q).read(undefined)).cursor)
 const seqOf = async (q: pg.Pool, tokenId: string): Promise<number> =>
@@ -97,9 +92,8 @@ describePostgres('PostgreSQL engine (#17)', () => {
       const r = await addRevocation(c, { tokenId: 'tok_slow', expiresAt: FUTURE })
       await new Promise((res) => setTimeout(res, 300))
       return r
-    }).then(async (r) => {
+    }).then((r) => {
       slowCommitted = performance.now()
-      await assignFeedSeqs(pool)
       return r
     })
     await new Promise((res) => setTimeout(res, 50))
@@ -129,38 +123,52 @@ describePostgres('PostgreSQL engine (#17)', () => {
     await all
     // every entry once, in seq order, no gaps
     expect(seen).toEqual(Array.from({ length: 41 }, (_, i) => start + i + 1))
-    // the open transaction held nobody up, and its entry was numbered after it committed
+    // the open transaction held nobody up, and its entry was numbered as it committed, last
     expect(writersDone).toBeLessThan(slowCommitted)
     expect(await seqOf(pool, 'tok_slow')).toBe(start + 41)
   })
 
-  it('an entry whose writer died before numbering it is numbered by the next call from anyone', async () => {
-    await withTransaction(pool, (c) => addRevocation(c, { tokenId: 'tok_orphan', expiresAt: FUTURE }))
-    const before = await latestRevocationSeq(pool)
-    expect(await postgresRevocations(pool).has('tok_orphan')).toBe(true)
-    expect(await seqOf(pool, 'tok_orphan')).toBe(0) // pending: not on the feed yet
-    await revokeCommitted(pool, 'tok_after_orphan')
-    expect(await seqOf(pool, 'tok_orphan')).toBe(before + 1)
-    expect(await seqOf(pool, 'tok_after_orphan')).toBe(before + 2)
+  it('concurrent additions of one entry: one inserts it, the others get it back, none fails', async () => {
+    const results = await Promise.all(
+      Array.from({ length: 10 }, () =>
+        withTransaction(pool, async (c) => {
+          const added = await addRevocation(c, { tokenId: 'tok_same', expiresAt: FUTURE })
+          await new Promise((res) => setTimeout(res, 20)) // hold the row while others try
+          return added
+        }),
+      ),
+    )
+    expect(results.filter((r) => r.inserted)).toHaveLength(1)
+    expect(new Set(results.map((r) => r.entry.tokenId))).toEqual(new Set(['tok_same']))
+    const { rows } = await pool.query("SELECT seq FROM revocations WHERE token_id = 'tok_same'")
+    expect(rows).toHaveLength(1)
   })
 
-  it("the store's sweep numbers an orphaned entry, and its watchers hear of it", async () => {
-    const store = await openPostgresStore(db.url, { max: 2, feedSweepMs: 50 })
-    try {
-      let heard = 0
-      store.watchRevocations(() => heard++)
-      const cursor = (await store.revocations.read(undefined)).cursor
-      await new Promise((res) => setTimeout(res, 200)) // the listener is up
-      heard = 0
-      // committed, then its writer died before numbering it
-      await withTransaction(pool, (c) => addRevocation(c, { tokenId: 'tok_swept', expiresAt: FUTURE }))
-      for (let i = 0; i < 100 && heard === 0; i++) await new Promise((res) => setTimeout(res, 10))
-      expect(heard).toBeGreaterThan(0)
-      const page = await store.revocations.read(cursor)
-      expect(page.entries.map((e) => e.tokenId)).toContain('tok_swept')
-    } finally {
-      await store.close()
-    }
+  it('numbers an entry as its transaction commits: a committed entry always has its seq', async () => {
+    const start = await latestRevocationSeq(pool)
+    const seqs = await withTransaction(pool, async (c) => {
+      await addRevocation(c, { tokenId: 'tok_one', expiresAt: FUTURE })
+      await addRevocation(c, { tokenId: 'tok_two', expiresAt: FUTURE })
+      // not yet: inside the transaction both are pending
+      const { rows } = await c.query<{ seq: string | null }>(
+        "SELECT seq FROM revocations WHERE token_id IN ('tok_one', 'tok_two')",
+      )
+      return rows.map((r) => r.seq)
+    })
+    expect(seqs).toEqual([null, null])
+    expect([await seqOf(pool, 'tok_one'), await seqOf(pool, 'tok_two')]).toEqual([start + 1, start + 2])
+    expect(await latestRevocationSeq(pool)).toBe(start + 2)
+    const { rows } = await pool.query('SELECT 1 FROM revocations WHERE seq IS NULL')
+    expect(rows).toHaveLength(0)
+    // a rolled-back transaction takes no seq
+    await expect(
+      withTransaction(pool, async (c) => {
+        await addRevocation(c, { tokenId: 'tok_rolled_back', expiresAt: FUTURE })
+        throw new Error('changed my mind')
+      }),
+    ).rejects.toThrow('changed my mind')
+    await revokeCommitted(pool, 'tok_three')
+    expect(await seqOf(pool, 'tok_three')).toBe(start + 3)
   })
 
   it('a notification reaches a listener on another connection within milliseconds of the commit', async () => {
@@ -182,10 +190,9 @@ describePostgres('PostgreSQL engine (#17)', () => {
         expect(got).toEqual([])
         return r
       })
-      await assignFeedSeqs(pool)
       const numberedAt = performance.now()
       for (let i = 0; i < 200 && got.length === 0; i++) await new Promise((res) => setTimeout(res, 5))
-      // one notice for the numbering transaction (listeners re-read from their cursor)
+      // one notice for the transaction (listeners re-read from their cursor)
       expect(got).toHaveLength(1)
       expect(got[0]!.at - numberedAt).toBeLessThan(1000)
     } finally {
