@@ -40,8 +40,9 @@ export class RevocationFeed {
   #active: { readonly ring: KeyRing; readonly kids: ActiveKids } | undefined
   #ringCheck: NodeJS.Timeout | undefined
   #cursor: string | undefined
+  /** The read running now, and the one queued behind it for the calls that came during it. */
   #syncing: Promise<number> | undefined
-  #again = false
+  #queued: Promise<number> | undefined
   #closed = false
   /** Bumped by every change notice: a read started after it sees what the notice announced. */
   #generation = 0
@@ -85,41 +86,50 @@ export class RevocationFeed {
 
   /**
    * Loads entries committed since the last sync into the list. Cheap when nothing changed (one
-   * indexed read). Concurrent calls share one read, and a call during a read runs another after
-   * it, so a commit is never left out. Returns how many entries were loaded.
+   * indexed read). A call waits for a read that starts after it (so a commit before the call is
+   * never left out) and for no more than that: calls during a read share the one read queued
+   * behind it, and a steady stream of calls cannot keep an earlier caller waiting. Returns how
+   * many entries the read it waited for loaded.
    */
   sync(): Promise<number> {
     if (this.#closed) return Promise.resolve(0)
-    if (this.#syncing !== undefined) {
-      this.#again = true
-      return this.#syncing
-    }
+    const running = this.#syncing
+    if (running === undefined) return this.#startSync()
+    // the running read may have started before what this caller must see was committed
+    this.#queued ??= running
+      .catch(() => 0)
+      .then(() => {
+        this.#queued = undefined
+        // a read started in between began after every caller queued here: share it
+        return this.#syncing ?? this.#startSync()
+      })
+    return this.#queued
+  }
+
+  #startSync(): Promise<number> {
     const run = async (): Promise<number> => {
       let loaded = 0
       try {
-        do {
-          this.#again = false
-          for (;;) {
-            const page = await this.#store.revocations.read(this.#cursor)
-            const now = this.#clock.now().getTime()
-            for (const e of page.entries) {
-              this.list.add(
-                {
-                  tokenId: e.tokenId,
-                  ...(e.revocationId === undefined ? {} : { revocationId: e.revocationId }),
-                  expiresAt: new Date(e.expiresAt),
-                  // an unreadable instant is an invalid Date, which the list takes as "at once"
-                  ...(e.effectiveAt === undefined ? {} : { effectiveAt: new Date(e.effectiveAt) }),
-                },
-                now,
-              )
-            }
-            loaded += page.entries.length
-            const moved = page.cursor !== this.#cursor
-            this.#cursor = page.cursor
-            if (!moved || page.entries.length === 0) break
+        for (;;) {
+          const page = await this.#store.revocations.read(this.#cursor)
+          const now = this.#clock.now().getTime()
+          for (const e of page.entries) {
+            this.list.add(
+              {
+                tokenId: e.tokenId,
+                ...(e.revocationId === undefined ? {} : { revocationId: e.revocationId }),
+                expiresAt: new Date(e.expiresAt),
+                // an unreadable instant is an invalid Date, which the list takes as "at once"
+                ...(e.effectiveAt === undefined ? {} : { effectiveAt: new Date(e.effectiveAt) }),
+              },
+              now,
+            )
           }
-        } while (this.#again)
+          loaded += page.entries.length
+          const moved = page.cursor !== this.#cursor
+          this.#cursor = page.cursor
+          if (!moved || page.entries.length === 0) break
+        }
       } finally {
         this.#syncing = undefined
       }

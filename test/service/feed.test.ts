@@ -36,6 +36,63 @@ function countedStore(): { store: Store; reads: () => number } {
   return { store, reads: () => reads }
 }
 
+/** A real SQLite store whose feed reads each take `ms`, as a database round trip does. */
+function slowReadStore(ms: number): Store {
+  const t = tempStore()
+  cleanups.push(t.cleanup)
+  const revocations = new Proxy(t.store.revocations, {
+    get(target, prop) {
+      const value = Reflect.get(target, prop)
+      if (typeof value !== 'function') return value
+      if (prop !== 'read') return value.bind(target)
+      return async (...args: unknown[]) => {
+        await new Promise((r) => setTimeout(r, ms))
+        return value.apply(target, args)
+      }
+    },
+  })
+  return new Proxy(t.store, {
+    get(target, prop) {
+      if (prop === 'revocations') return revocations
+      const value = Reflect.get(target, prop)
+      return typeof value === 'function' ? value.bind(target) : value
+    },
+  })
+}
+
+describe('the revocation feed: sync', () => {
+  it('answers a call after a read that started after it, however many calls keep coming (#17)', async () => {
+    const store = slowReadStore(20)
+    const feed = new RevocationFeed(store, manualClock('2026-01-01T00:00:00Z'))
+    cleanups.unshift(async () => feed.close())
+    const user = await addUser(store)
+    const key = await addKey(store, user)
+    await feed.sync()
+    // a read is running; then an entry commits, then a caller asks: it must see the entry
+    const running = feed.sync()
+    await new Promise((r) => setTimeout(r, 5))
+    await store.revocations.add({ tokenId: key.id, expiresAt: at(90 * DAY) })
+    let stream = true
+    const calls: Promise<number>[] = []
+    const callers = (async () => {
+      // every request authenticates with a sync: a steady stream of them during every read
+      while (stream) {
+        calls.push(feed.sync())
+        await new Promise((r) => setTimeout(r, 3))
+      }
+    })()
+    const asked = performance.now()
+    await feed.sync()
+    const waited = performance.now() - asked
+    stream = false
+    await callers
+    await Promise.all([running, ...calls])
+    expect(feed.list.isTokenRevoked(key.id, new Date('2026-01-01T00:00:01Z'))).toBe(true)
+    // the running read, then one more: not until the stream of callers stops
+    expect(waited).toBeLessThan(150)
+  })
+})
+
 describe('the revocation feed (long-polls)', () => {
   it('answers 100 long-polls on one cursor with a handful of store reads, not one each', async () => {
     const { store, reads } = countedStore()
