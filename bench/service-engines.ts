@@ -26,6 +26,9 @@ const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16)
 const VERIFIERS = 100
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 100)
 const TARGET_CROSS_P99_MS = 100
+// PostgreSQL flushes every commit, as SQLite (synchronous = FULL) does; BENCH_PG_FSYNC=off runs it
+// with the test suites' settings instead (no flush at all: not a like-for-like comparison)
+const DURABLE = process.env.BENCH_PG_FSYNC !== 'off'
 
 const dirs: string[] = []
 const tempDir = (): string => {
@@ -229,7 +232,7 @@ async function measure(urls: readonly string[]): Promise<EngineResult> {
 async function postgresUrl(): Promise<{ url: string; cluster?: PostgresCluster }> {
   const given = process.env.CRUMB_BENCH_DATABASE_URL
   if (given !== undefined && given !== '') return { url: given }
-  const cluster = await startPostgresCluster()
+  const cluster = await startPostgresCluster(process.env, { durable: DURABLE })
   const admin = new pg.Client({ connectionString: cluster.url })
   await admin.connect()
   await admin.query('CREATE DATABASE crumb_bench')
@@ -265,7 +268,8 @@ async function main(): Promise<void> {
   const ms = (x: number): string => (Number.isNaN(x) ? '—' : `${x.toFixed(1)} ms`)
   console.log(
     `\ncrumb token service, both engines — ${CONNECTIONS} connections, ${DURATION_S} s per phase, ` +
-      `${VERIFIERS} long-poll verifiers, ${REVOCATIONS} revocations, 127.0.0.1\n`,
+      `${VERIFIERS} long-poll verifiers, ${REVOCATIONS} revocations, 127.0.0.1; ` +
+      `PostgreSQL ${cluster === undefined ? 'as configured at CRUMB_BENCH_DATABASE_URL' : DURABLE ? 'flushing every commit (fsync on)' : 'with fsync off'}\n`,
   )
   console.table({
     'SQLite (1 instance)': {

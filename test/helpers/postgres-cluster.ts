@@ -59,15 +59,19 @@ function asOwner(bin: string, args: string[]): [string, string[]] {
 
 /**
  * `initdb` a new cluster in a temporary folder and start it on a free loopback port, with settings
- * for tests (no fsync: the fault tests crash the service, not the machine). Throws when PostgreSQL
- * is not installed or does not start.
+ * for tests (no fsync: the fault tests crash the service, not the machine; `durable` keeps
+ * PostgreSQL's flushing defaults, for benchmarks). Throws when PostgreSQL is not installed or does
+ * not start.
  *
  * @example
  * const pg = await startPostgresCluster()
  * // ... connect to pg.url
  * await pg.destroy()
  */
-export async function startPostgresCluster(env: NodeJS.ProcessEnv = process.env): Promise<PostgresCluster> {
+export async function startPostgresCluster(
+  env: NodeJS.ProcessEnv = process.env,
+  options: { durable?: boolean } = {},
+): Promise<PostgresCluster> {
   const bin = postgresBinDir(env)
   if (!postgresInstalled(env)) throw new Error(`PostgreSQL is not installed in ${bin}`)
   const dir = mkdtempSync(join(tmpdir(), 'crumb-pg-'))
@@ -90,8 +94,8 @@ export async function startPostgresCluster(env: NodeJS.ProcessEnv = process.env)
     `port = ${port}`,
     "listen_addresses = '127.0.0.1'",
     `unix_socket_directories = '${dir}'`,
-    'fsync = off',
-    'full_page_writes = off',
+    // durable: PostgreSQL's defaults (every commit flushed, as SQLite's synchronous = FULL does)
+    ...(options.durable ? [] : ['fsync = off', 'full_page_writes = off']),
     'max_connections = 200',
     'shared_buffers = 64MB',
     "log_min_messages = 'fatal'",
