@@ -1,5 +1,9 @@
+import { once } from 'node:events'
+import { type AddressInfo, createConnection } from 'node:net'
 import request from 'supertest'
 import { describe, expect, it } from 'vitest'
+import { feedBodies } from '../../src/server/routes/revocations.js'
+import type { FeedRead } from '../../src/store/index.js'
 import { attenuate } from '../../src/token/index.js'
 import { api, createKey, DAY, expectProblem, register, useTestService } from './helpers.js'
 
@@ -152,6 +156,74 @@ describe('GET /v1/revocations (feed)', () => {
     expect(t.app.service.feed.waiting).toBe(0)
   })
 
+  // #17: a revocation wakes every long-poll at once; the answer is built once, not once per waiter
+  it('long-polls woken by one revocation get the same bytes, with no ETag', async () => {
+    const u = await register(t.app)
+    const k = await createKey(t.app, u.token, { name: 'k' })
+    const snap = await api(t.app, u.token).get('/v1/revocations').expect(200)
+    const polls = [1, 2, 3].map(() =>
+      api(t.app, u.token).get(`/v1/revocations?since=${snap.body.cursor}&wait=20`),
+    )
+    for (const p of polls) p.then(() => undefined) // supertest sends on then()
+    await until(() => t.app.service.feed.waiting === 3)
+    expect(t.app.service.feed.waiting).toBe(3)
+    await request(t.app).post('/v1/revocations').send({ token: k.token }).expect(200)
+    const answers = await Promise.all(polls)
+    for (const a of answers) {
+      expect(a.status).toBe(200)
+      expect(a.headers.etag).toBeUndefined()
+      expect(a.headers['cache-control']).toBe('no-store')
+      expect(a.headers['content-type']).toBe('application/json; charset=utf-8')
+      expect(a.text).toBe(answers[0]?.text)
+    }
+    expect(answers[0]?.body.entries.map((e: { token_id: string }) => e.token_id)).toEqual([k.key.id])
+    // a plain read (no wait) has no ETag either: the feed is never revalidated
+    const plain = await api(t.app, u.token).get(`/v1/revocations?since=${snap.body.cursor}`).expect(200)
+    expect(plain.headers.etag).toBeUndefined()
+    expect(plain.text).toBe(answers[0]?.text)
+  })
+
+  it('feedBodies: one body per page and active kids, rebuilt when the kids change', () => {
+    const feedBody = feedBodies()
+    const page: FeedRead = { cursor: '7', entries: [{ tokenId: 'tok_a', expiresAt: 'x', createdAt: 'y' }] }
+    const kids = { kids: ['k1'], digest: 'd1' }
+    const body = feedBody(page, kids)
+    expect(feedBody(page, kids)).toBe(body)
+    expect(JSON.parse(body.toString())).toEqual({
+      cursor: '7',
+      entries: [{ token_id: 'tok_a', expires_at: 'x' }],
+      active_kids: ['k1'],
+    })
+    const rotated = feedBody(page, { kids: ['k2'], digest: 'd2' })
+    expect(JSON.parse(rotated.toString()).active_kids).toEqual(['k2'])
+    // another page with the same content is another read: its own body (equal bytes)
+    const again = feedBody({ ...page }, kids)
+    expect(again).not.toBe(body)
+    expect(again.equals(body)).toBe(true)
+  })
+
+  it('a long-poll whose client goes away stops waiting', async () => {
+    const u = await register(t.app)
+    const snap = await api(t.app, u.token).get('/v1/revocations').expect(200)
+    const server = t.app.listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    try {
+      const socket = createConnection((server.address() as AddressInfo).port, '127.0.0.1')
+      socket.write(
+        `GET /v1/revocations?since=${snap.body.cursor}&wait=30 HTTP/1.1\r\nHost: x\r\n` +
+          `Authorization: Bearer ${u.token}\r\n\r\n`,
+      )
+      await until(() => t.app.service.feed.waiting === 1)
+      expect(t.app.service.feed.waiting).toBe(1)
+      socket.destroy()
+      await until(() => t.app.service.feed.waiting === 0)
+      expect(t.app.service.feed.waiting).toBe(0)
+    } finally {
+      server.closeAllConnections()
+      server.close()
+    }
+  })
+
   it('closing the feed answers open long-polls at once (shutdown)', async () => {
     const u = await register(t.app)
     const snap = await api(t.app, u.token).get('/v1/revocations')
@@ -164,6 +236,11 @@ describe('GET /v1/revocations (feed)', () => {
     expect(Date.now() - started).toBeLessThan(2000)
   })
 })
+
+/** Waits (up to 2 s) for `done`. */
+async function until(done: () => boolean): Promise<void> {
+  for (let i = 0; i < 100 && !done(); i++) await new Promise((r) => setTimeout(r, 20))
+}
 
 async function freshToken(address: string): Promise<string> {
   const { PASSWORD } = await import('./helpers.js')

@@ -1,8 +1,8 @@
 import type { OpenAPIRegistry } from '@asteasolutions/zod-to-openapi'
 import { type Request, type Response, Router } from 'express'
 import * as z from 'zod'
-import { FEED_MAX_WAIT_S, limitRevocationsFrom, revokeByToken } from '../../service/index.js'
-import type { FeedEntry } from '../../store/index.js'
+import { type ActiveKids, FEED_MAX_WAIT_S, limitRevocationsFrom, revokeByToken } from '../../service/index.js'
+import type { FeedEntry, FeedRead } from '../../store/index.js'
 import { requestMeta } from '../../wire/request-meta.js'
 import { type RevocationEntryJson, revocationFeedSchema } from '../../wire/revocation-feed.js'
 import type { ServiceContext } from '../context.js'
@@ -59,6 +59,34 @@ function entryJson(e: FeedEntry): RevocationEntryJson {
 }
 
 /**
+ * The feed answer's body, serialized once per page: a revocation wakes every long-poll at once, and
+ * those holding one cursor get the same page object from the feed (one shared read), so they share
+ * one body too instead of each stringifying it (#17). Keyed by the page, then by the active kids
+ * (the same object while the key ring is unchanged).
+ *
+ * @example
+ * const feedBody = feedBodies()
+ * res.end(feedBody(page, ctx.feed.activeKids()))
+ */
+export function feedBodies(): (page: FeedRead, active: ActiveKids | undefined) => Buffer {
+  const bodies = new WeakMap<FeedRead, { readonly active: ActiveKids | undefined; readonly body: Buffer }>()
+  return (page, active) => {
+    const known = bodies.get(page)
+    if (known !== undefined && known.active === active) return known.body
+    const body = Buffer.from(
+      JSON.stringify({
+        cursor: page.cursor,
+        entries: page.entries.map(entryJson),
+        ...(page.reset === undefined ? {} : { reset: true }),
+        ...(active === undefined ? {} : { active_kids: active.kids }),
+      }),
+    )
+    bodies.set(page, { active, body })
+    return body
+  }
+}
+
+/**
  * Revocation: `POST /v1/revocations` (public — a holder revokes a token and its descendants) and
  * the feed `GET /v1/revocations?since=&wait=` (long-poll) verifiers sync from.
  *
@@ -67,6 +95,7 @@ function entryJson(e: FeedEntry): RevocationEntryJson {
  */
 export function revocationsRoutes(ctx: ServiceContext): Router {
   const router = Router()
+  const feedBody = feedBodies()
 
   router.post('/revocations', async (req: Request, res: Response) => {
     const meta = requestMeta(req)
@@ -89,17 +118,19 @@ export function revocationsRoutes(ctx: ServiceContext): Router {
     const since = query.since === undefined || query.since === '' ? undefined : query.since
     const waitMs = Math.min(Number(query.wait ?? 0), FEED_MAX_WAIT_S) * 1000
     const closed = new AbortController()
-    res.on('close', () => closed.abort())
+    // 'close' also follows every answer sent: only a connection gone before the answer aborts the wait
+    res.on('close', () => {
+      if (!res.writableFinished) closed.abort()
+    })
     const page = await ctx.feed.poll(since, waitMs, closed.signal, query.kids)
     if (closed.signal.aborted) return
-    res.set('Cache-Control', 'no-store')
-    const active = ctx.feed.activeKids()
-    res.json({
-      cursor: page.cursor,
-      entries: page.entries.map(entryJson),
-      ...(page.reset === undefined ? {} : { reset: true }),
-      ...(active === undefined ? {} : { active_kids: active.kids }),
-    })
+    const body = feedBody(page, ctx.feed.activeKids())
+    // sent as is: no ETag (res.json would hash every answer; a no-store answer is never revalidated)
+    res.status(200)
+    res.setHeader('Cache-Control', 'no-store')
+    res.setHeader('Content-Type', 'application/json; charset=utf-8')
+    res.setHeader('Content-Length', body.length)
+    res.end(body)
   })
 
   return router
