@@ -1,9 +1,6 @@
-import { randomUUID } from 'node:crypto'
-import type { IncomingMessage, ServerResponse } from 'node:http'
 import express, { type Express } from 'express'
 import helmet from 'helmet'
 import type { Logger } from 'pino'
-import { pinoHttp } from 'pino-http'
 import type { CaveatRegistry } from '../../caveats/index.js'
 import { VERIFY_OP } from '../api-fields.js'
 import { dashboardRoutes, sessionBridge } from '../dashboard/index.js'
@@ -15,9 +12,9 @@ import { createAuthenticate } from './auth.js'
 import type { Clock } from './clock.js'
 import type { ServiceConfig } from './config.js'
 import type { ServiceContext } from './context.js'
-import { redactUrl } from './logger.js'
 import { methodNotAllowed, oauthErrorHandler } from './oauth/request.js'
 import { bodyLimit, errorHandler, notFoundHandler } from './problem.js'
+import { requestLog } from './request-log.js'
 import { auditRoutes } from './routes/audit.js'
 import { deviceRoutes } from './routes/auth-device.js'
 import { loginRoutes } from './routes/auth-login.js'
@@ -61,8 +58,6 @@ export type CrumbApp = Express & {
   }
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/
-
 /**
  * Builds the token service's Express app (routes, problem+json errors, request logs). Does not
  * listen and starts no timers; {@link CrumbApp.service} holds the state for `startServer`.
@@ -89,36 +84,7 @@ export function createApp(deps: AppDeps): CrumbApp {
   // the dashboard's cookies are Secure (and __Host-) when the public URL is https
   app.locals.publicUrl = config.publicUrl
   app.set('trust proxy', config.trustProxy)
-  app.use(
-    pinoHttp({
-      logger,
-      genReqId: (req: IncomingMessage, res: ServerResponse): string => {
-        const given = req.headers['x-request-id']
-        const id = typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID()
-        res.setHeader('X-Request-Id', id)
-        return id
-      },
-      // log chosen fields only: no headers, so no credentials
-      serializers: {
-        req: (req: {
-          id: unknown
-          method: string
-          url: string
-          remoteAddress?: string
-          headers?: Record<string, unknown>
-        }) => ({
-          id: req.id,
-          method: req.method,
-          url: redactUrl(req.url),
-          remoteAddress: req.remoteAddress,
-          userAgent: req.headers?.['user-agent'],
-        }),
-        res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-      },
-      customLogLevel: (_req, res, err) =>
-        err !== undefined || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-    }),
-  )
+  app.use(requestLog(logger))
   app.use(
     helmet({
       // plain HTTP on localhost is the default deployment: no HSTS or upgrade unless served over https
