@@ -48,6 +48,16 @@ export class RevocationFeed {
   #generation = 0
   /** Reads in flight, by generation and cursor: long-polls woken together share one. */
   readonly #reads = new Map<string, Promise<FeedRead>>()
+  /**
+   * The last page read for a cursor (by {@link sync} or a long-poll), kept for its generation: a
+   * long-poll's first read, right after the `sync` of its authentication, is otherwise the same
+   * read again (#17). Within a generation the feed has learned nothing new (a notice, or a sync
+   * that finds entries, starts the next one), so a fresh read could only add what this process
+   * has not learned of yet — and a long-poll waiting for that is woken when it is learned.
+   */
+  #last:
+    | { readonly generation: number; readonly cursor: string | undefined; readonly page: FeedRead }
+    | undefined
 
   /** `ring` reads the service's current key ring (a watched file may change). */
   constructor(store: Store, clock: Clock, logger?: Logger, ring?: () => KeyRing) {
@@ -80,8 +90,23 @@ export class RevocationFeed {
 
   #changed(): void {
     this.#generation++
+    this.#last = undefined
     this.sync().catch((err: unknown) => this.#logger?.warn({ err }, 'revocation feed sync failed'))
     for (const w of [...this.#waiters]) w()
+  }
+
+  /**
+   * A sync found entries (or a new cursor) no notice announced yet — another instance's commit read
+   * before its notification arrived: the same as a notice for the long-polls, without another sync.
+   */
+  #learned(): void {
+    this.#generation++
+    this.#last = undefined
+    for (const w of [...this.#waiters]) w()
+  }
+
+  #remember(generation: number, cursor: string | undefined, page: FeedRead): void {
+    if (generation === this.#generation) this.#last = { generation, cursor, page }
   }
 
   /**
@@ -111,7 +136,9 @@ export class RevocationFeed {
       let loaded = 0
       try {
         for (;;) {
-          const page = await this.#store.revocations.read(this.#cursor)
+          const generation = this.#generation
+          const cursor = this.#cursor
+          const page = await this.#store.revocations.read(cursor)
           const now = this.#clock.now().getTime()
           for (const e of page.entries) {
             this.list.add(
@@ -126,8 +153,10 @@ export class RevocationFeed {
             )
           }
           loaded += page.entries.length
-          const moved = page.cursor !== this.#cursor
+          const moved = page.cursor !== cursor
           this.#cursor = page.cursor
+          if (moved) this.#learned()
+          else this.#remember(generation, cursor, page)
           if (!moved || page.entries.length === 0) break
         }
       } finally {
@@ -179,13 +208,21 @@ export class RevocationFeed {
   /**
    * One page after `cursor`, shared with every caller asking for the same cursor since the same
    * change notice: a revocation wakes every long-poll at once, and those holding one cursor (most
-   * verifiers) cost the store one read instead of one each.
+   * verifiers) cost the store one read instead of one each. A page that {@link sync} (or another
+   * long-poll) read for this cursor since the notice is taken as it is (see `#last`).
    */
   #read(cursor: string | undefined): Promise<FeedRead> {
-    const key = `${this.#generation}\n${cursor ?? ''}`
+    const generation = this.#generation
+    const last = this.#last
+    if (last?.generation === generation && last.cursor === cursor) return Promise.resolve(last.page)
+    const key = `${generation}\n${cursor ?? ''}`
     let read = this.#reads.get(key)
     if (read === undefined) {
       read = this.#store.revocations.read(cursor).finally(() => this.#reads.delete(key))
+      read.then(
+        (page) => this.#remember(generation, cursor, page),
+        () => undefined, // the callers see the failure
+      )
       this.#reads.set(key, read)
     }
     return read
@@ -234,6 +271,7 @@ export class RevocationFeed {
     const cutoff = new Date(this.#clock.now().getTime() - marginMs)
     const removed = await this.#store.revocations.prune(cutoff)
     this.list.prune(cutoff)
+    this.#last = undefined
     return removed
   }
 

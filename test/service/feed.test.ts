@@ -9,8 +9,11 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c()
 })
 
-/** A real SQLite store whose feed reads are counted. */
-function countedStore(): { store: Store; reads: () => number } {
+/**
+ * A real SQLite store whose feed reads are counted. `quiet`: the feed is never told of a commit
+ * (as when another instance's notification has not arrived yet); it learns of one only by reading.
+ */
+function countedStore(options: { quiet?: boolean } = {}): { store: Store; reads: () => number } {
   const t = tempStore()
   cleanups.push(t.cleanup)
   let reads = 0
@@ -28,6 +31,7 @@ function countedStore(): { store: Store; reads: () => number } {
   const store = new Proxy(t.store, {
     get(target, prop) {
       if (prop === 'revocations') return revocations
+      if (prop === 'watchRevocations' && options.quiet === true) return () => () => undefined
       const value = Reflect.get(target, prop)
       // the engine's methods use private fields: call them on the engine itself
       return typeof value === 'function' ? value.bind(target) : value
@@ -129,5 +133,50 @@ describe('the revocation feed (long-polls)', () => {
       expect(page.entries.map((e) => e.tokenId)).toContain(key.id)
       cursor = page.cursor
     }
+  })
+
+  // #17: a long-poll is authenticated first, and authentication syncs the feed: the poll's own
+  // first read would be the same read again
+  it("a poll right after a sync takes the sync's page: one store read, not two", async () => {
+    const { store, reads } = countedStore()
+    const feed = new RevocationFeed(store, manualClock('2026-01-01T00:00:00Z'))
+    cleanups.unshift(async () => feed.close())
+    const user = await addUser(store)
+    const key = await addKey(store, user)
+    const { cursor } = await feed.poll(undefined)
+    await feed.sync()
+    const before = reads()
+    expect((await feed.poll(cursor)).entries).toEqual([])
+    expect(reads() - before).toBe(0)
+    // a commit (and its notice) starts a new generation: the next poll reads the store again
+    await store.revocations.add({ tokenId: key.id, expiresAt: at(90 * DAY) })
+    const page = await feed.poll(cursor)
+    expect(page.entries.map((e) => e.tokenId)).toEqual([key.id])
+    expect(reads() - before).toBeGreaterThan(0)
+  })
+
+  it('news a sync reads before any notice wakes the long-polls, and no poll is answered from before it', async () => {
+    const { store } = countedStore({ quiet: true })
+    const feed = new RevocationFeed(store, manualClock('2026-01-01T00:00:00Z'))
+    cleanups.unshift(async () => feed.close())
+    const user = await addUser(store)
+    const [a, b] = [await addKey(store, user), await addKey(store, user)]
+    await feed.sync()
+    const { cursor } = await feed.poll(undefined)
+    expect((await feed.poll(cursor)).entries).toEqual([]) // read and kept
+    // committed without a notice (another instance's, its notification still on the way)
+    await store.revocations.add({ tokenId: a.id, expiresAt: at(90 * DAY) })
+    const waiting = feed.poll(cursor, 10_000)
+    await new Promise((r) => setTimeout(r, 20))
+    expect(feed.waiting).toBe(1)
+    expect(await feed.sync()).toBe(1) // what a request's authentication does
+    const started = Date.now()
+    expect((await waiting).entries.map((e) => e.tokenId)).toEqual([a.id])
+    expect(Date.now() - started).toBeLessThan(1_000)
+    // the page kept before the commit is never answered again
+    expect((await feed.poll(cursor)).entries.map((e) => e.tokenId)).toEqual([a.id])
+    await store.revocations.add({ tokenId: b.id, expiresAt: at(90 * DAY) })
+    await feed.sync()
+    expect((await feed.poll(cursor)).entries.map((e) => e.tokenId)).toEqual([a.id, b.id])
   })
 })
