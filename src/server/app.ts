@@ -107,13 +107,15 @@ export function createApp(deps: AppDeps): CrumbApp {
   app.use(healthRoutes(ctx))
   app.use(openApiRoutes(ctx))
   app.use('/v1', sessionBridge(ctx)) // dashboard: session cookie -> Bearer, CSRF-checked
+  // the feed first of the /v1 routes: every revocation answers, and brings back, every verifier's
+  // long-poll, and each route walked before it is a path match for each of those requests (#17)
+  app.use('/v1', revocationsRoutes(ctx))
   app.use('/v1', usersRoutes(ctx))
   app.use('/v1', loginRoutes(ctx))
   app.use('/v1', deviceRoutes(ctx))
   app.use('/v1', sessionsRoutes(ctx))
   app.use('/v1', whoamiRoutes(ctx))
   app.use('/v1', tokensRoutes(ctx))
-  app.use('/v1', revocationsRoutes(ctx))
   app.use('/v1', verifyRoutes(ctx))
   app.use('/v1', usageRoutes(ctx))
   app.use('/v1', auditRoutes(ctx))
