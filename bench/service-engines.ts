@@ -6,7 +6,9 @@
  *   `CRUMB_BENCH_DATABASE_URL`), load spread over both.
  * Phases: key creations/s, revocations/s (keys, by possession), feed reads/s, and propagation of
  * revocations to 100 long-polling verifiers (PostgreSQL: 50 on each instance, every revocation
- * sent through the first, so half the deliveries cross instances through LISTEN/NOTIFY).
+ * sent through the first, so half the deliveries cross instances through LISTEN/NOTIFY). The
+ * verifiers are node:http keep-alive clients in this process, each on its own connection; every
+ * one must receive every revocation, timed from before its POST leaves.
  * Targets: cross-instance p99 ≤ 100 ms; PostgreSQL write throughput ≥ 0.5× SQLite's.
  */
 import { mkdtempSync, rmSync } from 'node:fs'
@@ -18,7 +20,7 @@ import pg from 'pg'
 import { attenuate, inspectToken } from '../src/token/index.js'
 import { type PostgresCluster, startPostgresCluster } from '../test/helpers/postgres-cluster.js'
 import { type Running, SERVER_MAIN, startProcess } from '../test/verifier/e2e/processes.js'
-import { json } from './http.js'
+import { httpGet, json } from './http.js'
 import { BENCH_SERVICE_ENV, percentile } from './lib/service-process.js'
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 3)
@@ -156,20 +158,20 @@ async function measure(urls: readonly string[]): Promise<EngineResult> {
   let running = true
   type Feed = { cursor: string; entries: { revocation_id?: string }[] }
   let unavailable = 0
+  // node:http, not fetch: the 100 verifiers share this process's one event loop (see httpGet)
   const get = async (url: string): Promise<Feed> => {
     for (;;) {
-      let res: Response
+      let res: { status: number; body: string }
       try {
-        res = await fetch(url, { headers: { authorization: `Bearer ${token}` } })
+        res = await httpGet(url, { authorization: `Bearer ${token}` })
       } catch {
         // a keep-alive socket closed by the server as the request left: retry, as a verifier would
         unavailable++
         continue
       }
-      if (res.ok) return (await res.json()) as Feed
+      if (res.status === 200) return JSON.parse(res.body) as Feed
       // a 503 (pool or database busy) is counted and retried, as a verifier would
       unavailable++
-      await res.body?.cancel()
       if (res.status !== 503) throw new Error(`feed answered ${res.status}`)
       await new Promise((r) => setTimeout(r, 50))
     }
