@@ -2,6 +2,7 @@ import { CrumbError } from '../errors.js'
 import type { KeyRecord, UserRecord } from '../store/index.js'
 import { decodeIdentifier, decodeTokenList, type TokenClaims, verifyToken } from '../token/index.js'
 import type { Service } from './context.js'
+import type { VerifierKeyCache } from './verifier-keys.js'
 
 /** Who is calling, established by {@link authenticateToken}. Holds no token. */
 export interface AuthContext {
@@ -88,7 +89,12 @@ export async function authenticateToken(
   svc: Pick<Service, 'store' | 'ring' | 'feed' | 'clock' | 'config'>,
   token: string | readonly string[],
   request: RequestFacts,
-  options: { deferred?: ReadonlySet<'org' | 'app' | 'op'>; audience?: string } = {},
+  options: {
+    deferred?: ReadonlySet<'org' | 'app' | 'op'>
+    audience?: string
+    /** Reuse the key row for a moment (the verifier routes; see {@link VerifierKeyCache}). */
+    keyCache?: VerifierKeyCache
+  } = {},
 ): Promise<AuthContext> {
   await svc.feed.sync()
   const now = svc.clock.now()
@@ -106,7 +112,12 @@ export async function authenticateToken(
   } catch (error) {
     throw await whyRevoked(svc, token, error)
   }
-  const found = await svc.store.keys.getWithOwner(claims.tokenId, now)
+  const cache = options.keyCache
+  const found =
+    cache?.get(claims.tokenId) ??
+    (cache === undefined
+      ? await svc.store.keys.getWithOwner(claims.tokenId, now)
+      : cache.remember(claims.tokenId, await svc.store.keys.getWithOwner(claims.tokenId, now)))
   if (found === undefined || found.key.userId !== claims.userId)
     throw new CrumbError('invalid_token', 'unknown key')
   const { key, owner: user } = found
@@ -130,14 +141,17 @@ const OP_ONLY: ReadonlySet<'op'> = new Set(['op'])
  * const auth = await authenticateForOps(svc, token, { ip }, 'read', ['verify'])
  */
 export async function authenticateForOps(
-  svc: Pick<Service, 'store' | 'ring' | 'feed' | 'clock' | 'config'>,
+  svc: Pick<Service, 'store' | 'ring' | 'feed' | 'clock' | 'config' | 'verifierKeys'>,
   token: string | readonly string[],
   request: Omit<RequestFacts, 'op'>,
   op: string,
   alsoOps: readonly string[],
 ): Promise<AuthContext> {
   // the op is judged here: the call's own op, or one of the extra ones
-  const auth = await authenticateToken(svc, token, request, { deferred: OP_ONLY })
+  const auth = await authenticateToken(svc, token, request, {
+    deferred: OP_ONLY,
+    keyCache: svc.verifierKeys,
+  })
   const ops = auth.claims.ops
   if (ops !== null && !ops.includes(op) && !alsoOps.some((o) => ops.includes(o))) {
     throw new CrumbError(

@@ -7,6 +7,7 @@ import type { RevocationFeed } from './feed.js'
 import type { SlidingWindowLimiter } from './limiter.js'
 import type { ServiceSettings } from './settings.js'
 import type { UsageBuffer } from './usage.js'
+import type { VerifierKeyCache } from './verifier-keys.js'
 
 /** Everything the service layer's operations need, built once by {@link createService}. */
 export interface Service {
@@ -19,6 +20,8 @@ export interface Service {
   readonly registry: CaveatRegistry
   /** The revocation feed and the in-memory list the service verifies its own API against. */
   readonly feed: RevocationFeed
+  /** Key rows of the verifier routes' tokens, reused for a moment (#17). */
+  readonly verifierKeys: VerifierKeyCache
   /** Last-use times seen by the service, written in batches. */
   readonly usage: UsageBuffer
   readonly limits: {

@@ -9,6 +9,7 @@ import { RevocationFeed } from './feed.js'
 import { SlidingWindowLimiter } from './limiter.js'
 import type { ServiceSettings } from './settings.js'
 import { UsageBuffer } from './usage.js'
+import { VerifierKeyCache } from './verifier-keys.js'
 
 /**
  * The token service's behaviour with no HTTP and no SQL in it: keys, credentials, sessions, the
@@ -74,6 +75,7 @@ export function createService<C extends ServiceSettings>(
     clock,
     registry: deps.registry ?? defaultRegistry(),
     feed: new RevocationFeed(store, clock, logger, () => keys.current),
+    verifierKeys: new VerifierKeyCache(),
     usage: new UsageBuffer(store, logger),
     limits: {
       loginEmail: limiter(config.loginLimit * 10, config.loginWindowMs),

@@ -2,6 +2,20 @@ import type { Store, Transaction } from '../../src/store/index.js'
 
 type Methods = Record<string | symbol, (...args: unknown[]) => unknown>
 
+const ENGINE = Symbol('the engine behind a deferred store')
+
+/**
+ * The engine's own store behind `store` (itself when it is not a {@link deferredStore}): what a
+ * test spies on, since the deferred store looks each method up on it at every call.
+ *
+ * @example
+ * const keyReads = vi.spyOn((await engineOf(t.store)).keys, 'getWithOwner')
+ */
+export async function engineOf(store: Store): Promise<Store> {
+  const behind = (store as Store & { [ENGINE]?: Promise<Store> })[ENGINE]
+  return behind === undefined ? store : behind
+}
+
 /**
  * A store usable at once whose engine opens asynchronously (PostgreSQL): every call waits for
  * `opening` first. Lets the synchronous `testService()` run the same suites on either engine.
@@ -51,6 +65,7 @@ export function deferredStore(engine: string, opening: Promise<Store>): Store {
   }
   return new Proxy(own as Store, {
     get(target, prop) {
+      if (prop === ENGINE) return opening
       if (prop in target) return Reflect.get(target, prop)
       if (prop === 'then') return undefined // not a thenable
       let repo = repositories.get(prop)

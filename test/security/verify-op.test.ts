@@ -1,8 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest'
+import { attenuate } from '../../src/token/index.js'
 import { ensureBuilt, isolatedEnv, runCli, type Service, startService } from '../cli/helpers.js'
+import { engineOf } from '../helpers/deferred-store.js'
 import { callApi } from '../helpers/http.js'
 import { api, createKey, expectProblem, register, useTestService } from '../server/helpers.js'
 
@@ -48,6 +50,37 @@ describe('the verify op: a least-privilege service token', () => {
       .send({ token: ro.token, request: { op: 'read' } })
       .expect(200)
     await api(t.app, rw.token).get('/v1/revocations').expect(200)
+  })
+})
+
+describe('the verifier routes reuse the key row for a moment (#17)', () => {
+  it('a verifier polling again costs no key read; revoking its key or its token refuses it at once', async () => {
+    const u = await register(t.app)
+    const svc = await createKey(t.app, u.token, { name: 'deploy-api', caveats: ['ops = verify'] })
+    const narrowed = attenuate(svc.token, ['device = box-1'])
+    const keyReads = vi.spyOn((await engineOf(t.app.service.store)).keys, 'getWithOwner')
+    await api(t.app, svc.token).get('/v1/revocations').expect(200)
+    await api(t.app, svc.token).get('/v1/revocations').expect(200)
+    await api(t.app, narrowed).get('/v1/revocations').set('crumb-device', 'box-1').expect(200)
+    expect(keyReads).toHaveBeenCalledTimes(1)
+
+    // the attenuated token revoked: refused at once, while the key's own token still polls
+    await api(t.app, narrowed).post('/v1/revocations').send({ token: narrowed }).expect(200)
+    expectProblem(
+      await api(t.app, narrowed).get('/v1/revocations').set('crumb-device', 'box-1'),
+      401,
+      'token_revoked',
+    )
+    await api(t.app, svc.token).get('/v1/revocations').expect(200)
+
+    // the key revoked by its owner: refused at once, though its row was read a moment ago
+    await api(t.app, u.token).delete(`/v1/tokens/${svc.key.id}`).expect(200)
+    expectProblem(await api(t.app, svc.token).get('/v1/revocations'), 401, 'token_revoked')
+    expectProblem(
+      await api(t.app, svc.token).post('/v1/verify').send({ token: u.token, request: {} }),
+      401,
+      'token_revoked',
+    )
   })
 })
 
