@@ -66,7 +66,8 @@ export class RevocationFeed {
     this.#logger = logger
     this.#ring = ring
     this.#unwatch = store.watchRevocations(() => this.#changed())
-    this.#changed()
+    // the list warmed at start, so the first request does not load it all
+    this.sync().catch((err: unknown) => this.#logger?.warn({ err }, 'revocation feed sync failed'))
   }
 
   /**
@@ -88,10 +89,12 @@ export class RevocationFeed {
     return this.#waiters.size
   }
 
+  // A notice wakes the long-polls, which read from their cursors; the list is not read here: every
+  // use of it syncs first (authentication, introspection, the jobs), so a notice with nobody
+  // waiting costs no read (#17: every revocation notifies every instance).
   #changed(): void {
     this.#generation++
     this.#last = undefined
-    this.sync().catch((err: unknown) => this.#logger?.warn({ err }, 'revocation feed sync failed'))
     for (const w of [...this.#waiters]) w()
   }
 
