@@ -1,4 +1,5 @@
 import { type Instant, toIso } from './time.js'
+import type { UserRecord } from './users.js'
 
 /** Where a key came from (DESIGN.md, "Token lifecycle"). */
 export const KEY_SOURCES = ['register', 'cli-login', 'dashboard-session', 'api', 'oauth', 'workload'] as const
@@ -79,4 +80,21 @@ export function keyStatus(
 ): KeyStatus {
   if (key.revokedAt !== null) return 'revoked'
   return key.expiresAt <= toIso(now) ? 'expired' : 'active'
+}
+
+/**
+ * The owner read beside a key row by `getWithOwner` (both engines): undefined when the user row is
+ * gone, which the outer join reads as nulls.
+ *
+ * @example
+ * const owner = ownerOf(r.user_id, r.owner_email, r.owner_password_hash, r.owner_created_at)
+ */
+export function ownerOf(
+  userId: string,
+  email: string | null,
+  passwordHash: string | null,
+  createdAt: string | null,
+): UserRecord | undefined {
+  if (email === null || passwordHash === null || createdAt === null) return undefined
+  return { id: userId, email, passwordHash, createdAt }
 }

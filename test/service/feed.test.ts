@@ -97,13 +97,18 @@ describe('the revocation feed: sync', () => {
   })
 })
 
+/** A feed over a {@link countedStore} that holds one user with one key. */
+async function feedWithKey() {
+  const { store, reads } = countedStore()
+  const feed = new RevocationFeed(store, manualClock('2026-01-01T00:00:00Z'))
+  cleanups.unshift(async () => feed.close())
+  const key = await addKey(store, await addUser(store))
+  return { store, reads, feed, key }
+}
+
 describe('the revocation feed (long-polls)', () => {
   it('answers 100 long-polls on one cursor with a handful of store reads, not one each', async () => {
-    const { store, reads } = countedStore()
-    const feed = new RevocationFeed(store, manualClock('2026-01-01T00:00:00Z'))
-    cleanups.unshift(async () => feed.close())
-    const user = await addUser(store)
-    const key = await addKey(store, user)
+    const { store, reads, feed, key } = await feedWithKey()
     const { cursor } = await feed.poll(undefined)
     const polls = Array.from({ length: 100 }, () => feed.poll(cursor, 10_000))
     await new Promise((r) => setTimeout(r, 50))
@@ -138,11 +143,7 @@ describe('the revocation feed (long-polls)', () => {
   // #17: a long-poll is authenticated first, and authentication syncs the feed: the poll's own
   // first read would be the same read again
   it("a poll right after a sync takes the sync's page: one store read, not two", async () => {
-    const { store, reads } = countedStore()
-    const feed = new RevocationFeed(store, manualClock('2026-01-01T00:00:00Z'))
-    cleanups.unshift(async () => feed.close())
-    const user = await addUser(store)
-    const key = await addKey(store, user)
+    const { store, reads, feed, key } = await feedWithKey()
     const { cursor } = await feed.poll(undefined)
     await feed.sync()
     const before = reads()

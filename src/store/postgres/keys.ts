@@ -1,4 +1,4 @@
-import { type KeyRecord, type KeySource, keyStatus } from '../keys.js'
+import { type KeyRecord, type KeySource, keyStatus, ownerOf } from '../keys.js'
 import type { KeysPort } from '../port.js'
 import { type Instant, toIso } from '../time.js'
 import { isoOf, type Queryable } from './queryable.js'
@@ -23,9 +23,11 @@ interface KeyRow {
 }
 
 /** The owner's columns beside a key row (all null when the user row is gone). */
-type OwnerColumns =
-  | { owner_email: string; owner_password_hash: string; owner_created_at: Date }
-  | { owner_email: null; owner_password_hash: null; owner_created_at: null }
+interface OwnerColumns {
+  owner_email: string | null
+  owner_password_hash: string | null
+  owner_created_at: Date | null
+}
 
 function parseCaveats(value: unknown): string[] {
   if (!Array.isArray(value) || !value.every((c): c is string => typeof c === 'string')) {
@@ -112,15 +114,7 @@ export function postgresKeys(q: Queryable): KeysPort {
       )
       const r = rows[0]
       if (r === undefined) return undefined
-      const owner =
-        r.owner_email === null
-          ? undefined
-          : {
-              id: r.user_id,
-              email: r.owner_email,
-              passwordHash: r.owner_password_hash,
-              createdAt: isoOf(r.owner_created_at),
-            }
+      const owner = ownerOf(r.user_id, r.owner_email, r.owner_password_hash, isoOf(r.owner_created_at))
       return { key: toKey(r, nowIsoOf(now)), owner }
     },
     getForUser(userId, id, now) {

@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3'
-import { type KeyRecord, type KeySource, keyStatus } from '../keys.js'
+import { type KeyRecord, type KeySource, keyStatus, ownerOf } from '../keys.js'
 import type { KeysPort } from '../port.js'
 import { type Instant, toIso } from '../time.js'
 import type { Sync } from './sync.js'
@@ -27,9 +27,11 @@ interface KeyRow {
 }
 
 /** The owner's columns beside a key row (all null when the user row is gone). */
-type OwnerColumns =
-  | { owner_email: string; owner_password_hash: string; owner_created_at: string }
-  | { owner_email: null; owner_password_hash: null; owner_created_at: null }
+interface OwnerColumns {
+  owner_email: string | null
+  owner_password_hash: string | null
+  owner_created_at: string | null
+}
 
 function parseCaveats(text: string): string[] {
   const value: unknown = JSON.parse(text)
@@ -174,15 +176,7 @@ export function createKeysRepo(db: BetterSqlite3.Database): KeysRepo {
     getWithOwner(id, now) {
       const r = byIdWithOwner.get(id)
       if (r === undefined) return undefined
-      const owner =
-        r.owner_email === null
-          ? undefined
-          : {
-              id: r.user_id,
-              email: r.owner_email,
-              passwordHash: r.owner_password_hash,
-              createdAt: r.owner_created_at,
-            }
+      const owner = ownerOf(r.user_id, r.owner_email, r.owner_password_hash, r.owner_created_at)
       return { key: toKey(r, nowIsoOf(now)), owner }
     },
     getForUser(userId, id, now) {
