@@ -28,3 +28,17 @@ export function prepared(text: string, values: readonly unknown[] | undefined): 
   }
   return values === undefined ? { name, text } : { name, text, values: values as unknown[] }
 }
+
+/**
+ * True when PostgreSQL refused a prepared statement whose result columns changed under it (a
+ * migration altered the table while this instance ran): the statement is dead on that connection,
+ * so the connection is dropped and the call made again on another one (fresh connections prepare
+ * anew). Bounded by the pool size: each refusal removes one stale connection.
+ */
+export function isStalePlan(err: unknown): boolean {
+  const e = err as { code?: unknown; message?: unknown } | null
+  return e?.code === '0A000' && typeof e.message === 'string' && e.message.includes('cached plan')
+}
+
+/** How often a call is made again after {@link isStalePlan}: more than a pool's connections. */
+export const STALE_PLAN_ATTEMPTS = 64

@@ -7,7 +7,7 @@ import { type ChannelListener, listenToChannel } from './listener.js'
 import { migratePostgres } from './migrate.js'
 import { postgresOAuth } from './oauth.js'
 import { createPool, type PoolOptions } from './pool.js'
-import { prepared, type Queryable } from './queryable.js'
+import { isStalePlan, prepared, type Queryable, STALE_PLAN_ATTEMPTS } from './queryable.js'
 import { postgresRevocations } from './revocations.js'
 import { withTransaction } from './transaction.js'
 import { postgresTrustPolicies } from './trust-policies.js'
@@ -41,10 +41,14 @@ function repositories(q: Queryable): Repositories {
 function unavailableAware(pool: pg.Pool): Queryable {
   return {
     query: (async (text: string, values?: unknown[]) => {
-      try {
-        return await pool.query(prepared(text, values))
-      } catch (err) {
-        throw asUnavailable(err)
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await pool.query(prepared(text, values))
+        } catch (err) {
+          // the pool has dropped that connection (pg-pool ends a connection whose query failed)
+          if (isStalePlan(err) && attempt < STALE_PLAN_ATTEMPTS) continue
+          throw asUnavailable(err)
+        }
       }
     }) as Queryable['query'],
   }

@@ -1,4 +1,5 @@
 import type pg from 'pg'
+import { isStalePlan, STALE_PLAN_ATTEMPTS } from './queryable.js'
 import { asUnavailable, isUnavailable } from './unavailable.js'
 
 // serialization_failure, deadlock_detected: the transaction did nothing and may simply run again
@@ -12,8 +13,9 @@ function sqlState(err: unknown): string | undefined {
 
 /**
  * Run `fn` in one READ COMMITTED transaction on a pooled connection: committed when it resolves,
- * rolled back when it throws. A serialization failure or deadlock reruns it (up to 5 attempts), so
- * `fn` must not have side effects outside the database. Connection failures become
+ * rolled back when it throws. A serialization failure or deadlock reruns it (up to 5 attempts), as
+ * does a statement prepared before a migration changed its table (on another connection), so `fn`
+ * must not have side effects outside the database. Connection failures become
  * `ServiceUnavailable` (503); the broken connection is dropped from the pool, not reused.
  *
  * @example
@@ -54,6 +56,13 @@ export async function withTransaction<T>(
         await client.query('ROLLBACK')
       } catch (rollbackErr) {
         broken = rollbackErr instanceof Error ? rollbackErr : new Error(String(rollbackErr))
+      }
+      if (isStalePlan(err)) {
+        // a statement prepared on this connection before a migration changed its table: drop the
+        // connection (fresh ones prepare anew) and run the transaction again
+        broken = err instanceof Error ? err : new Error(String(err))
+        if (attempt < STALE_PLAN_ATTEMPTS) continue
+        throw err
       }
       const state = sqlState(err)
       if (state !== undefined && RETRYABLE.has(state) && attempt < MAX_ATTEMPTS) continue
