@@ -89,20 +89,12 @@ export class RevocationFeed {
     return this.#waiters.size
   }
 
-  // A notice wakes the long-polls, which read from their cursors; the list is not read here: every
-  // use of it syncs first (authentication, introspection, the jobs), so a notice with nobody
-  // waiting costs no read (#17: every revocation notifies every instance).
+  // A change — a notice from the store, or a sync that found entries (or a new cursor) no notice
+  // announced yet, such as another instance's commit read before its notification arrived — wakes
+  // the long-polls, which read from their cursors. The list is not read here: every use of it syncs
+  // first (authentication, introspection, the jobs), so a notice with nobody waiting costs no read
+  // (#17: every revocation notifies every instance).
   #changed(): void {
-    this.#generation++
-    this.#last = undefined
-    for (const w of [...this.#waiters]) w()
-  }
-
-  /**
-   * A sync found entries (or a new cursor) no notice announced yet — another instance's commit read
-   * before its notification arrived: the same as a notice for the long-polls, without another sync.
-   */
-  #learned(): void {
     this.#generation++
     this.#last = undefined
     for (const w of [...this.#waiters]) w()
@@ -158,7 +150,7 @@ export class RevocationFeed {
           loaded += page.entries.length
           const moved = page.cursor !== cursor
           this.#cursor = page.cursor
-          if (moved) this.#learned()
+          if (moved) this.#changed()
           else this.#remember(generation, cursor, page)
           if (!moved || page.entries.length === 0) break
         }
