@@ -112,12 +112,11 @@ export async function authenticateToken(
   } catch (error) {
     throw await whyRevoked(svc, token, error)
   }
-  const cache = options.keyCache
-  const found =
-    cache?.get(claims.tokenId) ??
-    (cache === undefined
-      ? await svc.store.keys.getWithOwner(claims.tokenId, now)
-      : cache.remember(claims.tokenId, await svc.store.keys.getWithOwner(claims.tokenId, now)))
+  let found = options.keyCache?.get(claims.tokenId)
+  if (found === undefined) {
+    found = await svc.store.keys.getWithOwner(claims.tokenId, now)
+    options.keyCache?.remember(claims.tokenId, found)
+  }
   if (found === undefined || found.key.userId !== claims.userId)
     throw new CrumbError('invalid_token', 'unknown key')
   const { key, owner: user } = found

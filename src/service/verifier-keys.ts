@@ -19,7 +19,8 @@ const MAX_KEYS = 10_000
  * shows: last use, name, the derived status.
  *
  * @example
- * const found = cache.get(tokenId) ?? cache.remember(tokenId, await store.keys.getWithOwner(tokenId, now))
+ * let found = cache.get(tokenId)
+ * if (found === undefined) cache.remember(tokenId, (found = await store.keys.getWithOwner(tokenId, now)))
  */
 export class VerifierKeyCache {
   readonly #rows = new LRUCache<string, KeyWithOwner>({ max: MAX_KEYS, ttl: VERIFIER_KEY_TTL_MS })
@@ -28,11 +29,10 @@ export class VerifierKeyCache {
     return this.#rows.get(tokenId)
   }
 
-  /** Keeps a row that authenticates (active key, known owner); returns what it was given. */
-  remember(tokenId: string, found: KeyWithOwner | undefined): KeyWithOwner | undefined {
+  /** Keeps a row that authenticates (active key, known owner); anything else is read again. */
+  remember(tokenId: string, found: KeyWithOwner | undefined): void {
     if (found !== undefined && found.key.revokedAt === null && found.owner !== undefined) {
       this.#rows.set(tokenId, found)
     }
-    return found
   }
 }
