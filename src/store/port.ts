@@ -174,8 +174,14 @@ export interface KeysPort {
 
 /** The append-only audit log. */
 export interface AuditPort {
-  /** @example await tx.audit.append({ event: 'revoked', userId, keyId, actor }) */
-  append(event: NewAuditEvent): Promise<AuditEvent>
+  /**
+   * Appends one event; read the log back with {@link list}. In a transaction the engine may send it
+   * without waiting for it (PostgreSQL pipelines it with the next statement): its failure then
+   * fails the transaction.
+   *
+   * @example await tx.audit.append({ event: 'revoked', userId, keyId, actor })
+   */
+  append(event: NewAuditEvent): Promise<void>
   /** Newest first, paginated by id. @example await store.audit.list(uid, { keyId, limit: 20 }) */
   list(userId: string, options?: ListAuditOptions): Promise<AuditPage>
   /** @example await store.audit.get(42) */

@@ -5,7 +5,13 @@ import { addKey, addUser, at, useTempStore } from './helpers.js'
 const t = useTempStore()
 
 describe('audit log', () => {
-  it('appends events and returns them with ids and normalised fields', async () => {
+  const newest = async (uid: string) => {
+    const e = (await t.store.audit.list(uid, { limit: 1 })).events[0]
+    if (e === undefined) throw new Error('no audit event')
+    return e
+  }
+
+  it('appends events, read back with ids and normalised fields', async () => {
     const uid = await addUser(t.store)
     const input = {
       at: '2026-01-01T00:00:00Z',
@@ -17,10 +23,12 @@ describe('audit log', () => {
       userAgent: 'crumb-cli/0.1',
       detail: { name: 'laptop' },
     } as const
-    const e = await t.store.audit.append(input)
+    await t.store.audit.append(input)
+    const e = await newest(uid)
     expect(e).toEqual({ ...input, id: expect.any(Number), at: '2026-01-01T00:00:00.000Z' })
     expect(await t.store.audit.get(e.id)).toEqual(e)
-    const minimal = await t.store.audit.append({ event: 'login', userId: uid, actor: uid })
+    await t.store.audit.append({ event: 'login', userId: uid, actor: uid })
+    const minimal = await newest(uid)
     expect(minimal).toMatchObject({ keyId: null, ip: null, userAgent: null, detail: null })
     expect(Date.parse(minimal.at)).not.toBeNaN()
   })
@@ -34,7 +42,8 @@ describe('audit log', () => {
 
   it('refuses UPDATE and DELETE', async () => {
     const uid = await addUser(t.store)
-    const e = await t.store.audit.append({ event: 'created', userId: uid, keyId: 'tok_1', actor: uid })
+    await t.store.audit.append({ event: 'created', userId: uid, keyId: 'tok_1', actor: uid })
+    const e = await newest(uid)
     expect(() => t.db.prepare("UPDATE audit_events SET actor = 'mallory' WHERE id = ?").run(e.id)).toThrow(
       /audit log is append-only/,
     )
@@ -65,9 +74,8 @@ describe('audit log', () => {
     const other = await addUser(t.store)
     const ids: number[] = []
     for (let i = 0; i < 7; i++) {
-      ids.push(
-        (await t.store.audit.append({ event: 'renamed', userId: uid, keyId: `tok_${i % 2}`, actor: uid })).id,
-      )
+      await t.store.audit.append({ event: 'renamed', userId: uid, keyId: `tok_${i % 2}`, actor: uid })
+      ids.push((await newest(uid)).id)
       await t.store.audit.append({ event: 'renamed', userId: other, keyId: `tok_${i % 2}`, actor: other })
     }
     const newestFirst = [...ids].reverse()

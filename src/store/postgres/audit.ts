@@ -43,10 +43,11 @@ function toEvent(r: AuditRow): AuditEvent {
  */
 export function postgresAudit(q: Queryable): AuditPort {
   return {
-    async append(event) {
-      const { rows } = await q.query<AuditRow>(
+    append(event) {
+      // nobody reads the row back: in a transaction the insert goes with the next statement
+      return q.write(
         `INSERT INTO audit_events (at, event, user_id, key_id, actor, ip, user_agent, detail)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING *`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
         [
           toIso(event.at ?? new Date()),
           event.event,
@@ -58,9 +59,6 @@ export function postgresAudit(q: Queryable): AuditPort {
           event.detail == null ? null : JSON.stringify(event.detail),
         ],
       )
-      const row = rows[0]
-      if (row === undefined) throw new Error('audit insert returned no row')
-      return toEvent(row)
     },
     async list(userId, options = {}) {
       const limit = Math.min(Math.max(Math.trunc(options.limit ?? AUDIT_DEFAULT_LIMIT), 1), AUDIT_MAX_LIMIT)

@@ -45,6 +45,9 @@ export function createPool(url: string, options: PoolOptions = {}): pg.Pool {
     connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
     idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
     keepAlive: true,
+    // a transaction's statements go out without waiting for each other (StatementPipeline); a
+    // connection still runs them one at a time, in order
+    pipeline: true,
     application_name: options.applicationName ?? 'crumb',
   })
   pool.on('error', (err) => options.onError?.(err))

@@ -1,8 +1,18 @@
 import { createHash } from 'node:crypto'
 import type pg from 'pg'
+import { asUnavailable } from './unavailable.js'
 
-/** A pool or one checked-out connection: what the engine's statements run on. */
-export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>
+/** What the engine's statements run on: the pool (one statement each) or one transaction. */
+export interface Queryable {
+  /** Runs a statement and resolves with its result. */
+  query: pg.Pool['query']
+  /**
+   * Runs a statement whose result the caller does not read. In a transaction it resolves once the
+   * statement is sent: it still runs before every later statement, and its failure fails the
+   * transaction (see `StatementPipeline`). On the pool it resolves when the statement is done.
+   */
+  write(text: string, values?: readonly unknown[]): Promise<void>
+}
 
 /** A timestamptz as the store returns it: the canonical `Date#toISOString()` form. */
 export function isoOf(value: Date): string
@@ -42,3 +52,30 @@ export function isStalePlan(err: unknown): boolean {
 
 /** How often a call is made again after {@link isStalePlan}: more than a pool's connections. */
 export const STALE_PLAN_ATTEMPTS = 64
+
+/**
+ * The pool as a {@link Queryable}: each statement on a free connection, prepared; one refused as
+ * {@link isStalePlan} runs again (pg-pool has dropped that connection); connection failures become
+ * `ServiceUnavailable`.
+ *
+ * @example
+ * const keys = postgresKeys(poolQueryable(pool))
+ */
+export function poolQueryable(pool: pg.Pool): Queryable {
+  const query = (async (text: string, values?: unknown[]) => {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await pool.query(prepared(text, values))
+      } catch (err) {
+        if (isStalePlan(err) && attempt < STALE_PLAN_ATTEMPTS) continue
+        throw asUnavailable(err)
+      }
+    }
+  }) as Queryable['query']
+  return {
+    query,
+    write: async (text, values) => {
+      await query(text, values as unknown[] | undefined)
+    },
+  }
+}

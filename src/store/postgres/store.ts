@@ -1,4 +1,3 @@
-import type pg from 'pg'
 import type { Repositories, Store, Transaction } from '../port.js'
 import { postgresAudit } from './audit.js'
 import { postgresDeviceCodes } from './device-codes.js'
@@ -7,11 +6,10 @@ import { type ChannelListener, listenToChannel } from './listener.js'
 import { migratePostgres } from './migrate.js'
 import { postgresOAuth } from './oauth.js'
 import { createPool, type PoolOptions } from './pool.js'
-import { isStalePlan, prepared, type Queryable, STALE_PLAN_ATTEMPTS } from './queryable.js'
+import { poolQueryable, type Queryable } from './queryable.js'
 import { postgresRevocations } from './revocations.js'
 import { withTransaction } from './transaction.js'
 import { postgresTrustPolicies } from './trust-policies.js'
-import { asUnavailable } from './unavailable.js'
 import { postgresUsers } from './users.js'
 
 /** The channel the `revocations_notify` trigger notifies (db/postgres/001_init.sql). */
@@ -34,23 +32,6 @@ function repositories(q: Queryable): Repositories {
     deviceCodes: postgresDeviceCodes(q),
     oauth: postgresOAuth(q),
     trustPolicies: postgresTrustPolicies(q),
-  }
-}
-
-// top-level calls: one statement each on the pool, connection failures reported as unavailable
-function unavailableAware(pool: pg.Pool): Queryable {
-  return {
-    query: (async (text: string, values?: unknown[]) => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await pool.query(prepared(text, values))
-        } catch (err) {
-          // the pool has dropped that connection (pg-pool ends a connection whose query failed)
-          if (isStalePlan(err) && attempt < STALE_PLAN_ATTEMPTS) continue
-          throw asUnavailable(err)
-        }
-      }
-    }) as Queryable['query'],
   }
 }
 
@@ -89,17 +70,8 @@ export async function openPostgresStore(url: string, options: OpenPostgresOption
 
   const transaction = async <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> => {
     let revoked = false
-    const result = await withTransaction(pool, async (client) => {
-      // the transaction's repositories refuse to run once it ended: the connection is back in
-      // the pool by then, possibly inside someone else's transaction
-      let ended = false
-      const scoped: Queryable = {
-        query: ((text: string, values?: unknown[]) => {
-          if (ended) return Promise.reject(new Error('this transaction has ended'))
-          return client.query(prepared(text, values))
-        }) as Queryable['query'],
-      }
-      const repos = repositories(scoped)
+    const result = await withTransaction(pool, async (q) => {
+      const repos = repositories(q)
       const add = repos.revocations.add
       repos.revocations.add = async (r) => {
         const added = await add(r)
@@ -108,26 +80,21 @@ export async function openPostgresStore(url: string, options: OpenPostgresOption
       }
       const tx: Transaction = {
         ...repos,
-        async lockUser(userId) {
+        lockUser(userId) {
           // a transaction-scoped advisory lock on the user id: held until commit or rollback,
-          // shared by every instance on the database, and free of row-lock side effects
-          await scoped.query("SELECT pg_advisory_xact_lock(hashtextextended('crumb:user:' || $1, 0))", [
-            userId,
-          ])
+          // shared by every instance on the database, and free of row-lock side effects. Sent
+          // without waiting: the statements after it run only once it is granted.
+          return q.write("SELECT pg_advisory_xact_lock(hashtextextended('crumb:user:' || $1, 0))", [userId])
         },
       }
-      try {
-        return await fn(tx)
-      } finally {
-        ended = true
-      }
+      return fn(tx)
     })
     // this instance's own waiters need not wait for the notification's round trip
     if (revoked) notify()
     return result
   }
 
-  const top = repositories(unavailableAware(pool))
+  const top = repositories(poolQueryable(pool))
   // an entry added outside a transaction tells this instance's watchers like one added inside
   top.revocations.add = (r) => transaction((tx) => tx.revocations.add(r))
 

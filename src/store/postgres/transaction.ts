@@ -1,5 +1,6 @@
 import type pg from 'pg'
-import { isStalePlan, STALE_PLAN_ATTEMPTS } from './queryable.js'
+import { StatementPipeline } from './pipeline.js'
+import { isStalePlan, type Queryable, STALE_PLAN_ATTEMPTS } from './queryable.js'
 import { asUnavailable, isUnavailable } from './unavailable.js'
 
 // serialization_failure, deadlock_detected: the transaction did nothing and may simply run again
@@ -13,7 +14,9 @@ function sqlState(err: unknown): string | undefined {
 
 /**
  * Run `fn` in one READ COMMITTED transaction on a pooled connection: committed when it resolves,
- * rolled back when it throws. A serialization failure or deadlock reruns it (up to 5 attempts), as
+ * rolled back when it throws. Its statements are pipelined ({@link StatementPipeline}): `BEGIN`
+ * leaves with the first of them, `COMMIT` with the last writes, and a failed write fails the
+ * transaction with its own error. A serialization failure or deadlock reruns it (up to 5 attempts), as
  * does a statement prepared before a migration changed its table (on another connection), so `fn`
  * must not have side effects outside the database. Connection failures become
  * `ServiceUnavailable` (503); the broken connection is dropped from the pool, not reused.
@@ -24,10 +27,7 @@ function sqlState(err: unknown): string | undefined {
  *   return (await c.query('UPDATE keys SET revoked_at = now() WHERE id = $1 RETURNING *', [id])).rows[0]
  * })
  */
-export async function withTransaction<T>(
-  pool: pg.Pool,
-  fn: (client: pg.PoolClient) => Promise<T>,
-): Promise<T> {
+export async function withTransaction<T>(pool: pg.Pool, fn: (q: Queryable) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     let client: pg.PoolClient
     try {
@@ -42,12 +42,16 @@ export async function withTransaction<T>(
       broken = err
     }
     client.on('error', onError)
+    const statements = new StatementPipeline(client)
     try {
-      await client.query('BEGIN')
-      const result = await fn(client)
-      await client.query('COMMIT')
+      statements.begin()
+      const result = await fn(statements.queryable)
+      await statements.commit()
       return result
-    } catch (err) {
+    } catch (thrown) {
+      // what fn threw after a write failed is the write's consequence (PostgreSQL refuses every
+      // statement after it); the write's error says why, and whether running again may help
+      const err = statements.failure?.error ?? thrown
       if (isUnavailable(err)) {
         broken = err instanceof Error ? err : new Error(String(err))
         throw asUnavailable(err)
@@ -68,6 +72,7 @@ export async function withTransaction<T>(
       if (state !== undefined && RETRYABLE.has(state) && attempt < MAX_ATTEMPTS) continue
       throw err
     } finally {
+      statements.end()
       client.removeListener('error', onError)
       client.release(broken)
     }

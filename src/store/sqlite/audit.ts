@@ -73,18 +73,7 @@ export function createAuditRepo(db: BetterSqlite3.Database): AuditRepo {
         userAgent: event.userAgent ?? null,
         detail: event.detail == null ? null : JSON.stringify(event.detail),
       }
-      const id = Number(insertStmt.run(row).lastInsertRowid)
-      return {
-        id,
-        at: row.at,
-        event: row.event,
-        userId: row.userId,
-        keyId: row.keyId,
-        actor: row.actor,
-        ip: row.ip,
-        userAgent: row.userAgent,
-        detail: parseDetail(row.detail),
-      }
+      insertStmt.run(row)
     },
     list(userId, options = {}) {
       const limit = Math.min(Math.max(Math.trunc(options.limit ?? AUDIT_DEFAULT_LIMIT), 1), AUDIT_MAX_LIMIT)

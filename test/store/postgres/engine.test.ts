@@ -8,6 +8,7 @@ import { loadMigrations } from '../../../src/store/migrate.js'
 import { listenToChannel } from '../../../src/store/postgres/listener.js'
 import { migratePostgres, postgresMigrationsDir } from '../../../src/store/postgres/migrate.js'
 import { createPool } from '../../../src/store/postgres/pool.js'
+import { poolQueryable, type Queryable } from '../../../src/store/postgres/queryable.js'
 import { postgresRevocations } from '../../../src/store/postgres/revocations.js'
 import { withTransaction } from '../../../src/store/postgres/transaction.js'
 import { isUnavailable } from '../../../src/store/postgres/unavailable.js'
@@ -15,12 +16,12 @@ import { describePostgres, usePostgresDatabase } from '../../helpers/postgres.js
 
 const FUTURE = '2099-01-01T00:00:00.000Z'
 
-const addRevocation = (q: pg.PoolClient, r: { tokenId: string; expiresAt: string }) =>
+const addRevocation = (q: Queryable, r: { tokenId: string; expiresAt: string }) =>
   postgresRevocations(q).add(r)
 const revokeCommitted = (pool: pg.Pool, tokenId: string) =>
   withTransaction(pool, (c) => addRevocation(c, { tokenId, expiresAt: FUTURE }))
 const latestRevocationSeq = async (q: pg.Pool): Promise<number> =>
-  Number((await postgresRevocations(q).read(undefined)).cursor)
+  Number((await postgresRevocations(poolQueryable(q)).read(undefined)).cursor)
 const seqOf = async (q: pg.Pool, tokenId: string): Promise<number> =>
   Number(
     (await q.query<{ seq: string }>('SELECT seq FROM revocations WHERE token_id = $1', [tokenId])).rows[0]
@@ -113,7 +114,7 @@ describePostgres('PostgreSQL engine (#17)', () => {
     })
     for (;;) {
       const wasFinished = finished
-      const page = await postgresRevocations(pool).read(cursor)
+      const page = await postgresRevocations(poolQueryable(pool)).read(cursor)
       expect(page.reset).toBeUndefined()
       for (const e of page.entries) seen.push(await seqOf(pool, e.tokenId))
       cursor = page.cursor

@@ -4,10 +4,10 @@
 import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type pg from 'pg'
 import { afterAll, expect, it } from 'vitest'
 import { migratePostgres, postgresMigrationsDir } from '../../../src/store/postgres/migrate.js'
 import { createPool } from '../../../src/store/postgres/pool.js'
+import { poolQueryable, type Queryable } from '../../../src/store/postgres/queryable.js'
 import { postgresRevocations } from '../../../src/store/postgres/revocations.js'
 import { withTransaction } from '../../../src/store/postgres/transaction.js'
 import { describePostgres, usePostgresDatabase } from '../../helpers/postgres.js'
@@ -15,7 +15,7 @@ import { describePostgres, usePostgresDatabase } from '../../helpers/postgres.js
 const FUTURE = '2099-01-01T00:00:00.000Z'
 
 /** How the previous version added an entry: seq taken under the counter row lock, in its transaction. */
-async function addTheOldWay(c: pg.PoolClient, tokenId: string): Promise<void> {
+async function addTheOldWay(c: Queryable, tokenId: string): Promise<void> {
   const { rows } = await c.query<{ last_seq: string }>(
     'SELECT last_seq FROM revocation_feed WHERE only_row FOR UPDATE',
   )
@@ -40,7 +40,7 @@ describePostgres('db/postgres/005: the feed sequencer on an existing feed (#17)'
     try {
       await migratePostgres(pool, { dir: upTo004 })
       for (const t of ['tok_a', 'tok_b', 'tok_c']) await withTransaction(pool, (c) => addTheOldWay(c, t))
-      const feed = postgresRevocations(pool)
+      const feed = postgresRevocations(poolQueryable(pool))
       const before = await feed.read('0')
       expect(before.entries.map((e) => e.tokenId)).toEqual(['tok_a', 'tok_b', 'tok_c'])
 
