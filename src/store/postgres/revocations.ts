@@ -20,16 +20,22 @@ function toEntry(r: Row): FeedEntry {
   return e
 }
 
+/**
+ * Numbers the committed pending entries (db/postgres/006): run right after every commit that added
+ * or moved one, and every second by each instance (for an instance that died in between).
+ */
+export const NUMBER_PENDING_REVOCATIONS = 'SELECT revocation_feed_number()'
+
 // Cursors are the decimal seq (below 2^53); anything else cannot be continued
 const CURSOR = /^\d{1,15}$/
 
 /**
  * The revocation list and its feed on PostgreSQL.
  *
- * Writing: {@link RevocationsPort.add} writes the entry pending, without a seq; a deferred trigger
- * numbers it as its transaction commits, so revoking transactions never hold the feed's counter
- * row across a round trip (why, and why a reader still never skips an entry: see
- * db/postgres/005_feed_sequencer.sql).
+ * Writing: {@link RevocationsPort.add} writes the entry pending, without a seq, and
+ * {@link NUMBER_PENDING_REVOCATIONS} numbers it once its transaction has committed, so revoking
+ * transactions never wait for each other (why, and why a reader still never skips an entry: see
+ * db/postgres/005_feed_sequencer.sql and 006_feed_numbered_after_commit.sql).
  *
  * Reading: each page is one statement, so the page and the latest seq come from one snapshot;
  * since seqs are dense and commit in order, a page that holds fewer entries than its seq span
@@ -55,7 +61,8 @@ export function postgresRevocations(q: Queryable): RevocationsPort {
     async add(revocation): Promise<AddedRevocation> {
       const { revocationId, createdAt, effectiveAt } = newEntryFields(revocation)
       const values = [revocation.tokenId, revocationId, toIso(revocation.expiresAt), createdAt, effectiveAt]
-      // Written pending (no seq): it takes its seq as this transaction commits (db/postgres/005). An existing entry not yet in force at $4 that the new one applies
+      // Written pending (no seq): it takes its seq after this transaction commits
+      // (db/postgres/006). An existing entry not yet in force at $4 that the new one applies
       // sooner than takes the new fields and becomes pending again, so readers following the
       // cursor get it anew (db/postgres/004). The conditions are on the row itself, so a
       // concurrent replacement is judged against what it committed.

@@ -7,7 +7,7 @@ import { migratePostgres } from './migrate.js'
 import { postgresOAuth } from './oauth.js'
 import { createPool, type PoolOptions } from './pool.js'
 import { poolQueryable, type Queryable } from './queryable.js'
-import { postgresRevocations } from './revocations.js'
+import { NUMBER_PENDING_REVOCATIONS, postgresRevocations } from './revocations.js'
 import { withTransaction } from './transaction.js'
 import { postgresTrustPolicies } from './trust-policies.js'
 import { postgresUsers } from './users.js'
@@ -21,6 +21,11 @@ export interface OpenPostgresOptions extends PoolOptions {
   migrationsDir?: string
   /** Told about connection trouble of the pool and of the listening connection (for the log). */
   onConnectionError?: (err: Error) => void
+  /**
+   * How often this instance numbers feed entries left pending by an instance that died between
+   * its commit and the numbering that follows it (db/postgres/006). Default 1000 ms.
+   */
+  pendingSweepMs?: number
 }
 
 function repositories(q: Queryable): Repositories {
@@ -67,28 +72,40 @@ export async function openPostgresStore(url: string, options: OpenPostgresOption
     { connectionTimeoutMs: options.connectionTimeoutMs ?? 2000 },
   )
   let closed = false
+  const sweep = setInterval(() => {
+    pool.query(NUMBER_PENDING_REVOCATIONS).catch(() => {})
+  }, options.pendingSweepMs ?? 1000)
+  sweep.unref()
 
   const transaction = async <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> => {
     let revoked = false
-    const result = await withTransaction(pool, async (q) => {
-      const repos = repositories(q)
-      const add = repos.revocations.add
-      repos.revocations.add = async (r) => {
-        const added = await add(r)
-        revoked ||= added.inserted
-        return added
-      }
-      const tx: Transaction = {
-        ...repos,
-        lockUser(userId) {
-          // a transaction-scoped advisory lock on the user id: held until commit or rollback,
-          // shared by every instance on the database, and free of row-lock side effects. Sent
-          // without waiting: the statements after it run only once it is granted.
-          return q.write("SELECT pg_advisory_xact_lock(hashtextextended('crumb:user:' || $1, 0))", [userId])
-        },
-      }
-      return fn(tx)
-    })
+    let feedWritten = false
+    const result = await withTransaction(
+      pool,
+      async (q) => {
+        const repos = repositories(q)
+        const add = repos.revocations.add
+        repos.revocations.add = async (r) => {
+          // even an entry that was there already: it may still be pending (its numbering failed)
+          feedWritten = true
+          const added = await add(r)
+          revoked ||= added.inserted
+          return added
+        }
+        const tx: Transaction = {
+          ...repos,
+          lockUser(userId) {
+            // a transaction-scoped advisory lock on the user id: held until commit or rollback,
+            // shared by every instance on the database, and free of row-lock side effects. Sent
+            // without waiting: the statements after it run only once it is granted.
+            return q.write("SELECT pg_advisory_xact_lock(hashtextextended('crumb:user:' || $1, 0))", [userId])
+          },
+        }
+        return fn(tx)
+      },
+      // the entries are numbered (and announced) in the commit's round trip, before it resolves
+      { afterCommit: () => (feedWritten ? NUMBER_PENDING_REVOCATIONS : undefined) },
+    )
     // this instance's own waiters need not wait for the notification's round trip
     if (revoked) notify()
     return result
@@ -120,6 +137,7 @@ export async function openPostgresStore(url: string, options: OpenPostgresOption
     async close() {
       if (closed) return
       closed = true
+      clearInterval(sweep)
       watchers.clear()
       await listener.close()
       await pool.end()

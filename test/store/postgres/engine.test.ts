@@ -9,7 +9,8 @@ import { listenToChannel } from '../../../src/store/postgres/listener.js'
 import { migratePostgres, postgresMigrationsDir } from '../../../src/store/postgres/migrate.js'
 import { createPool } from '../../../src/store/postgres/pool.js'
 import { poolQueryable, type Queryable } from '../../../src/store/postgres/queryable.js'
-import { postgresRevocations } from '../../../src/store/postgres/revocations.js'
+import { NUMBER_PENDING_REVOCATIONS, postgresRevocations } from '../../../src/store/postgres/revocations.js'
+import { openPostgresStore } from '../../../src/store/postgres/store.js'
 import { withTransaction } from '../../../src/store/postgres/transaction.js'
 import { isUnavailable } from '../../../src/store/postgres/unavailable.js'
 import { describePostgres, usePostgresDatabase } from '../../helpers/postgres.js'
@@ -18,8 +19,10 @@ const FUTURE = '2099-01-01T00:00:00.000Z'
 
 const addRevocation = (q: Queryable, r: { tokenId: string; expiresAt: string }) =>
   postgresRevocations(q).add(r)
+// as the store does: the entry is numbered right after its transaction commits
+const numbered = { afterCommit: () => NUMBER_PENDING_REVOCATIONS }
 const revokeCommitted = (pool: pg.Pool, tokenId: string) =>
-  withTransaction(pool, (c) => addRevocation(c, { tokenId, expiresAt: FUTURE }))
+  withTransaction(pool, (c) => addRevocation(c, { tokenId, expiresAt: FUTURE }), numbered)
 const latestRevocationSeq = async (q: pg.Pool): Promise<number> =>
   Number((await postgresRevocations(poolQueryable(q)).read(undefined)).cursor)
 const seqOf = async (q: pg.Pool, tokenId: string): Promise<number> =>
@@ -89,11 +92,15 @@ describePostgres('PostgreSQL engine (#17)', () => {
     const start = await latestRevocationSeq(pool)
     // a revoking transaction that stays open: the others commit (and are numbered) meanwhile
     let slowCommitted = 0
-    const slow = withTransaction(pool, async (c) => {
-      const r = await addRevocation(c, { tokenId: 'tok_slow', expiresAt: FUTURE })
-      await new Promise((res) => setTimeout(res, 300))
-      return r
-    }).then((r) => {
+    const slow = withTransaction(
+      pool,
+      async (c) => {
+        const r = await addRevocation(c, { tokenId: 'tok_slow', expiresAt: FUTURE })
+        await new Promise((res) => setTimeout(res, 300))
+        return r
+      },
+      numbered,
+    ).then((r) => {
       slowCommitted = performance.now()
       return r
     })
@@ -124,7 +131,7 @@ describePostgres('PostgreSQL engine (#17)', () => {
     await all
     // every entry once, in seq order, no gaps
     expect(seen).toEqual(Array.from({ length: 41 }, (_, i) => start + i + 1))
-    // the open transaction held nobody up, and its entry was numbered as it committed, last
+    // the open transaction held nobody up, and its entry was numbered after it committed, last
     expect(writersDone).toBeLessThan(slowCommitted)
     expect(await seqOf(pool, 'tok_slow')).toBe(start + 41)
   })
@@ -132,11 +139,15 @@ describePostgres('PostgreSQL engine (#17)', () => {
   it('concurrent additions of one entry: one inserts it, the others get it back, none fails', async () => {
     const results = await Promise.all(
       Array.from({ length: 10 }, () =>
-        withTransaction(pool, async (c) => {
-          const added = await addRevocation(c, { tokenId: 'tok_same', expiresAt: FUTURE })
-          await new Promise((res) => setTimeout(res, 20)) // hold the row while others try
-          return added
-        }),
+        withTransaction(
+          pool,
+          async (c) => {
+            const added = await addRevocation(c, { tokenId: 'tok_same', expiresAt: FUTURE })
+            await new Promise((res) => setTimeout(res, 20)) // hold the row while others try
+            return added
+          },
+          numbered,
+        ),
       ),
     )
     expect(results.filter((r) => r.inserted)).toHaveLength(1)
@@ -145,31 +156,59 @@ describePostgres('PostgreSQL engine (#17)', () => {
     expect(rows).toHaveLength(1)
   })
 
-  it('numbers an entry as its transaction commits: a committed entry always has its seq', async () => {
+  it('numbers an entry right after its transaction commits; a rolled-back one takes no seq', async () => {
     const start = await latestRevocationSeq(pool)
-    const seqs = await withTransaction(pool, async (c) => {
-      await addRevocation(c, { tokenId: 'tok_one', expiresAt: FUTURE })
-      await addRevocation(c, { tokenId: 'tok_two', expiresAt: FUTURE })
-      // not yet: inside the transaction both are pending
-      const { rows } = await c.query<{ seq: string | null }>(
-        "SELECT seq FROM revocations WHERE token_id IN ('tok_one', 'tok_two')",
-      )
-      return rows.map((r) => r.seq)
-    })
+    const seqs = await withTransaction(
+      pool,
+      async (c) => {
+        await addRevocation(c, { tokenId: 'tok_one', expiresAt: FUTURE })
+        await addRevocation(c, { tokenId: 'tok_two', expiresAt: FUTURE })
+        // not yet: inside the transaction both are pending
+        const { rows } = await c.query<{ seq: string | null }>(
+          "SELECT seq FROM revocations WHERE token_id IN ('tok_one', 'tok_two')",
+        )
+        return rows.map((r) => r.seq)
+      },
+      numbered,
+    )
     expect(seqs).toEqual([null, null])
+    // numbered by the time the transaction resolved, in the order they were written
     expect([await seqOf(pool, 'tok_one'), await seqOf(pool, 'tok_two')]).toEqual([start + 1, start + 2])
     expect(await latestRevocationSeq(pool)).toBe(start + 2)
     const { rows } = await pool.query('SELECT 1 FROM revocations WHERE seq IS NULL')
     expect(rows).toHaveLength(0)
-    // a rolled-back transaction takes no seq
     await expect(
-      withTransaction(pool, async (c) => {
-        await addRevocation(c, { tokenId: 'tok_rolled_back', expiresAt: FUTURE })
-        throw new Error('changed my mind')
-      }),
+      withTransaction(
+        pool,
+        async (c) => {
+          await addRevocation(c, { tokenId: 'tok_rolled_back', expiresAt: FUTURE })
+          throw new Error('changed my mind')
+        },
+        numbered,
+      ),
     ).rejects.toThrow('changed my mind')
     await revokeCommitted(pool, 'tok_three')
     expect(await seqOf(pool, 'tok_three')).toBe(start + 3)
+  })
+
+  it('an entry left pending by an instance that died after its commit is numbered by the sweep', async () => {
+    const start = await latestRevocationSeq(pool)
+    // committed, and its numbering never sent
+    await withTransaction(pool, (c) => addRevocation(c, { tokenId: 'tok_orphan', expiresAt: FUTURE }))
+    expect(await latestRevocationSeq(pool)).toBe(start)
+    const store = await openPostgresStore(db.url, { max: 1, pendingSweepMs: 50 })
+    try {
+      let seq = 0 // pending: NULL
+      for (let i = 0; i < 100 && !(seq > 0); i++) {
+        await new Promise((res) => setTimeout(res, 20))
+        seq = await seqOf(pool, 'tok_orphan')
+      }
+      expect(seq).toBe(start + 1)
+      const page = await store.revocations.read(String(start))
+      expect(page.entries.map((e) => e.tokenId)).toEqual(['tok_orphan'])
+    } finally {
+      await store.close()
+    }
   })
 
   it('a notification reaches a listener on another connection within milliseconds of the commit', async () => {
@@ -184,13 +223,17 @@ describePostgres('PostgreSQL engine (#17)', () => {
     })
     try {
       await listening
-      await withTransaction(pool, async (c) => {
-        const r = await addRevocation(c, { tokenId: 'tok_notify', expiresAt: FUTURE })
-        // nothing is delivered before the commit
-        await new Promise((res) => setTimeout(res, 100))
-        expect(got).toEqual([])
-        return r
-      })
+      await withTransaction(
+        pool,
+        async (c) => {
+          const r = await addRevocation(c, { tokenId: 'tok_notify', expiresAt: FUTURE })
+          // nothing is delivered before the commit
+          await new Promise((res) => setTimeout(res, 100))
+          expect(got).toEqual([])
+          return r
+        },
+        numbered,
+      )
       const numberedAt = performance.now()
       for (let i = 0; i < 200 && got.length === 0; i++) await new Promise((res) => setTimeout(res, 5))
       // one notice for the transaction (listeners re-read from their cursor)

@@ -8,7 +8,7 @@ import { afterAll, expect, it } from 'vitest'
 import { migratePostgres, postgresMigrationsDir } from '../../../src/store/postgres/migrate.js'
 import { createPool } from '../../../src/store/postgres/pool.js'
 import { poolQueryable, type Queryable } from '../../../src/store/postgres/queryable.js'
-import { postgresRevocations } from '../../../src/store/postgres/revocations.js'
+import { NUMBER_PENDING_REVOCATIONS, postgresRevocations } from '../../../src/store/postgres/revocations.js'
 import { withTransaction } from '../../../src/store/postgres/transaction.js'
 import { describePostgres, usePostgresDatabase } from '../../helpers/postgres.js'
 
@@ -45,23 +45,37 @@ describePostgres('db/postgres/005: the feed sequencer on an existing feed (#17)'
       expect(before.entries.map((e) => e.tokenId)).toEqual(['tok_a', 'tok_b', 'tok_c'])
 
       const applied = await migratePostgres(pool)
-      expect(applied.map((m) => m.version)).toEqual([5])
+      expect(applied.map((m) => m.version)).toEqual([5, 6])
 
-      await withTransaction(pool, (c) =>
-        postgresRevocations(c).add({ tokenId: 'tok_new', expiresAt: FUTURE }),
+      const numbered = { afterCommit: () => NUMBER_PENDING_REVOCATIONS }
+      await withTransaction(
+        pool,
+        (c) => postgresRevocations(c).add({ tokenId: 'tok_new', expiresAt: FUTURE }),
+        numbered,
       )
-      // an instance of the previous version, still running during a rolling upgrade
+      // instances of the previous versions, still running during a rolling upgrade: one numbering
+      // under the counter row lock itself (before 005), one leaving its entry to a trigger (005)
       await withTransaction(pool, (c) => addTheOldWay(c, 'tok_old_instance'))
       await withTransaction(pool, (c) =>
-        postgresRevocations(c).add({ tokenId: 'tok_newer', expiresAt: FUTURE }),
+        postgresRevocations(c).add({ tokenId: 'tok_005_instance', expiresAt: FUTURE }),
+      )
+      await withTransaction(
+        pool,
+        (c) => postgresRevocations(c).add({ tokenId: 'tok_newer', expiresAt: FUTURE }),
+        numbered,
       )
 
       const after = await feed.read(before.cursor)
       expect(after.reset).toBeUndefined()
-      expect(after.entries.map((e) => e.tokenId)).toEqual(['tok_new', 'tok_old_instance', 'tok_newer'])
-      expect(after.cursor).toBe('6')
+      expect(after.entries.map((e) => e.tokenId)).toEqual([
+        'tok_new',
+        'tok_old_instance',
+        'tok_005_instance',
+        'tok_newer',
+      ])
+      expect(after.cursor).toBe('7')
       const { rows } = await pool.query<{ seq: string }>('SELECT seq FROM revocations ORDER BY seq')
-      expect(rows.map((r) => Number(r.seq))).toEqual([1, 2, 3, 4, 5, 6])
+      expect(rows.map((r) => Number(r.seq))).toEqual([1, 2, 3, 4, 5, 6, 7])
     } finally {
       await pool.end()
     }
