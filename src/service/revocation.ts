@@ -73,13 +73,18 @@ export async function revokeByToken(
         new Date(now.getTime() + svc.config.tokenMaxTtlMs)
       const logout = options.reason === 'logout' && key !== undefined
       const reason = logout ? 'logout' : 'revoked by token holder'
-      if (key !== undefined && (await tx.keys.revoke(key.id, now, reason))) {
+      // the entry is added whether or not the key row was still active: both go out together
+      // (one round trip on PostgreSQL)
+      const [revokedNow] = await Promise.all([
+        key !== undefined && tx.keys.revoke(key.id, now, reason),
+        tx.revocations.add({ tokenId: id.tokenId, expiresAt, createdAt: now }),
+      ])
+      if (key !== undefined && revokedNow) {
         // a logout presents the root token, which only its user holds: audit it as them
         const user = logout ? await tx.users.get(key.userId) : undefined
         const actor = user === undefined ? who : { ...who, actor: user.email }
         await audit(svc, tx, actor, 'revoked', key.userId, key.id, { reason })
       }
-      await tx.revocations.add({ tokenId: id.tokenId, expiresAt, createdAt: now })
       return { tokenId: id.tokenId }
     }
     const revocationId = revocationIdOf(primary.signature)

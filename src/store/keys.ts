@@ -83,6 +83,35 @@ export function keyStatus(
 }
 
 /**
+ * The record of a key just inserted (both engines): what a read would return, without one.
+ *
+ * @example
+ * const key = newKeyRecord({ id, userId, name: 'deploy', hint, source: 'api', kid, createdAt, expiresAt })
+ */
+export function newKeyRecord(key: NewKey): KeyRecord {
+  const expiresAt = toIso(key.expiresAt)
+  return {
+    id: key.id,
+    userId: key.userId,
+    name: key.name,
+    hint: key.hint,
+    source: key.source,
+    kid: key.kid,
+    caveats: [...(key.caveats ?? [])],
+    createdAt: toIso(key.createdAt),
+    expiresAt,
+    lastUsedAt: null,
+    lastUsedIp: null,
+    lastUsedUserAgent: null,
+    revokedAt: null,
+    revokedReason: null,
+    replacedBy: null,
+    revokeAfter: null,
+    status: keyStatus({ revokedAt: null, expiresAt }),
+  }
+}
+
+/**
  * The owner read beside a key row by `getWithOwner` (both engines): undefined when the user row is
  * gone, which the outer join reads as nulls.
  *

@@ -93,6 +93,42 @@ export function storeContract(engine: EngineFactory): void {
         expect(await store.revocations.has(k.id)).toBe(true)
       })
 
+      test('a key inserted in a transaction is what a read returns afterwards', async ({ store }) => {
+        const uid = await addUser(store)
+        const inserted = await store.transaction((tx) =>
+          tx.keys.insert({
+            id: 'tok_in_tx',
+            userId: uid,
+            name: 'deploy',
+            hint: 'crumb_…0001',
+            source: 'api',
+            kid: 'k1',
+            caveats: ['ops = deploy'],
+            createdAt: '2026-01-01T00:00:00Z',
+            expiresAt: '2099-01-01T00:00:00+00:00',
+          }),
+        )
+        expect(await store.keys.get('tok_in_tx')).toEqual(inserted)
+      })
+
+      test('a write refused by the database fails its transaction, even one nobody waited on', async ({
+        store,
+      }) => {
+        const uid = await addUser(store)
+        const k = await addKey(store, uid)
+        const attempt = store.transaction(async (tx) => {
+          await tx.keys.revoke(k.id, at(1), 'user')
+          // an unknown user: the foreign key refuses it (PostgreSQL tells only at the commit)
+          await tx.keys.insert({ ...k, id: 'tok_orphan', userId: 'usr_nobody', createdAt: at(0) })
+          await tx.audit.append({ event: 'revoked', userId: uid, keyId: k.id, actor: uid })
+          return 'committed'
+        })
+        await expect(attempt).rejects.toThrow(/foreign key|FOREIGN KEY/)
+        expect((await store.keys.get(k.id, at(2)))?.status).toBe('active')
+        expect(await store.keys.get('tok_orphan')).toBeUndefined()
+        expect((await store.audit.list(uid)).events).toEqual([])
+      })
+
       test('rolls the whole transaction back when it throws', async ({ store }) => {
         const uid = await addUser(store)
         const k = await addKey(store, uid)

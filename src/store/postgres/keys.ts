@@ -1,4 +1,4 @@
-import { type KeyRecord, type KeySource, keyStatus, ownerOf } from '../keys.js'
+import { type KeyRecord, type KeySource, keyStatus, newKeyRecord, ownerOf } from '../keys.js'
 import type { KeysPort } from '../port.js'
 import { type Instant, toIso } from '../time.js'
 import { isoOf, type Queryable } from './queryable.js'
@@ -84,24 +84,24 @@ export function postgresKeys(q: Queryable): KeysPort {
 
   return {
     async insert(key) {
-      const { rows } = await q.query<KeyRow>(
+      const rec = newKeyRecord(key)
+      // nothing to read back: in a transaction the insert goes with the next statement
+      await q.write(
         `INSERT INTO keys (id, user_id, name, hint, source, kid, caveats, created_at, expires_at)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING *`,
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
         [
-          key.id,
-          key.userId,
-          key.name,
-          key.hint,
-          key.source,
-          key.kid,
-          JSON.stringify([...(key.caveats ?? [])]),
-          toIso(key.createdAt),
-          toIso(key.expiresAt),
+          rec.id,
+          rec.userId,
+          rec.name,
+          rec.hint,
+          rec.source,
+          rec.kid,
+          JSON.stringify(rec.caveats),
+          rec.createdAt,
+          rec.expiresAt,
         ],
       )
-      const row = rows[0]
-      if (row === undefined) throw new Error('key insert returned no row')
-      return toKey(row, new Date().toISOString())
+      return rec
     },
     get(id, now) {
       return one('SELECT * FROM keys WHERE id = $1', [id], nowIsoOf(now))

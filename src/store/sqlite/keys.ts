@@ -1,5 +1,5 @@
 import type BetterSqlite3 from 'better-sqlite3'
-import { type KeyRecord, type KeySource, keyStatus, ownerOf } from '../keys.js'
+import { type KeyRecord, type KeySource, keyStatus, newKeyRecord, ownerOf } from '../keys.js'
 import type { KeysPort } from '../port.js'
 import { type Instant, toIso } from '../time.js'
 import type { Sync } from './sync.js'
@@ -145,29 +145,19 @@ export function createKeysRepo(db: BetterSqlite3.Database): KeysRepo {
 
   return {
     insert(key) {
-      const rec = {
-        id: key.id,
-        userId: key.userId,
-        name: key.name,
-        hint: key.hint,
-        source: key.source,
-        kid: key.kid,
-        caveats: [...(key.caveats ?? [])],
-        createdAt: toIso(key.createdAt),
-        expiresAt: toIso(key.expiresAt),
-      }
-      insertStmt.run({ ...rec, caveats: JSON.stringify(rec.caveats) })
-      return {
-        ...rec,
-        lastUsedAt: null,
-        lastUsedIp: null,
-        lastUsedUserAgent: null,
-        revokedAt: null,
-        revokedReason: null,
-        replacedBy: null,
-        revokeAfter: null,
-        status: keyStatus({ revokedAt: null, expiresAt: rec.expiresAt }),
-      }
+      const rec = newKeyRecord(key)
+      insertStmt.run({
+        id: rec.id,
+        userId: rec.userId,
+        name: rec.name,
+        hint: rec.hint,
+        source: rec.source,
+        kid: rec.kid,
+        caveats: JSON.stringify(rec.caveats),
+        createdAt: rec.createdAt,
+        expiresAt: rec.expiresAt,
+      })
+      return rec
     },
     get(id, now) {
       const r = byId.get(id)
