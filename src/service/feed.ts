@@ -1,4 +1,5 @@
 import type { Logger } from 'pino'
+import { coalesced } from '../coalesced.js'
 import type { FeedRead, Store } from '../store/index.js'
 import { type KeyRing, RevocationList } from '../token/index.js'
 import { activeKidsDigest } from '../wire/revocation-feed.js'
@@ -41,8 +42,7 @@ export class RevocationFeed {
   #ringCheck: NodeJS.Timeout | undefined
   #cursor: string | undefined
   /** The read running now, and the one queued behind it for the calls that came during it. */
-  #syncing: Promise<number> | undefined
-  #queued: Promise<number> | undefined
+  readonly #coalescedLoad = coalesced(() => this.#loadNew())
   #closed = false
   /** Bumped by every change notice: a read started after it sees what the notice announced. */
   #generation = 0
@@ -113,54 +113,37 @@ export class RevocationFeed {
    */
   sync(): Promise<number> {
     if (this.#closed) return Promise.resolve(0)
-    const running = this.#syncing
-    if (running === undefined) return this.#startSync()
-    // the running read may have started before what this caller must see was committed
-    this.#queued ??= running
-      .catch(() => 0)
-      .then(() => {
-        this.#queued = undefined
-        // a read started in between began after every caller queued here: share it
-        return this.#syncing ?? this.#startSync()
-      })
-    return this.#queued
+    return this.#coalescedLoad()
   }
 
-  #startSync(): Promise<number> {
-    const run = async (): Promise<number> => {
-      let loaded = 0
-      try {
-        for (;;) {
-          const generation = this.#generation
-          const cursor = this.#cursor
-          const page = await this.#store.revocations.read(cursor)
-          const now = this.#clock.now().getTime()
-          for (const e of page.entries) {
-            this.list.add(
-              {
-                tokenId: e.tokenId,
-                ...(e.revocationId === undefined ? {} : { revocationId: e.revocationId }),
-                expiresAt: new Date(e.expiresAt),
-                // an unreadable instant is an invalid Date, which the list takes as "at once"
-                ...(e.effectiveAt === undefined ? {} : { effectiveAt: new Date(e.effectiveAt) }),
-              },
-              now,
-            )
-          }
-          loaded += page.entries.length
-          const moved = page.cursor !== cursor
-          this.#cursor = page.cursor
-          if (moved) this.#changed()
-          else this.#remember(generation, cursor, page)
-          if (!moved || page.entries.length === 0) break
-        }
-      } finally {
-        this.#syncing = undefined
+  // what one sync does: pages of entries after the cursor, into the list
+  async #loadNew(): Promise<number> {
+    let loaded = 0
+    for (;;) {
+      const generation = this.#generation
+      const cursor = this.#cursor
+      const page = await this.#store.revocations.read(cursor)
+      const now = this.#clock.now().getTime()
+      for (const e of page.entries) {
+        this.list.add(
+          {
+            tokenId: e.tokenId,
+            ...(e.revocationId === undefined ? {} : { revocationId: e.revocationId }),
+            expiresAt: new Date(e.expiresAt),
+            // an unreadable instant is an invalid Date, which the list takes as "at once"
+            ...(e.effectiveAt === undefined ? {} : { effectiveAt: new Date(e.effectiveAt) }),
+          },
+          now,
+        )
       }
-      return loaded
+      loaded += page.entries.length
+      const moved = page.cursor !== cursor
+      this.#cursor = page.cursor
+      if (moved) this.#changed()
+      else this.#remember(generation, cursor, page)
+      if (!moved || page.entries.length === 0) break
     }
-    this.#syncing = run()
-    return this.#syncing
+    return loaded
   }
 
   /**

@@ -62,22 +62,18 @@ export class StatementPipeline {
   }
 
   /**
-   * Sends `COMMIT` (with any writes still unsent, and `then`, a statement to run right after the
-   * commit, outside the transaction) and waits until every statement has run. Throws the first
-   * failure: PostgreSQL answers `COMMIT` in a failed transaction by rolling back, not with an
-   * error. What `then` does is not part of the transaction: its failure is not reported.
+   * Sends `COMMIT` (with any writes still unsent) and waits until every statement has run. Throws
+   * the first failure: PostgreSQL answers `COMMIT` in a failed transaction by rolling back, not
+   * with an error.
    */
-  async commit(then?: string): Promise<void> {
+  async commit(): Promise<void> {
     const committed = this.#send('COMMIT')
-    const after = then === undefined ? undefined : this.#send(then).catch(() => {})
     await Promise.allSettled(this.#unread)
     if (this.#failure !== undefined) {
       committed.catch(() => {})
-      await after
       throw this.#failure.error
     }
     await committed
-    await after
   }
 
   /** No statement may be sent once the connection is back in the pool (maybe in another transaction). */

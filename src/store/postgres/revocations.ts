@@ -21,8 +21,9 @@ function toEntry(r: Row): FeedEntry {
 }
 
 /**
- * Numbers the committed pending entries (db/postgres/006): run right after every commit that added
- * or moved one, and every second by each instance (for an instance that died in between).
+ * Numbers the committed pending entries (db/postgres/006): run after every commit that added or
+ * moved one (one call shared by the commits of an instance meanwhile), and every second by each
+ * instance (for an instance that died in between).
  */
 export const NUMBER_PENDING_REVOCATIONS = 'SELECT revocation_feed_number()'
 

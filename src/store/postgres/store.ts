@@ -1,3 +1,4 @@
+import { coalesced } from '../../coalesced.js'
 import type { Repositories, Store, Transaction } from '../port.js'
 import { postgresAudit } from './audit.js'
 import { postgresDeviceCodes } from './device-codes.js'
@@ -10,6 +11,7 @@ import { poolQueryable, type Queryable } from './queryable.js'
 import { NUMBER_PENDING_REVOCATIONS, postgresRevocations } from './revocations.js'
 import { withTransaction } from './transaction.js'
 import { postgresTrustPolicies } from './trust-policies.js'
+import { asUnavailable } from './unavailable.js'
 import { postgresUsers } from './users.js'
 
 /** The channel the `revocations_notify` trigger notifies (db/postgres/001_init.sql). */
@@ -72,40 +74,50 @@ export async function openPostgresStore(url: string, options: OpenPostgresOption
     { connectionTimeoutMs: options.connectionTimeoutMs ?? 2000 },
   )
   let closed = false
+
+  // Entries are numbered after their transaction commits (db/postgres/006), by one call for every
+  // transaction of this instance that committed while one was going, rather than one call per
+  // commit sent with the COMMIT: measured (#17) 637 → 783 revocations/s, fewer numbering
+  // transactions, flushes and notifications.
+  const numberPending = coalesced(async () => {
+    await pool.query(NUMBER_PENDING_REVOCATIONS)
+  })
   const sweep = setInterval(() => {
-    pool.query(NUMBER_PENDING_REVOCATIONS).catch(() => {})
+    numberPending().catch(() => {})
   }, options.pendingSweepMs ?? 1000)
   sweep.unref()
 
   const transaction = async <T>(fn: (tx: Transaction) => Promise<T>): Promise<T> => {
     let revoked = false
     let feedWritten = false
-    const result = await withTransaction(
-      pool,
-      async (q) => {
-        const repos = repositories(q)
-        const add = repos.revocations.add
-        repos.revocations.add = async (r) => {
-          // even an entry that was there already: it may still be pending (its numbering failed)
-          feedWritten = true
-          const added = await add(r)
-          revoked ||= added.inserted
-          return added
-        }
-        const tx: Transaction = {
-          ...repos,
-          lockUser(userId) {
-            // a transaction-scoped advisory lock on the user id: held until commit or rollback,
-            // shared by every instance on the database, and free of row-lock side effects. Sent
-            // without waiting: the statements after it run only once it is granted.
-            return q.write("SELECT pg_advisory_xact_lock(hashtextextended('crumb:user:' || $1, 0))", [userId])
-          },
-        }
-        return fn(tx)
-      },
-      // the entries are numbered (and announced) in the commit's round trip, before it resolves
-      { afterCommit: () => (feedWritten ? NUMBER_PENDING_REVOCATIONS : undefined) },
-    )
+    const result = await withTransaction(pool, async (q) => {
+      const repos = repositories(q)
+      const add = repos.revocations.add
+      repos.revocations.add = async (r) => {
+        // even an entry that was there already: it may still be pending (its numbering failed)
+        feedWritten = true
+        const added = await add(r)
+        revoked ||= added.inserted
+        return added
+      }
+      const tx: Transaction = {
+        ...repos,
+        lockUser(userId) {
+          // a transaction-scoped advisory lock on the user id: held until commit or rollback,
+          // shared by every instance on the database, and free of row-lock side effects. Sent
+          // without waiting: the statements after it run only once it is granted.
+          return q.write("SELECT pg_advisory_xact_lock(hashtextextended('crumb:user:' || $1, 0))", [userId])
+        },
+      }
+      return fn(tx)
+    })
+    if (feedWritten) {
+      // on the feed (and announced) before the transaction resolves; a failure here leaves the
+      // entry to the sweep, and the caller a 503 to retry (the retry finds the entry, and numbers)
+      await numberPending().catch((err: unknown) => {
+        throw asUnavailable(err)
+      })
+    }
     // this instance's own waiters need not wait for the notification's round trip
     if (revoked) notify()
     return result

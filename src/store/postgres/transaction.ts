@@ -12,15 +12,6 @@ function sqlState(err: unknown): string | undefined {
   return typeof code === 'string' ? code : undefined
 }
 
-/** What {@link withTransaction} takes besides the work. */
-export interface TransactionOptions {
-  /**
-   * Asked once `fn` has resolved: a statement to run right after the commit, on the same connection
-   * and in the same round trip (not part of the transaction; its failure is not reported).
-   */
-  afterCommit?: () => string | undefined
-}
-
 /**
  * Run `fn` in one READ COMMITTED transaction on a pooled connection: committed when it resolves,
  * rolled back when it throws. Its statements are pipelined ({@link StatementPipeline}): `BEGIN`
@@ -36,11 +27,7 @@ export interface TransactionOptions {
  *   return (await c.query('UPDATE keys SET revoked_at = now() WHERE id = $1 RETURNING *', [id])).rows[0]
  * })
  */
-export async function withTransaction<T>(
-  pool: pg.Pool,
-  fn: (q: Queryable) => Promise<T>,
-  options: TransactionOptions = {},
-): Promise<T> {
+export async function withTransaction<T>(pool: pg.Pool, fn: (q: Queryable) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     let client: pg.PoolClient
     try {
@@ -59,7 +46,7 @@ export async function withTransaction<T>(
     try {
       statements.begin()
       const result = await fn(statements.queryable)
-      await statements.commit(options.afterCommit?.())
+      await statements.commit()
       return result
     } catch (thrown) {
       // what fn threw after a write failed is the write's consequence (PostgreSQL refuses every

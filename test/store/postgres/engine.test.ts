@@ -19,10 +19,14 @@ const FUTURE = '2099-01-01T00:00:00.000Z'
 
 const addRevocation = (q: Queryable, r: { tokenId: string; expiresAt: string }) =>
   postgresRevocations(q).add(r)
-// as the store does: the entry is numbered right after its transaction commits
-const numbered = { afterCommit: () => NUMBER_PENDING_REVOCATIONS }
+// as the store does: the entries a transaction added are numbered once it has committed
+const numberedTransaction = async <T>(pool: pg.Pool, fn: (q: Queryable) => Promise<T>): Promise<T> => {
+  const result = await withTransaction(pool, fn)
+  await pool.query(NUMBER_PENDING_REVOCATIONS)
+  return result
+}
 const revokeCommitted = (pool: pg.Pool, tokenId: string) =>
-  withTransaction(pool, (c) => addRevocation(c, { tokenId, expiresAt: FUTURE }), numbered)
+  numberedTransaction(pool, (c) => addRevocation(c, { tokenId, expiresAt: FUTURE }))
 const latestRevocationSeq = async (q: pg.Pool): Promise<number> =>
   Number((await postgresRevocations(poolQueryable(q)).read(undefined)).cursor)
 const seqOf = async (q: pg.Pool, tokenId: string): Promise<number> =>
@@ -92,15 +96,11 @@ describePostgres('PostgreSQL engine (#17)', () => {
     const start = await latestRevocationSeq(pool)
     // a revoking transaction that stays open: the others commit (and are numbered) meanwhile
     let slowCommitted = 0
-    const slow = withTransaction(
-      pool,
-      async (c) => {
-        const r = await addRevocation(c, { tokenId: 'tok_slow', expiresAt: FUTURE })
-        await new Promise((res) => setTimeout(res, 300))
-        return r
-      },
-      numbered,
-    ).then((r) => {
+    const slow = numberedTransaction(pool, async (c) => {
+      const r = await addRevocation(c, { tokenId: 'tok_slow', expiresAt: FUTURE })
+      await new Promise((res) => setTimeout(res, 300))
+      return r
+    }).then((r) => {
       slowCommitted = performance.now()
       return r
     })
@@ -139,15 +139,11 @@ describePostgres('PostgreSQL engine (#17)', () => {
   it('concurrent additions of one entry: one inserts it, the others get it back, none fails', async () => {
     const results = await Promise.all(
       Array.from({ length: 10 }, () =>
-        withTransaction(
-          pool,
-          async (c) => {
-            const added = await addRevocation(c, { tokenId: 'tok_same', expiresAt: FUTURE })
-            await new Promise((res) => setTimeout(res, 20)) // hold the row while others try
-            return added
-          },
-          numbered,
-        ),
+        numberedTransaction(pool, async (c) => {
+          const added = await addRevocation(c, { tokenId: 'tok_same', expiresAt: FUTURE })
+          await new Promise((res) => setTimeout(res, 20)) // hold the row while others try
+          return added
+        }),
       ),
     )
     expect(results.filter((r) => r.inserted)).toHaveLength(1)
@@ -158,19 +154,15 @@ describePostgres('PostgreSQL engine (#17)', () => {
 
   it('numbers an entry right after its transaction commits; a rolled-back one takes no seq', async () => {
     const start = await latestRevocationSeq(pool)
-    const seqs = await withTransaction(
-      pool,
-      async (c) => {
-        await addRevocation(c, { tokenId: 'tok_one', expiresAt: FUTURE })
-        await addRevocation(c, { tokenId: 'tok_two', expiresAt: FUTURE })
-        // not yet: inside the transaction both are pending
-        const { rows } = await c.query<{ seq: string | null }>(
-          "SELECT seq FROM revocations WHERE token_id IN ('tok_one', 'tok_two')",
-        )
-        return rows.map((r) => r.seq)
-      },
-      numbered,
-    )
+    const seqs = await numberedTransaction(pool, async (c) => {
+      await addRevocation(c, { tokenId: 'tok_one', expiresAt: FUTURE })
+      await addRevocation(c, { tokenId: 'tok_two', expiresAt: FUTURE })
+      // not yet: inside the transaction both are pending
+      const { rows } = await c.query<{ seq: string | null }>(
+        "SELECT seq FROM revocations WHERE token_id IN ('tok_one', 'tok_two')",
+      )
+      return rows.map((r) => r.seq)
+    })
     expect(seqs).toEqual([null, null])
     // numbered by the time the transaction resolved, in the order they were written
     expect([await seqOf(pool, 'tok_one'), await seqOf(pool, 'tok_two')]).toEqual([start + 1, start + 2])
@@ -178,14 +170,10 @@ describePostgres('PostgreSQL engine (#17)', () => {
     const { rows } = await pool.query('SELECT 1 FROM revocations WHERE seq IS NULL')
     expect(rows).toHaveLength(0)
     await expect(
-      withTransaction(
-        pool,
-        async (c) => {
-          await addRevocation(c, { tokenId: 'tok_rolled_back', expiresAt: FUTURE })
-          throw new Error('changed my mind')
-        },
-        numbered,
-      ),
+      numberedTransaction(pool, async (c) => {
+        await addRevocation(c, { tokenId: 'tok_rolled_back', expiresAt: FUTURE })
+        throw new Error('changed my mind')
+      }),
     ).rejects.toThrow('changed my mind')
     await revokeCommitted(pool, 'tok_three')
     expect(await seqOf(pool, 'tok_three')).toBe(start + 3)
@@ -223,17 +211,13 @@ describePostgres('PostgreSQL engine (#17)', () => {
     })
     try {
       await listening
-      await withTransaction(
-        pool,
-        async (c) => {
-          const r = await addRevocation(c, { tokenId: 'tok_notify', expiresAt: FUTURE })
-          // nothing is delivered before the commit
-          await new Promise((res) => setTimeout(res, 100))
-          expect(got).toEqual([])
-          return r
-        },
-        numbered,
-      )
+      await numberedTransaction(pool, async (c) => {
+        const r = await addRevocation(c, { tokenId: 'tok_notify', expiresAt: FUTURE })
+        // nothing is delivered before the commit
+        await new Promise((res) => setTimeout(res, 100))
+        expect(got).toEqual([])
+        return r
+      })
       const numberedAt = performance.now()
       for (let i = 0; i < 200 && got.length === 0; i++) await new Promise((res) => setTimeout(res, 5))
       // one notice for the transaction (listeners re-read from their cursor)

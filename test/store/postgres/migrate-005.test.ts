@@ -47,22 +47,20 @@ describePostgres('db/postgres/005: the feed sequencer on an existing feed (#17)'
       const applied = await migratePostgres(pool)
       expect(applied.map((m) => m.version)).toEqual([5, 6])
 
-      const numbered = { afterCommit: () => NUMBER_PENDING_REVOCATIONS }
-      await withTransaction(
-        pool,
-        (c) => postgresRevocations(c).add({ tokenId: 'tok_new', expiresAt: FUTURE }),
-        numbered,
-      )
+      const numberedTransaction = async <T>(fn: (q: Queryable) => Promise<T>): Promise<T> => {
+        const result = await withTransaction(pool, fn)
+        await pool.query(NUMBER_PENDING_REVOCATIONS)
+        return result
+      }
+      await numberedTransaction((c) => postgresRevocations(c).add({ tokenId: 'tok_new', expiresAt: FUTURE }))
       // instances of the previous versions, still running during a rolling upgrade: one numbering
       // under the counter row lock itself (before 005), one leaving its entry to a trigger (005)
       await withTransaction(pool, (c) => addTheOldWay(c, 'tok_old_instance'))
       await withTransaction(pool, (c) =>
         postgresRevocations(c).add({ tokenId: 'tok_005_instance', expiresAt: FUTURE }),
       )
-      await withTransaction(
-        pool,
-        (c) => postgresRevocations(c).add({ tokenId: 'tok_newer', expiresAt: FUTURE }),
-        numbered,
+      await numberedTransaction((c) =>
+        postgresRevocations(c).add({ tokenId: 'tok_newer', expiresAt: FUTURE }),
       )
 
       const after = await feed.read(before.cursor)
