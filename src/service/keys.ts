@@ -74,12 +74,16 @@ export async function checkCreationLimit(
   await tx.lockUser(userId)
   const now = svc.clock.now().getTime()
   const limit = svc.config.keyCreateLimit
-  const times = await tx.keys.creationTimesSince(userId, new Date(now - svc.config.keyCreateWindowMs), {
-    sources: ['api'],
+  // the limit-th newest creation in the window: there is one only when the limit is reached
+  const oldest = await tx.keys.nthNewestCreationSince(
+    userId,
+    new Date(now - svc.config.keyCreateWindowMs),
     limit,
-  })
-  if (times.length < limit) return
-  const oldest = times.at(-1) ?? new Date(now).toISOString()
+    {
+      sources: ['api'],
+    },
+  )
+  if (oldest === undefined) return
   const retryMs = new Date(oldest).getTime() + svc.config.keyCreateWindowMs - now
   throw new RateLimited(
     `at most ${limit} keys may be created per ${windowText(svc.config.keyCreateWindowMs)}`,

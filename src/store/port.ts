@@ -160,16 +160,20 @@ export interface KeysPort {
   /** Unrevoked keys expired before `cutoff`. @example await store.keys.expiredBefore(cutoff, now) */
   expiredBefore(cutoff: Instant, now?: Instant): Promise<KeyRecord[]>
   /**
-   * Creation times (newest first, at most `limit`) of a user's keys created at or after `since`.
+   * When the user's `n`-th newest key (of `sources`, default any) created at or after `since` was
+   * created, or undefined when fewer than `n` were: whether a limit of `n` creations per window is
+   * reached, and when the window frees a place. One value whatever `n` is (a limit's check must not
+   * read back every key the limit allows).
    *
    * @example
-   * await tx.keys.creationTimesSince(uid, hourAgo, { sources: ['api'], limit: 10 })
+   * await tx.keys.nthNewestCreationSince(uid, hourAgo, 10, { sources: ['api'] })
    */
-  creationTimesSince(
+  nthNewestCreationSince(
     userId: string,
     since: Instant,
-    options?: { sources?: readonly KeySource[] | undefined; limit?: number | undefined },
-  ): Promise<string[]>
+    n: number,
+    options?: { sources?: readonly KeySource[] | undefined },
+  ): Promise<string | undefined>
 }
 
 /** The append-only audit log. */

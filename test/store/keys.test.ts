@@ -239,21 +239,19 @@ describe('keys', () => {
     expect((await t.store.keys.expiredBefore(at(2 * DAY))).map((k) => k.id)).toEqual([expired.id])
   })
 
-  it('lists creation times since a time, newest first, by source, limited (rate limit Retry-After)', async () => {
+  it('finds the n-th newest creation since a time, by source (a creation limit and its Retry-After)', async () => {
     const uid = await addUser(t.store)
     for (let i = 0; i < 5; i++) await addKey(t.store, uid, { createdAt: at(i * 1000) })
     await addKey(t.store, uid, { createdAt: at(4500), source: 'cli-login' })
-    expect(await t.store.keys.creationTimesSince(uid, at(2000))).toEqual([
-      at(4500),
-      at(4000),
-      at(3000),
-      at(2000),
-    ])
-    expect(await t.store.keys.creationTimesSince(uid, at(2000), { sources: ['api'], limit: 2 })).toEqual([
-      at(4000),
-      at(3000),
-    ])
-    expect(await t.store.keys.creationTimesSince(uid, at(0), { sources: ['register'] })).toEqual([])
+    const nth = (n: number, options?: { sources: ['api'] | ['register'] }, since = at(2000)) =>
+      t.store.keys.nthNewestCreationSince(uid, since, n, options)
+    expect(await nth(1)).toBe(at(4500))
+    expect(await nth(4)).toBe(at(2000))
+    expect(await nth(5)).toBeUndefined() // only 4 since at(2000): a limit of 5 is not reached
+    expect(await nth(2, { sources: ['api'] })).toBe(at(3000))
+    expect(await nth(3, { sources: ['api'] })).toBe(at(2000))
+    expect(await nth(4, { sources: ['api'] })).toBeUndefined()
+    expect(await nth(1, { sources: ['register'] }, at(0))).toBeUndefined()
   })
 
   it('hard delete removes the row and clears references to it', async () => {

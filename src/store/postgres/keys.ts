@@ -227,19 +227,19 @@ export function postgresKeys(q: Queryable): KeysPort {
         nowIsoOf(now),
       )
     },
-    async creationTimesSince(userId, since, options = {}) {
+    async nthNewestCreationSince(userId, since, n, options = {}) {
       const { rows } = await q.query<{ created_at: Date }>(
         `SELECT created_at FROM keys WHERE user_id = $1 AND created_at >= $2
            AND ($3::text[] IS NULL OR source = ANY ($3::text[]))
-         ORDER BY created_at DESC LIMIT $4`,
+         ORDER BY created_at DESC OFFSET $4 LIMIT 1`,
         [
           userId,
           toIso(since),
           options.sources === undefined ? null : [...options.sources],
-          options.limit ?? null,
+          Math.max(0, n - 1),
         ],
       )
-      return rows.map((r) => isoOf(r.created_at))
+      return rows[0] && isoOf(rows[0].created_at)
     },
   }
 }

@@ -135,11 +135,11 @@ export function createKeysRepo(db: BetterSqlite3.Database): KeysRepo {
   const expiredBeforeStmt = db.prepare<[string], KeyRow>(
     'SELECT * FROM keys WHERE revoked_at IS NULL AND expires_at < ? ORDER BY expires_at',
   )
-  const creationTimesStmt = db
-    .prepare<{ userId: string; since: string; sources: string | null; limit: number }, string>(
+  const nthNewestCreationStmt = db
+    .prepare<{ userId: string; since: string; sources: string | null; offset: number }, string>(
       `SELECT created_at FROM keys WHERE user_id = @userId AND created_at >= @since
          AND (@sources IS NULL OR source IN (SELECT value FROM json_each(@sources)))
-       ORDER BY created_at DESC LIMIT @limit`,
+       ORDER BY created_at DESC LIMIT 1 OFFSET @offset`,
     )
     .pluck()
 
@@ -242,12 +242,12 @@ export function createKeysRepo(db: BetterSqlite3.Database): KeysRepo {
       const nowIso = nowIsoOf(now)
       return expiredBeforeStmt.all(toIso(cutoff)).map((r) => toKey(r, nowIso))
     },
-    creationTimesSince(userId, since, options = {}) {
-      return creationTimesStmt.all({
+    nthNewestCreationSince(userId, since, n, options = {}) {
+      return nthNewestCreationStmt.get({
         userId,
         since: toIso(since),
         sources: options.sources === undefined ? null : JSON.stringify(options.sources),
-        limit: options.limit ?? -1,
+        offset: Math.max(0, n - 1),
       })
     },
   }
