@@ -27,6 +27,9 @@ import { httpGet, json } from './http.js'
 import { BENCH_SERVICE_ENV, percentile } from './lib/service-process.js'
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 3)
+// writes: WRITE_ROUNDS turns of WRITE_BURST_S seconds per configuration
+const WRITE_ROUNDS = 4
+const WRITE_BURST_S = Math.max(1, Math.round(DURATION_S / 2))
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 16)
 const VERIFIERS = 100
 const REVOCATIONS = Number(process.env.BENCH_REVOCATIONS ?? 100)
@@ -50,12 +53,12 @@ function start(env: Record<string, string>): Promise<Running> {
 }
 
 /**
- * autocannon over several instances at once (one run per instance, connections split): 2xx answers
- * per second. The time is ours, from the start to the last answer: autocannon ends a run of
+ * autocannon over several instances at once (one run per instance, connections split): the 2xx
+ * answers and the seconds they took. The time is ours, from the start to the last answer: autocannon ends a run of
  * `amount` requests only at its next whole-second tick, so its own `duration` would count up to a
  * second of idling (and quantize every amount-bounded rate).
  */
-async function cannon(urls: readonly string[], opts: (url: string) => autocannon.Options): Promise<number> {
+async function cannon(urls: readonly string[], opts: (url: string) => autocannon.Options): Promise<Tally> {
   const started = performance.now()
   let lastAnswer = started
   const timed = (o: autocannon.Options): autocannon.Options => ({
@@ -78,16 +81,19 @@ async function cannon(urls: readonly string[], opts: (url: string) => autocannon
       autocannon({ connections: Math.max(1, Math.floor(CONNECTIONS / urls.length)), ...timed(opts(url)) }),
     ),
   )
-  const seconds = (lastAnswer - started) / 1000
-  return runs.reduce((sum, r) => sum + r['2xx'], 0) / seconds
+  return { answers: runs.reduce((sum, r) => sum + r['2xx'], 0), seconds: (lastAnswer - started) / 1000 }
 }
 
-interface Writes {
-  creations: number
-  revocations: number
+/** 2xx answers over the time they took, possibly summed over several runs. */
+interface Tally {
+  answers: number
+  seconds: number
 }
 
-interface EngineResult extends Writes {
+const perSecond = (tallies: readonly Tally[]): number =>
+  tallies.reduce((n, t) => n + t.answers, 0) / tallies.reduce((n, t) => n + t.seconds, 0)
+
+interface FeedResult {
   feedReads: number
   sameP50: number
   sameP99: number
@@ -95,21 +101,25 @@ interface EngineResult extends Writes {
   crossP99: number
 }
 
+/** One configuration whose writes are measured: where its requests go, its users, its keys. */
+interface WriteTarget {
+  readonly urls: readonly string[]
+  readonly users: readonly { token: string }[]
+  readonly minted: string[]
+  revokedUpTo: number
+  readonly creations: Tally[]
+  readonly revocations: Tally[]
+}
+
 /**
- * Key creations/s, then revocations/s of the keys created, spread over `urls`, by users registered
- * as `<emailPrefix><n>@example.com`; and one of their tokens.
+ * Registers the users whose keys a target creates: many users, one per connection, as a service's
+ * writes come: a user's own creations are serialised (the creation limit is checked and counted
+ * under the user's lock, on both engines), so a single user would measure one user's lock.
  */
-async function measureWrites(
-  urls: readonly string[],
-  emailPrefix = 'bench',
-): Promise<Writes & { token: string }> {
-  const first = urls[0]!
-  // Key creations come from many users, one per connection, as a service's writes do: a user's own
-  // creations are serialised (the creation limit is checked and counted under the user's lock, on
-  // both engines), so a single user would measure one user's lock, not the engine.
+async function writeTarget(urls: readonly string[], emailPrefix: string): Promise<WriteTarget> {
   const users = await Promise.all(
     Array.from({ length: CONNECTIONS }, (_, i) =>
-      json<{ token: string }>(`${first}/v1/users`, {
+      json<{ token: string }>(`${urls[0]}/v1/users`, {
         method: 'POST',
         body: JSON.stringify({
           email: `${emailPrefix}${i}@example.com`,
@@ -118,51 +128,70 @@ async function measureWrites(
       }),
     ),
   )
-  const token = users[0]!.token
-  const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
-  let u = 0
-
-  const minted: string[] = []
-  const creations = await cannon(urls, (url) => ({
-    url,
-    duration: DURATION_S,
-    requests: [
-      {
-        method: 'POST',
-        path: '/v1/tokens',
-        headers: auth,
-        body: JSON.stringify({ name: 'bench key' }),
-        setupRequest: (req) => ({
-          ...req,
-          headers: { ...auth, authorization: `Bearer ${users[u++ % users.length]!.token}` },
-        }),
-        onResponse: (status: number, body: string) => {
-          if (status === 201) minted.push((JSON.parse(body) as { token: string }).token)
-        },
-      },
-    ],
-  }))
-
-  let k = 0
-  const revocations = await cannon(urls, (url) => ({
-    url,
-    // every key revoked once; autocannon wants at least one request per connection
-    amount: Math.max(Math.floor(minted.length / urls.length), Math.floor(CONNECTIONS / urls.length)),
-    requests: [
-      {
-        method: 'POST',
-        path: '/v1/revocations',
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => ({ ...req, body: JSON.stringify({ token: minted[k++ % minted.length] }) }),
-      },
-    ],
-  }))
-  return { creations, revocations, token }
+  return { urls, users, minted: [], revokedUpTo: 0, creations: [], revocations: [] }
 }
 
-async function measure(urls: readonly string[]): Promise<EngineResult> {
+/**
+ * Key creations, then revocations of the keys created, for every target, in short bursts taking
+ * turns (A B C A B C …): the machine's speed drifts over a run (it is shared), and turns give every
+ * target the same share of each stretch, where whole phases one after the other would not.
+ */
+async function measureWrites(targets: readonly WriteTarget[]): Promise<void> {
+  for (let round = 0; round < WRITE_ROUNDS; round++) {
+    for (const t of targets) {
+      let u = 0
+      t.creations.push(
+        await cannon(t.urls, (url) => ({
+          url,
+          duration: WRITE_BURST_S,
+          requests: [
+            {
+              method: 'POST',
+              path: '/v1/tokens',
+              headers: { 'content-type': 'application/json' },
+              body: JSON.stringify({ name: 'bench key' }),
+              setupRequest: (req) => ({
+                ...req,
+                headers: { ...req.headers, authorization: `Bearer ${t.users[u++ % t.users.length]!.token}` },
+              }),
+              onResponse: (status: number, body: string) => {
+                if (status === 201) t.minted.push((JSON.parse(body) as { token: string }).token)
+              },
+            },
+          ],
+        })),
+      )
+    }
+  }
+  for (let round = 0; round < WRITE_ROUNDS; round++) {
+    for (const t of targets) {
+      // every key revoked once, a round's share each turn; autocannon wants a request per connection
+      const share = Math.floor(t.minted.length / WRITE_ROUNDS)
+      const perUrl = Math.max(Math.floor(share / t.urls.length), Math.floor(CONNECTIONS / t.urls.length))
+      t.revocations.push(
+        await cannon(t.urls, (url) => ({
+          url,
+          amount: perUrl,
+          requests: [
+            {
+              method: 'POST',
+              path: '/v1/revocations',
+              headers: { 'content-type': 'application/json' },
+              setupRequest: (req) => ({
+                ...req,
+                body: JSON.stringify({ token: t.minted[t.revokedUpTo++ % t.minted.length] }),
+              }),
+            },
+          ],
+        })),
+      )
+    }
+  }
+}
+
+/** Feed reads/s and propagation to {@link VERIFIERS} long-polls split over `urls`, as `token`'s user. */
+async function measureFeed(urls: readonly string[], token: string): Promise<FeedResult> {
   const first = urls[0]!
-  const { creations, revocations, token } = await measureWrites(urls)
   const auth = { authorization: `Bearer ${token}`, 'content-type': 'application/json' }
 
   const { cursor } = await json<{ cursor: string }>(`${first}/v1/revocations`, { token })
@@ -244,9 +273,7 @@ async function measure(urls: readonly string[]): Promise<EngineResult> {
   cross.sort((x, y) => x - y)
   if (unavailable > 0) console.warn(`feed reads answered 503 or reset, and retried: ${unavailable}`)
   return {
-    creations,
-    revocations,
-    feedReads,
+    feedReads: perSecond([feedReads]),
     sameP50: percentile(same, 50),
     sameP99: percentile(same, 99),
     crossP50: percentile(cross, 50),
@@ -266,51 +293,59 @@ async function postgresUrl(): Promise<{ url: string; cluster?: PostgresCluster }
 }
 
 async function main(): Promise<void> {
-  const sqlite = await start({ CRUMB_DATA_DIR: tempDir() })
-  const sqliteResult = await measure([sqlite.url])
-  await sqlite.stop()
-
   const { url, cluster } = await postgresUrl()
-  let pgOne: Writes
-  let pgResult: EngineResult
+  const running: Running[] = []
+  let sqliteFeed: FeedResult
+  let pgFeed: FeedResult
+  let targets: { sqlite: WriteTarget; pgOne: WriteTarget; pgTwo: WriteTarget }
   try {
-    // one instance first, like for like with SQLite's one
-    const one = await start({ CRUMB_DATA_DIR: tempDir(), CRUMB_DATABASE_URL: url })
-    try {
-      pgOne = await measureWrites([one.url], 'one')
-    } finally {
-      await one.stop()
-    }
+    const sqlite = await start({ CRUMB_DATA_DIR: tempDir() })
+    running.push(sqlite)
     const dirA = tempDir()
     const a = await start({ CRUMB_DATA_DIR: dirA, CRUMB_DATABASE_URL: url })
+    running.push(a)
     const b = await start({
       CRUMB_DATA_DIR: tempDir(),
       CRUMB_DATABASE_URL: url,
       CRUMB_KEYRING: join(dirA, 'keyring.json'),
     })
-    try {
-      pgResult = await measure([a.url, b.url])
-    } finally {
-      await Promise.all([a.stop(), b.stop()])
+    running.push(b)
+    // PostgreSQL's writes through one instance (like for like with SQLite's one), and through two
+    targets = {
+      sqlite: await writeTarget([sqlite.url], 'bench'),
+      pgOne: await writeTarget([a.url], 'one'),
+      pgTwo: await writeTarget([a.url, b.url], 'two'),
     }
+    await measureWrites([targets.sqlite, targets.pgOne, targets.pgTwo])
+    sqliteFeed = await measureFeed([sqlite.url], targets.sqlite.users[0]!.token)
+    pgFeed = await measureFeed([a.url, b.url], targets.pgTwo.users[0]!.token)
   } finally {
+    await Promise.all(running.map((r) => r.stop()))
     await cluster?.destroy()
   }
+  const writes = (t: WriteTarget) => ({
+    creations: perSecond(t.creations),
+    revocations: perSecond(t.revocations),
+  })
+  const sqliteWrites = writes(targets.sqlite)
+  const pgOne = writes(targets.pgOne)
+  const pgTwo = writes(targets.pgTwo)
 
   const rate = (x: number): string => `${Math.round(x).toLocaleString('en-US')} /s`
   const ms = (x: number): string => (Number.isNaN(x) ? '—' : `${x.toFixed(1)} ms`)
   console.log(
-    `\ncrumb token service, both engines — ${CONNECTIONS} connections, ${DURATION_S} s per phase, ` +
+    `\ncrumb token service, both engines — ${CONNECTIONS} connections; writes in ${WRITE_ROUNDS} turns ` +
+      `of ${WRITE_BURST_S} s per configuration, ${DURATION_S} s of feed reads; ` +
       `${VERIFIERS} long-poll verifiers, ${REVOCATIONS} revocations, 127.0.0.1; ` +
       `PostgreSQL ${cluster === undefined ? 'as configured at CRUMB_BENCH_DATABASE_URL' : DURABLE ? 'flushing every commit (fsync on)' : 'with fsync off'}\n`,
   )
   console.table({
     'SQLite (1 instance)': {
-      'key creations': rate(sqliteResult.creations),
-      revocations: rate(sqliteResult.revocations),
-      'feed reads': rate(sqliteResult.feedReads),
-      'propagation p50': ms(sqliteResult.sameP50),
-      'propagation p99': ms(sqliteResult.sameP99),
+      'key creations': rate(sqliteWrites.creations),
+      revocations: rate(sqliteWrites.revocations),
+      'feed reads': rate(sqliteFeed.feedReads),
+      'propagation p50': ms(sqliteFeed.sameP50),
+      'propagation p99': ms(sqliteFeed.sameP99),
     },
     'PostgreSQL, 1 instance': {
       'key creations': rate(pgOne.creations),
@@ -320,29 +355,29 @@ async function main(): Promise<void> {
       'propagation p99': '',
     },
     'PostgreSQL, 2 instances (same)': {
-      'key creations': rate(pgResult.creations),
-      revocations: rate(pgResult.revocations),
-      'feed reads': rate(pgResult.feedReads),
-      'propagation p50': ms(pgResult.sameP50),
-      'propagation p99': ms(pgResult.sameP99),
+      'key creations': rate(pgTwo.creations),
+      revocations: rate(pgTwo.revocations),
+      'feed reads': rate(pgFeed.feedReads),
+      'propagation p50': ms(pgFeed.sameP50),
+      'propagation p99': ms(pgFeed.sameP99),
     },
     'PostgreSQL, 2 instances (cross)': {
       'key creations': '',
       revocations: '',
       'feed reads': '',
-      'propagation p50': ms(pgResult.crossP50),
-      'propagation p99': ms(pgResult.crossP99),
+      'propagation p50': ms(pgFeed.crossP50),
+      'propagation p99': ms(pgFeed.crossP99),
     },
   })
-  const ratio = (w: Writes): number =>
-    Math.min(w.creations / sqliteResult.creations, w.revocations / sqliteResult.revocations)
+  const ratio = (w: typeof pgOne): number =>
+    Math.min(w.creations / sqliteWrites.creations, w.revocations / sqliteWrites.revocations)
   const verdict = (r: number): string => `${r.toFixed(2)}× (target ≥ 0.5×: ${r >= 0.5 ? 'met' : 'MISSED'})`
-  const crossOk = pgResult.crossP99 <= TARGET_CROSS_P99_MS
-  const writeOk = ratio(pgOne) >= 0.5 && ratio(pgResult) >= 0.5
+  const crossOk = pgFeed.crossP99 <= TARGET_CROSS_P99_MS
+  const writeOk = ratio(pgOne) >= 0.5 && ratio(pgTwo) >= 0.5
   console.log(
     `PostgreSQL/SQLite write throughput, the lower of creations and revocations: one instance ${verdict(ratio(pgOne))}, ` +
-      `two instances ${verdict(ratio(pgResult))}; ` +
-      `cross-instance propagation p99 ${ms(pgResult.crossP99)} (target ≤ ${TARGET_CROSS_P99_MS} ms: ${crossOk ? 'met' : 'MISSED'})`,
+      `two instances ${verdict(ratio(pgTwo))}; ` +
+      `cross-instance propagation p99 ${ms(pgFeed.crossP99)} (target ≤ ${TARGET_CROSS_P99_MS} ms: ${crossOk ? 'met' : 'MISSED'})`,
   )
   if (!crossOk || !writeOk) process.exitCode = 1
 }
