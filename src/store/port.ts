@@ -104,7 +104,12 @@ export interface KeyWithOwner {
 
 /** Key metadata (never a token or a root key). Read methods take `now` for the derived status. */
 export interface KeysPort {
-  /** @example await tx.keys.insert({ id, userId, name, hint, source: 'api', kid, caveats, createdAt, expiresAt }) */
+  /**
+   * Insert; resolves with the record a read would return. In a transaction the engine may send it
+   * without waiting for it (as {@link AuditPort.append}): a refusal then fails the transaction.
+   *
+   * @example await tx.keys.insert({ id, userId, name, hint, source: 'api', kid, caveats, createdAt, expiresAt })
+   */
   insert(key: NewKey): Promise<KeyRecord>
   /** @example await store.keys.get('tok_abc', now) */
   get(id: string, now?: Instant): Promise<KeyRecord | undefined>
@@ -349,7 +354,9 @@ export interface Repositories {
 export interface Transaction extends Repositories {
   /**
    * Hold the user's write lock until this transaction ends: two transactions that both call it for
-   * one user run one after the other, so a count-then-write in each cannot interleave.
+   * one user run one after the other, so a count-then-write in each cannot interleave. The engine
+   * may resolve before the lock is granted (PostgreSQL pipelines it): the transaction's next
+   * statement runs only once it is.
    *
    * @example
    * await tx.lockUser(uid)
