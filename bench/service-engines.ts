@@ -20,10 +20,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import autocannon from 'autocannon'
 import pg from 'pg'
-import { attenuate, inspectToken } from '../src/token/index.js'
 import { type PostgresCluster, startPostgresCluster } from '../test/helpers/postgres-cluster.js'
 import { type Running, SERVER_MAIN, startProcess } from '../test/verifier/e2e/processes.js'
-import { httpGet, json } from './http.js'
+import { json } from './http.js'
+import { measurePropagation } from './lib/propagation.js'
 import { BENCH_SERVICE_ENV, percentile } from './lib/service-process.js'
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 3)
@@ -202,76 +202,20 @@ async function measureFeed(urls: readonly string[], token: string): Promise<Feed
   }))
 
   // propagation: VERIFIERS long-polls split over the instances; revocations go through the first
-  const sentAt = new Map<string, number>()
   const same: number[] = []
   const cross: number[] = []
-  const counts = new Map<string, number>()
-  const waiters = new Map<string, () => void>()
-  let running = true
-  type Feed = { cursor: string; entries: { revocation_id?: string }[] }
-  let unavailable = 0
-  // node:http, not fetch: the 100 verifiers share this process's one event loop (see httpGet)
-  const get = async (url: string): Promise<Feed> => {
-    for (;;) {
-      let res: { status: number; body: string }
-      try {
-        res = await httpGet(url, { authorization: `Bearer ${token}` })
-      } catch {
-        // a keep-alive socket closed by the server as the request left: retry, as a verifier would
-        unavailable++
-        continue
-      }
-      if (res.status === 200) return JSON.parse(res.body) as Feed
-      // a 503 (pool or database busy) is counted and retried, as a verifier would
-      unavailable++
-      if (res.status !== 503) throw new Error(`feed answered ${res.status}`)
-      await new Promise((r) => setTimeout(r, 50))
-    }
-  }
-  const verifier = async (url: string, delays: number[]): Promise<void> => {
-    let since = (await get(`${url}/v1/revocations`)).cursor
-    while (running) {
-      const page = await get(`${url}/v1/revocations?since=${since}&wait=5`)
-      for (const e of page.entries) {
-        const t0 = e.revocation_id === undefined ? undefined : sentAt.get(e.revocation_id)
-        if (t0 === undefined || e.revocation_id === undefined) continue
-        delays.push(performance.now() - t0)
-        const n = (counts.get(e.revocation_id) ?? 0) + 1
-        counts.set(e.revocation_id, n)
-        if (n === VERIFIERS) waiters.get(e.revocation_id)?.()
-      }
-      since = page.cursor
-    }
-  }
-  const pollers = Array.from({ length: VERIFIERS }, (_, i) => {
-    const url = urls[i % urls.length]!
-    return verifier(url, url === first ? same : cross)
+  const { retried } = await measurePropagation({
+    revokeUrl: first,
+    token,
+    readers: Array.from({ length: VERIFIERS }, (_, i) => {
+      const url = urls[i % urls.length]!
+      return { url, longPoll: true, delays: url === first ? same : cross }
+    }),
+    revocations: REVOCATIONS,
+    warmupMs: 1000,
+    gapMs: [5, 15],
   })
-  await new Promise((r) => setTimeout(r, 1000))
-  for (let i = 0; i < REVOCATIONS; i++) {
-    const child = attenuate(token, [`app = propagation-${i}`])
-    const rid = inspectToken(child).revocationId
-    const delivered = new Promise<void>((r) => {
-      const timer = setTimeout(r, 5000)
-      waiters.set(rid, () => {
-        clearTimeout(timer)
-        r()
-      })
-    })
-    sentAt.set(rid, performance.now())
-    await json(`${first}/v1/revocations`, { method: 'POST', body: JSON.stringify({ token: child }) })
-    await delivered
-    await new Promise((r) => setTimeout(r, 5 + Math.random() * 10))
-  }
-  running = false
-  await json(`${first}/v1/revocations`, {
-    method: 'POST',
-    body: JSON.stringify({ token: attenuate(token, ['app = stop']) }),
-  })
-  await Promise.all(pollers)
-  same.sort((x, y) => x - y)
-  cross.sort((x, y) => x - y)
-  if (unavailable > 0) console.warn(`feed reads answered 503 or reset, and retried: ${unavailable}`)
+  if (retried > 0) console.warn(`feed reads answered 503 or reset, and retried: ${retried}`)
   return {
     feedReads: perSecond([feedReads]),
     sameP50: percentile(same, 50),

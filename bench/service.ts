@@ -16,8 +16,9 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import autocannon from 'autocannon'
-import { attenuate, inspectToken } from '../src/token/index.js'
+import { attenuate } from '../src/token/index.js'
 import { json } from './http.js'
+import { measurePropagation } from './lib/propagation.js'
 import { launchService, percentile } from './lib/service-process.js'
 
 const ROOT = resolve(import.meta.dirname, '..')
@@ -125,76 +126,22 @@ async function main(): Promise<void> {
   })
 
   // 4. propagation on open long-polls (and a short-polling peer)
-  const sentAt = new Map<string, number>()
   const longDelays: number[] = []
   const shortDelays: number[] = []
-  let running = true
-  const waiters = new Map<string, () => void>()
-  const seen = new Map<string, number>()
-  const deliver = (rid: string, delays: number[], long: boolean): void => {
-    const t0 = sentAt.get(rid)
-    if (t0 === undefined) return
-    delays.push(performance.now() - t0)
-    if (long) {
-      const n = (seen.get(rid) ?? 0) + 1
-      seen.set(rid, n)
-      if (n === LONG_POLLERS) waiters.get(rid)?.()
-    }
-  }
-  type Feed = { cursor: string; entries: { revocation_id?: string }[] }
-  const longPoller = async (): Promise<void> => {
-    let since = (await json<Feed>(`${url}/v1/revocations`, { token })).cursor
-    while (running) {
-      const page = await json<Feed>(`${url}/v1/revocations?since=${since}&wait=5`, { token })
-      for (const e of page.entries) if (e.revocation_id) deliver(e.revocation_id, longDelays, true)
-      since = page.cursor
-    }
-  }
-  const shortPoller = async (): Promise<void> => {
-    let since = (await json<Feed>(`${url}/v1/revocations`, { token })).cursor
-    while (running) {
-      await new Promise((r) => setTimeout(r, SHORT_POLL_MS))
-      const page = await json<Feed>(`${url}/v1/revocations?since=${since}`, { token })
-      for (const e of page.entries) if (e.revocation_id) deliver(e.revocation_id, shortDelays, false)
-      since = page.cursor
-    }
-  }
-  const pollers = [...Array.from({ length: LONG_POLLERS }, longPoller), shortPoller()]
-  await new Promise((r) => setTimeout(r, 300))
-  const started = performance.now()
-  for (let i = 0; i < PROPAGATION && performance.now() - started < 60_000; i++) {
-    const child = attenuate(token, [`app = propagation-${i}`])
-    // the revocation id is computable offline, so the clock starts before the request leaves
-    const rid = inspectToken(child).revocationId
-    const delivered = new Promise<void>((r) => {
-      const timer = setTimeout(r, 5000)
-      waiters.set(rid, () => {
-        clearTimeout(timer)
-        r()
-      })
-    })
-    sentAt.set(rid, performance.now())
-    const posted = await fetch(`${url}/v1/revocations`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ token: child }),
-    })
-    if (!posted.ok) throw new Error(`revocation failed: ${posted.status}`)
-    await delivered
-    await new Promise((r) => setTimeout(r, 2 + Math.random() * 10))
-  }
-  await new Promise((r) => setTimeout(r, SHORT_POLL_MS + 200))
-  running = false
-  // wake the long-polls so they finish
-  await fetch(`${url}/v1/revocations`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ token: attenuate(token, ['app = stop']) }),
+  await measurePropagation({
+    revokeUrl: url,
+    token,
+    readers: [
+      ...Array.from({ length: LONG_POLLERS }, () => ({ url, longPoll: true, delays: longDelays })),
+      { url, longPoll: false, everyMs: SHORT_POLL_MS, delays: shortDelays },
+    ],
+    revocations: PROPAGATION,
+    warmupMs: 300,
+    gapMs: [2, 12],
+    maxMs: 60_000,
+    tailMs: SHORT_POLL_MS + 200,
   })
-  await Promise.all(pollers)
 
-  longDelays.sort((x, y) => x - y)
-  shortDelays.sort((x, y) => x - y)
   const ms = (x: number): string => `${x.toFixed(1)} ms`
   const rate = (r: Rate): string => `${Math.round(r.perSecond).toLocaleString('en-US')} /s`
   console.log(`\ncrumb token service — ${CONNECTIONS} connections, ${DURATION_S} s per phase, 127.0.0.1\n`)
