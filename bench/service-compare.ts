@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path'
 import autocannon from 'autocannon'
 import { attenuate } from '../src/token/index.js'
 import { json } from './http.js'
-import { launchService } from './lib/service-process.js'
+import { launchService, revocationRequest } from './lib/service-process.js'
 
 const HERE = resolve(import.meta.dirname, '..')
 const BASE = process.env.BENCH_BASE
@@ -93,17 +93,7 @@ const PHASES: Record<string, Phase> = {
   'revocations (attenuated)': (t) => ({
     url: t.url,
     requests: [
-      {
-        method: 'POST',
-        path: '/v1/revocations',
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => ({
-          ...req,
-          body: JSON.stringify({
-            token: attenuate(t.keys[t.n % t.keys.length] ?? t.token, [`app = b-${t.n++}`]),
-          }),
-        }),
-      },
+      revocationRequest(() => attenuate(t.keys[t.n % t.keys.length] ?? t.token, [`app = b-${t.n++}`])),
     ],
   }),
   'feed reads': (t) => ({

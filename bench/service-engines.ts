@@ -24,7 +24,7 @@ import { type PostgresCluster, startPostgresCluster } from '../test/helpers/post
 import { type Running, SERVER_MAIN, startProcess } from '../test/verifier/e2e/processes.js'
 import { json } from './http.js'
 import { measurePropagation } from './lib/propagation.js'
-import { BENCH_SERVICE_ENV, percentile } from './lib/service-process.js'
+import { BENCH_SERVICE_ENV, percentile, revocationRequest } from './lib/service-process.js'
 
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 3)
 // writes: WRITE_ROUNDS turns of WRITE_BURST_S seconds per configuration
@@ -172,17 +172,7 @@ async function measureWrites(targets: readonly WriteTarget[]): Promise<void> {
         await cannon(t.urls, (url) => ({
           url,
           amount: perUrl,
-          requests: [
-            {
-              method: 'POST',
-              path: '/v1/revocations',
-              headers: { 'content-type': 'application/json' },
-              setupRequest: (req) => ({
-                ...req,
-                body: JSON.stringify({ token: t.minted[t.revokedUpTo++ % t.minted.length] }),
-              }),
-            },
-          ],
+          requests: [revocationRequest(() => t.minted[t.revokedUpTo++ % t.minted.length]!)],
         })),
       )
     }

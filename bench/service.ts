@@ -19,7 +19,7 @@ import autocannon from 'autocannon'
 import { attenuate } from '../src/token/index.js'
 import { json } from './http.js'
 import { measurePropagation } from './lib/propagation.js'
-import { launchService, percentile } from './lib/service-process.js'
+import { launchService, percentile, revocationRequest } from './lib/service-process.js'
 
 const ROOT = resolve(import.meta.dirname, '..')
 const DURATION_S = Number(process.env.BENCH_DURATION ?? 3)
@@ -89,14 +89,7 @@ async function main(): Promise<void> {
   const keyRevocations = await cannon({
     url,
     amount: minted.length,
-    requests: [
-      {
-        method: 'POST',
-        path: '/v1/revocations',
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => ({ ...req, body: JSON.stringify({ token: minted[k++ % minted.length] }) }),
-      },
-    ],
+    requests: [revocationRequest(() => minted[k++ % minted.length]!)],
   })
 
   // 2b. revocations of attenuated tokens (one feed entry each)
@@ -104,17 +97,7 @@ async function main(): Promise<void> {
   const attenuatedRevocations = await cannon({
     url,
     duration: DURATION_S,
-    requests: [
-      {
-        method: 'POST',
-        path: '/v1/revocations',
-        headers: { 'content-type': 'application/json' },
-        setupRequest: (req) => ({
-          ...req,
-          body: JSON.stringify({ token: attenuate(token, [`app = bench-${a++}`]) }),
-        }),
-      },
-    ],
+    requests: [revocationRequest(() => attenuate(token, [`app = bench-${a++}`]))],
   })
 
   // 3. feed reads: a verifier's poll from the current cursor

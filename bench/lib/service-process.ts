@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import type autocannon from 'autocannon'
 
 /**
  * What the service benchmarks give every token service they start: quiet logs and the abuse limits
@@ -58,4 +59,20 @@ export function launchService(
 export function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return Number.NaN
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? Number.NaN
+}
+
+/**
+ * An autocannon request revoking a token by possession (`POST /v1/revocations`), each request the
+ * token `next` returns.
+ *
+ * @example
+ * autocannon({ url, amount: minted.length, requests: [revocationRequest(() => minted[k++]!)] })
+ */
+export function revocationRequest(next: () => string): autocannon.Request {
+  return {
+    method: 'POST',
+    path: '/v1/revocations',
+    headers: { 'content-type': 'application/json' },
+    setupRequest: (req) => ({ ...req, body: JSON.stringify({ token: next() }) }),
+  }
 }
