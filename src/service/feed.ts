@@ -41,7 +41,7 @@ export class RevocationFeed {
   #active: { readonly ring: KeyRing; readonly kids: ActiveKids } | undefined
   #ringCheck: NodeJS.Timeout | undefined
   #cursor: string | undefined
-  /** The read running now, and the one queued behind it for the calls that came during it. */
+  /** {@link sync}'s reads: the one running now, and one queued behind it for the calls meanwhile. */
   readonly #coalescedLoad = coalesced(() => this.#loadNew())
   #closed = false
   /** Bumped by every change notice: a read started after it sees what the notice announced. */

@@ -74,15 +74,9 @@ export async function checkCreationLimit(
   await tx.lockUser(userId)
   const now = svc.clock.now().getTime()
   const limit = svc.config.keyCreateLimit
+  const windowStart = new Date(now - svc.config.keyCreateWindowMs)
   // the limit-th newest creation in the window: there is one only when the limit is reached
-  const oldest = await tx.keys.nthNewestCreationSince(
-    userId,
-    new Date(now - svc.config.keyCreateWindowMs),
-    limit,
-    {
-      sources: ['api'],
-    },
-  )
+  const oldest = await tx.keys.nthNewestCreationSince(userId, windowStart, limit, { sources: ['api'] })
   if (oldest === undefined) return
   const retryMs = new Date(oldest).getTime() + svc.config.keyCreateWindowMs - now
   throw new RateLimited(

@@ -15,8 +15,10 @@ const MAX_KEYS = 10_000
  * Reusing the row cannot let a revoked key in: authentication syncs the feed first (a read started
  * after the request arrived) and refuses a token whose key has an entry in force, and every change
  * to a key that authentication depends on — revocation, replacement, rotation, the unused-key job —
- * writes that entry in the same transaction. What may be a moment old is what no verifier route
- * shows: last use, name, the derived status.
+ * writes that entry in the same transaction, on the feed before the change is acknowledged (on
+ * PostgreSQL the entry is numbered right after the commit; an instance that dies in between leaves
+ * it to another's sweep, within a second, for a change its caller never saw acknowledged). What
+ * may be a moment old is what no verifier route shows: last use, name, the derived status.
  *
  * @example
  * let found = cache.get(tokenId)
