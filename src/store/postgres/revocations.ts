@@ -36,7 +36,8 @@ const CURSOR = /^\d{1,15}$/
  * Writing: {@link RevocationsPort.add} writes the entry pending, without a seq, and
  * {@link NUMBER_PENDING_REVOCATIONS} numbers it once its transaction has committed, so revoking
  * transactions never wait for each other (why, and why a reader still never skips an entry: see
- * db/postgres/005_feed_sequencer.sql and 006_feed_numbered_after_commit.sql).
+ * db/postgres/005_feed_sequencer.sql and 006_feed_numbered_after_commit.sql; why its plans never read
+ * the whole table: 007_feed_numbering_uses_its_index.sql).
  *
  * Reading: each page is one statement, so the page and the latest seq come from one snapshot;
  * since seqs are dense and commit in order, a page that holds fewer entries than its seq span

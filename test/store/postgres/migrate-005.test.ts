@@ -45,7 +45,7 @@ describePostgres('db/postgres/005: the feed sequencer on an existing feed (#17)'
       expect(before.entries.map((e) => e.tokenId)).toEqual(['tok_a', 'tok_b', 'tok_c'])
 
       const applied = await migratePostgres(pool)
-      expect(applied.map((m) => m.version)).toEqual([5, 6])
+      expect(applied.map((m) => m.version)).toEqual([5, 6, 7])
 
       const numberedTransaction = async <T>(fn: (q: Queryable) => Promise<T>): Promise<T> => {
         const result = await withTransaction(pool, fn)
