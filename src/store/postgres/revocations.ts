@@ -64,10 +64,21 @@ export function postgresRevocations(q: Queryable): RevocationsPort {
       const { revocationId, createdAt, effectiveAt } = newEntryFields(revocation)
       const values = [revocation.tokenId, revocationId, toIso(revocation.expiresAt), createdAt, effectiveAt]
       // Written pending (no seq): it takes its seq after this transaction commits
-      // (db/postgres/006). An existing entry not yet in force at $4 that the new one applies
-      // sooner than takes the new fields and becomes pending again, so readers following the
-      // cursor get it anew (db/postgres/004). The conditions are on the row itself, so a
-      // concurrent replacement is judged against what it committed.
+      // (db/postgres/006). A new entry (the usual case) is a plain insert: measured (#17), 43-45 µs
+      // of backend CPU against 62-70 µs for the statement below, which runs only when the entry is
+      // there already. An existing entry not yet in force at $4 that the new one applies sooner
+      // than takes the new fields and becomes pending again, so readers following the cursor get
+      // it anew (db/postgres/004). The conditions are on the row itself, so a concurrent
+      // replacement is judged against what it committed.
+      const fresh = await q.query<Row>(
+        `INSERT INTO revocations (token_id, revocation_id, expires_at, created_at, effective_at)
+         VALUES ($1, $2, $3::timestamptz, $4::timestamptz, $5::timestamptz)
+         ON CONFLICT (token_id, revocation_id) DO NOTHING
+         RETURNING *`,
+        values,
+      )
+      const added = fresh.rows[0]
+      if (added !== undefined) return { inserted: true, entry: toEntry(added) }
       for (let attempt = 0; attempt < 2; attempt++) {
         const { rows } = await q.query<Row & { inserted: boolean }>(
           `WITH existing AS (

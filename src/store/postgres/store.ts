@@ -14,7 +14,7 @@ import { postgresTrustPolicies } from './trust-policies.js'
 import { asUnavailable } from './unavailable.js'
 import { postgresUsers } from './users.js'
 
-/** The channel the `revocations_notify` trigger notifies (db/postgres/001_init.sql). */
+/** The channel the feed notifies on (db/postgres/008_feed_notified_once_per_numbering.sql). */
 export const REVOCATIONS_CHANNEL = 'crumb_revocations'
 
 /** Options of {@link openPostgresStore}. */

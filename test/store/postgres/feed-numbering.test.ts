@@ -4,9 +4,11 @@
 // scan never marks them dead, so the index, and each scan of it, grows until the next vacuum).
 import pg from 'pg'
 import { expect, it } from 'vitest'
+import { listenToChannel } from '../../../src/store/postgres/listener.js'
 import { migratePostgres } from '../../../src/store/postgres/migrate.js'
 import { createPool } from '../../../src/store/postgres/pool.js'
 import { NUMBER_PENDING_REVOCATIONS } from '../../../src/store/postgres/revocations.js'
+import { REVOCATIONS_CHANNEL } from '../../../src/store/postgres/store.js'
 import { describePostgres, usePostgresDatabase } from '../../helpers/postgres.js'
 
 const BATCHES = 800
@@ -50,6 +52,62 @@ describePostgres('db/postgres/007: numbering the feed on a growing table (#17)',
       expect(Number(size[0]!.bytes)).toBeLessThanOrEqual(6 * 8192)
     } finally {
       await client.end()
+      await pool.end()
+    }
+  })
+
+  it('notifies listeners once per numbering, and for an entry an older instance wrote with its seq (008)', async () => {
+    const pool = createPool(db.url, { max: 2 })
+    let notices = 0
+    let ready!: () => void
+    const listening = new Promise<void>((res) => {
+      ready = res
+    })
+    const listener = listenToChannel(db.url, REVOCATIONS_CHANNEL, {
+      onNotify: () => {
+        notices++
+      },
+      onListening: () => ready(),
+    })
+    const settled = async (): Promise<number> => {
+      // a notification arrives within milliseconds; wait well past that before counting
+      await new Promise((res) => setTimeout(res, 200))
+      return notices
+    }
+    try {
+      await migratePostgres(pool)
+      await listening
+      const pending = (n: number): string =>
+        `INSERT INTO revocations (token_id, revocation_id, expires_at, created_at)
+         SELECT 'tok_' || md5(random()::text), '', now() + interval '1 day', now() FROM generate_series(1, ${n})`
+      await pool.query(pending(3))
+      expect(await settled()).toBe(0) // committed but not numbered yet: not on the feed
+      await pool.query(NUMBER_PENDING_REVOCATIONS)
+      expect(await settled()).toBe(1) // three entries, one numbering, one notice
+      await pool.query(NUMBER_PENDING_REVOCATIONS)
+      expect(await settled()).toBe(1) // nothing pending: nothing numbered, no notice
+
+      // an instance from before 005 during a rolling upgrade: takes the seq itself, in its transaction
+      const client = await pool.connect()
+      try {
+        await client.query('BEGIN')
+        const { rows } = await client.query<{ last_seq: string }>(
+          'SELECT last_seq FROM revocation_feed WHERE only_row FOR UPDATE',
+        )
+        const next = Number(rows[0]!.last_seq) + 1
+        await client.query(
+          `INSERT INTO revocations (seq, token_id, revocation_id, expires_at, created_at)
+           VALUES ($1, 'tok_old_instance', '', now() + interval '1 day', now())`,
+          [next],
+        )
+        await client.query('UPDATE revocation_feed SET last_seq = $1 WHERE only_row', [next])
+        await client.query('COMMIT')
+      } finally {
+        client.release()
+      }
+      expect(await settled()).toBe(2)
+    } finally {
+      await listener.close()
       await pool.end()
     }
   })

@@ -45,7 +45,10 @@ describePostgres('db/postgres/005: the feed sequencer on an existing feed (#17)'
       expect(before.entries.map((e) => e.tokenId)).toEqual(['tok_a', 'tok_b', 'tok_c'])
 
       const applied = await migratePostgres(pool)
-      expect(applied.map((m) => m.version)).toEqual([5, 6, 7])
+      const later = readdirSync(postgresMigrationsDir())
+        .map((f) => Number(f.slice(0, 3)))
+        .filter((v) => v > 4)
+      expect(applied.map((m) => m.version)).toEqual(later.sort((a, b) => a - b))
 
       const numberedTransaction = async <T>(fn: (q: Queryable) => Promise<T>): Promise<T> => {
         const result = await withTransaction(pool, fn)
