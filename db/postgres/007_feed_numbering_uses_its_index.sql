@@ -9,8 +9,10 @@
 -- so every call cost time in proportion to the entries ever written. And a bitmap scan of the
 -- index, as the other plans chose, never marks the entries of numbered rows dead, so the index
 -- grows with every entry numbered until the next vacuum, and so does each scan of it.
--- Measured (#17, 4 000 calls numbering 5 entries each): 1.4 ms per call at 5 000 entries and
--- 4.1 ms at 20 000 before; 0.5-0.7 ms flat after, with the index at two pages throughout.
+-- Measured (#17, 4 000 batches on one connection, each an insert of 5 entries and the call that
+-- numbers them): 1.6-1.8 ms per batch at 5 000 entries and 6.3 ms at 20 000 before; 0.5-0.7 ms
+-- flat after, with the index at two pages throughout. Planning every call afresh
+-- (plan_cache_mode = force_custom_plan) does not help: the planner still chose those scans.
 --
 -- Both functions now plan without sequential or bitmap scans: the pending entries are read through
 -- the index (an index scan marks the entries it finds numbered as dead, and later inserts reclaim
