@@ -122,8 +122,14 @@ export async function startOidcIssuer(options: {
       hugeBytesSent += chunk.length
       if (!ok)
         await new Promise<void>((resolve) => {
-          res.once('drain', resolve)
-          res.once('close', resolve)
+          // whichever comes first removes both: a listener left per wait piles up on the response
+          const done = (): void => {
+            res.off('drain', done)
+            res.off('close', done)
+            resolve()
+          }
+          res.once('drain', done)
+          res.once('close', done)
         })
     }
     res.end()
