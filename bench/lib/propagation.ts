@@ -31,6 +31,9 @@ export interface PropagationRun {
 
 type Feed = { cursor: string; entries: { revocation_id?: string }[] }
 
+// failed reads in a row of one reader before the measurement gives up
+const MAX_ATTEMPTS = 100
+
 /**
  * Revocation propagation as verifiers see it: revokes attenuations of the token one at a time, each
  * once every long-polling reader received the one before (or 5 s passed), the clock started before
@@ -50,18 +53,15 @@ export async function measurePropagation(run: PropagationRun): Promise<{ retried
   let retried = 0
   let running = true
   const get = async (url: string): Promise<Feed> => {
-    for (;;) {
-      let res: { status: number; body: string }
-      try {
-        res = await httpGet(url, { authorization: `Bearer ${run.token}` })
-      } catch {
-        retried++
-        continue
-      }
-      if (res.status === 200) return JSON.parse(res.body) as Feed
+    // as a verifier would: a keep-alive socket closed under the request is retried at once, a 503
+    // after a pause; a service that keeps failing ends the measurement
+    for (let attempt = 1; ; attempt++) {
+      const res = await httpGet(url, { authorization: `Bearer ${run.token}` }).catch(() => undefined)
+      if (res?.status === 200) return JSON.parse(res.body) as Feed
+      if (res !== undefined && res.status !== 503) throw new Error(`feed answered ${res.status}`)
       retried++
-      if (res.status !== 503) throw new Error(`feed answered ${res.status}`)
-      await new Promise((r) => setTimeout(r, 50))
+      if (attempt >= MAX_ATTEMPTS) throw new Error(`feed read failed ${attempt} times in a row`)
+      if (res !== undefined) await new Promise((r) => setTimeout(r, 50))
     }
   }
   const follow = async (reader: FeedReader): Promise<void> => {
@@ -70,8 +70,9 @@ export async function measurePropagation(run: PropagationRun): Promise<{ retried
       if (!reader.longPoll) await new Promise((r) => setTimeout(r, reader.everyMs ?? 1000))
       const page = await get(`${reader.url}/v1/revocations?since=${since}${reader.longPoll ? '&wait=5' : ''}`)
       for (const e of page.entries) {
-        const t0 = e.revocation_id === undefined ? undefined : sentAt.get(e.revocation_id)
-        if (t0 === undefined || e.revocation_id === undefined) continue
+        if (e.revocation_id === undefined) continue
+        const t0 = sentAt.get(e.revocation_id)
+        if (t0 === undefined) continue
         reader.delays.push(performance.now() - t0)
         if (!reader.longPoll) continue
         const n = (seenBy.get(e.revocation_id) ?? 0) + 1

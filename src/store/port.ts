@@ -165,10 +165,10 @@ export interface KeysPort {
   /** Unrevoked keys expired before `cutoff`. @example await store.keys.expiredBefore(cutoff, now) */
   expiredBefore(cutoff: Instant, now?: Instant): Promise<KeyRecord[]>
   /**
-   * When the user's `n`-th newest key (of `sources`, default any) created at or after `since` was
-   * created, or undefined when fewer than `n` were: whether a limit of `n` creations per window is
-   * reached, and when the window frees a place. One value whatever `n` is (a limit's check must not
-   * read back every key the limit allows).
+   * When the user's `n`-th newest key (`n` ≥ 1; of `sources`, default any) created at or after
+   * `since` was created, or undefined when fewer than `n` were: whether a limit of `n` creations per
+   * window is reached, and when the window frees a place. One value whatever `n` is (a limit's
+   * check must not read back every key the limit allows).
    *
    * @example
    * await tx.keys.nthNewestCreationSince(uid, hourAgo, 10, { sources: ['api'] })

@@ -9,22 +9,17 @@ import { listenToChannel } from '../../../src/store/postgres/listener.js'
 import { migratePostgres, postgresMigrationsDir } from '../../../src/store/postgres/migrate.js'
 import { createPool } from '../../../src/store/postgres/pool.js'
 import { poolQueryable, type Queryable } from '../../../src/store/postgres/queryable.js'
-import { NUMBER_PENDING_REVOCATIONS, postgresRevocations } from '../../../src/store/postgres/revocations.js'
+import { postgresRevocations } from '../../../src/store/postgres/revocations.js'
 import { openPostgresStore } from '../../../src/store/postgres/store.js'
 import { withTransaction } from '../../../src/store/postgres/transaction.js'
 import { isUnavailable } from '../../../src/store/postgres/unavailable.js'
 import { describePostgres, usePostgresDatabase } from '../../helpers/postgres.js'
+import { numberedTransaction } from '../../helpers/postgres-feed.js'
 
 const FUTURE = '2099-01-01T00:00:00.000Z'
 
 const addRevocation = (q: Queryable, r: { tokenId: string; expiresAt: string }) =>
   postgresRevocations(q).add(r)
-// as the store does: the entries a transaction added are numbered once it has committed
-const numberedTransaction = async <T>(pool: pg.Pool, fn: (q: Queryable) => Promise<T>): Promise<T> => {
-  const result = await withTransaction(pool, fn)
-  await pool.query(NUMBER_PENDING_REVOCATIONS)
-  return result
-}
 const revokeCommitted = (pool: pg.Pool, tokenId: string) =>
   numberedTransaction(pool, (c) => addRevocation(c, { tokenId, expiresAt: FUTURE }))
 const latestRevocationSeq = async (q: pg.Pool): Promise<number> =>

@@ -9,7 +9,9 @@ import { migratePostgres } from '../../../src/store/postgres/migrate.js'
 import { createPool } from '../../../src/store/postgres/pool.js'
 import { NUMBER_PENDING_REVOCATIONS } from '../../../src/store/postgres/revocations.js'
 import { REVOCATIONS_CHANNEL } from '../../../src/store/postgres/store.js'
+import { withTransaction } from '../../../src/store/postgres/transaction.js'
 import { describePostgres, usePostgresDatabase } from '../../helpers/postgres.js'
+import { addEntryTheOldWay, addPendingEntries } from '../../helpers/postgres-feed.js'
 
 const BATCHES = 800
 const PER_BATCH = 5
@@ -23,20 +25,14 @@ describePostgres('db/postgres/007: numbering the feed on a growing table (#17)',
     try {
       await migratePostgres(pool)
       await client.connect()
-      const addPending = (n: number): Promise<unknown> =>
-        client.query(
-          `INSERT INTO revocations (token_id, revocation_id, expires_at, created_at)
-           SELECT 'tok_' || md5(random()::text), '', now() + interval '1 day', now() FROM generate_series(1, $1)`,
-          [n],
-        )
       // the plans are made here, on an empty table, and kept by this connection
       for (let b = 0; b < BATCHES; b++) {
-        await addPending(PER_BATCH)
+        await addPendingEntries(client, PER_BATCH)
         await client.query(NUMBER_PENDING_REVOCATIONS)
       }
 
       await client.query('BEGIN')
-      await addPending(PER_BATCH)
+      await addPendingEntries(client, PER_BATCH)
       const { rows: numbered } = await client.query<{ last: string }>(`${NUMBER_PENDING_REVOCATIONS} AS last`)
       const { rows: scans } = await client.query<{ seq_scan: string }>(
         "SELECT seq_scan FROM pg_stat_xact_user_tables WHERE relname = 'revocations'",
@@ -77,10 +73,7 @@ describePostgres('db/postgres/007: numbering the feed on a growing table (#17)',
     try {
       await migratePostgres(pool)
       await listening
-      const pending = (n: number): string =>
-        `INSERT INTO revocations (token_id, revocation_id, expires_at, created_at)
-         SELECT 'tok_' || md5(random()::text), '', now() + interval '1 day', now() FROM generate_series(1, ${n})`
-      await pool.query(pending(3))
+      await addPendingEntries(pool, 3)
       expect(await settled()).toBe(0) // committed but not numbered yet: not on the feed
       await pool.query(NUMBER_PENDING_REVOCATIONS)
       expect(await settled()).toBe(1) // three entries, one numbering, one notice
@@ -88,23 +81,7 @@ describePostgres('db/postgres/007: numbering the feed on a growing table (#17)',
       expect(await settled()).toBe(1) // nothing pending: nothing numbered, no notice
 
       // an instance from before 005 during a rolling upgrade: takes the seq itself, in its transaction
-      const client = await pool.connect()
-      try {
-        await client.query('BEGIN')
-        const { rows } = await client.query<{ last_seq: string }>(
-          'SELECT last_seq FROM revocation_feed WHERE only_row FOR UPDATE',
-        )
-        const next = Number(rows[0]!.last_seq) + 1
-        await client.query(
-          `INSERT INTO revocations (seq, token_id, revocation_id, expires_at, created_at)
-           VALUES ($1, 'tok_old_instance', '', now() + interval '1 day', now())`,
-          [next],
-        )
-        await client.query('UPDATE revocation_feed SET last_seq = $1 WHERE only_row', [next])
-        await client.query('COMMIT')
-      } finally {
-        client.release()
-      }
+      await withTransaction(pool, (c) => addEntryTheOldWay(c, 'tok_old_instance', '2099-01-01T00:00:00.000Z'))
       expect(await settled()).toBe(2)
     } finally {
       await listener.close()

@@ -7,25 +7,13 @@ import { join } from 'node:path'
 import { afterAll, expect, it } from 'vitest'
 import { migratePostgres, postgresMigrationsDir } from '../../../src/store/postgres/migrate.js'
 import { createPool } from '../../../src/store/postgres/pool.js'
-import { poolQueryable, type Queryable } from '../../../src/store/postgres/queryable.js'
-import { NUMBER_PENDING_REVOCATIONS, postgresRevocations } from '../../../src/store/postgres/revocations.js'
+import { poolQueryable } from '../../../src/store/postgres/queryable.js'
+import { postgresRevocations } from '../../../src/store/postgres/revocations.js'
 import { withTransaction } from '../../../src/store/postgres/transaction.js'
 import { describePostgres, usePostgresDatabase } from '../../helpers/postgres.js'
+import { addEntryTheOldWay, numberedTransaction } from '../../helpers/postgres-feed.js'
 
 const FUTURE = '2099-01-01T00:00:00.000Z'
-
-/** How the previous version added an entry: seq taken under the counter row lock, in its transaction. */
-async function addTheOldWay(c: Queryable, tokenId: string): Promise<void> {
-  const { rows } = await c.query<{ last_seq: string }>(
-    'SELECT last_seq FROM revocation_feed WHERE only_row FOR UPDATE',
-  )
-  const next = Number(rows[0]!.last_seq) + 1
-  await c.query(
-    `INSERT INTO revocations (seq, token_id, revocation_id, expires_at, created_at) VALUES ($1, $2, '', $3, now())`,
-    [next, tokenId, FUTURE],
-  )
-  await c.query('UPDATE revocation_feed SET last_seq = $1 WHERE only_row', [next])
-}
 
 describePostgres('db/postgres/005: the feed sequencer on an existing feed (#17)', () => {
   const db = usePostgresDatabase()
@@ -39,7 +27,8 @@ describePostgres('db/postgres/005: the feed sequencer on an existing feed (#17)'
     const pool = createPool(db.url, { max: 4 })
     try {
       await migratePostgres(pool, { dir: upTo004 })
-      for (const t of ['tok_a', 'tok_b', 'tok_c']) await withTransaction(pool, (c) => addTheOldWay(c, t))
+      for (const t of ['tok_a', 'tok_b', 'tok_c'])
+        await withTransaction(pool, (c) => addEntryTheOldWay(c, t, FUTURE))
       const feed = postgresRevocations(poolQueryable(pool))
       const before = await feed.read('0')
       expect(before.entries.map((e) => e.tokenId)).toEqual(['tok_a', 'tok_b', 'tok_c'])
@@ -50,19 +39,16 @@ describePostgres('db/postgres/005: the feed sequencer on an existing feed (#17)'
         .filter((v) => v > 4)
       expect(applied.map((m) => m.version)).toEqual(later.sort((a, b) => a - b))
 
-      const numberedTransaction = async <T>(fn: (q: Queryable) => Promise<T>): Promise<T> => {
-        const result = await withTransaction(pool, fn)
-        await pool.query(NUMBER_PENDING_REVOCATIONS)
-        return result
-      }
-      await numberedTransaction((c) => postgresRevocations(c).add({ tokenId: 'tok_new', expiresAt: FUTURE }))
+      await numberedTransaction(pool, (c) =>
+        postgresRevocations(c).add({ tokenId: 'tok_new', expiresAt: FUTURE }),
+      )
       // instances of the previous versions, still running during a rolling upgrade: one numbering
       // under the counter row lock itself (before 005), one leaving its entry to a trigger (005)
-      await withTransaction(pool, (c) => addTheOldWay(c, 'tok_old_instance'))
+      await withTransaction(pool, (c) => addEntryTheOldWay(c, 'tok_old_instance', FUTURE))
       await withTransaction(pool, (c) =>
         postgresRevocations(c).add({ tokenId: 'tok_005_instance', expiresAt: FUTURE }),
       )
-      await numberedTransaction((c) =>
+      await numberedTransaction(pool, (c) =>
         postgresRevocations(c).add({ tokenId: 'tok_newer', expiresAt: FUTURE }),
       )
 
